@@ -1,0 +1,99 @@
+// The lobby: create a room (with a fresh end-to-end key), join one by link or ID, pick a name.
+import { api } from "./api.js";
+import { newRoomKey } from "./crypto.js";
+import { getName, randomName, setName } from "./identity.js";
+import { parseRoomLink } from "./links.js";
+
+const NOTICES = {
+  "error=room-not-found": ["danger", "That room doesn't exist.", "It may have expired or been destroyed, or the link is incomplete."],
+  "error=room-full": ["danger", "That room is full.", "A PrivoChat room holds exactly two people, and both seats are taken."],
+  "error=bad-link": ["danger", "That isn't a PrivoChat room link.", "Check that you copied the whole link."],
+  "destroyed=1": ["info", "The room was destroyed.", "Every message in it has been deleted for both of you."],
+  "expired=1": ["warn", "The room expired.", "Its time ran out, and every message in it has been deleted."],
+};
+
+function showNotice() {
+  const params = new URLSearchParams(location.search);
+  const found = Object.keys(NOTICES).find((pair) => {
+    const [key, value] = pair.split("=");
+    return params.get(key) === value;
+  });
+  if (!found) return;
+  const [tone, title, detail] = NOTICES[found];
+  const notice = document.getElementById("notice");
+  const text = document.createElement("div");
+  const strong = document.createElement("strong");
+  strong.textContent = title;
+  const p = document.createElement("p");
+  p.textContent = detail;
+  text.append(strong, p);
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "btn btn-ghost";
+  close.textContent = "Dismiss";
+  close.addEventListener("click", () => { notice.hidden = true; });
+  notice.replaceChildren(text, close);
+  notice.dataset.tone = tone;
+  notice.dataset.notice = found;
+  notice.hidden = false;
+  history.replaceState(null, "", "/");
+}
+
+function showError(element, message) {
+  element.textContent = message;
+  element.hidden = !message;
+}
+
+function setUpCreate() {
+  const button = document.getElementById("create");
+  const error = document.getElementById("create-error");
+  const label = button.lastChild;
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    label.textContent = "Creating your room…";
+    showError(error, "");
+    try {
+      const key = await newRoomKey();
+      const { roomId } = await api.createRoom();
+      location.assign(`/room/${encodeURIComponent(roomId)}#${key}`);
+    } catch (e) {
+      showError(error, e.status === 429
+        ? "You've created several rooms just now. Try again in a minute."
+        : `Couldn't create a room: ${e.message}`);
+      button.disabled = false;
+      label.textContent = "Create a private room";
+    }
+  });
+}
+
+function setUpJoin() {
+  const form = document.getElementById("join-form");
+  const input = document.getElementById("join-input");
+  const error = document.getElementById("join-error");
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const link = parseRoomLink(input.value);
+    if (!link) {
+      showError(error, input.value.trim()
+        ? "That doesn't look like a room link or room ID."
+        : "Paste the invite link you were sent.");
+      input.focus();
+      return;
+    }
+    location.assign(`/room/${encodeURIComponent(link.roomId)}${link.key ? `#${link.key}` : ""}`);
+  });
+  input.addEventListener("input", () => showError(error, ""));
+}
+
+function setUpName() {
+  const input = document.getElementById("name-input");
+  input.value = getName();
+  input.addEventListener("input", () => { if (input.value.trim()) setName(input.value); });
+  input.addEventListener("change", () => { input.value = setName(input.value); });
+  document.getElementById("reroll").addEventListener("click", () => { input.value = setName(randomName()); });
+}
+
+showNotice();
+setUpCreate();
+setUpJoin();
+setUpName();

@@ -1,0 +1,100 @@
+// The room's WebSocket: pings at once (the first pong carries the presence count) and every
+// few minutes, reconnects with exponential backoff after a drop, and reports its state.
+
+const PING_EVERY_MS = 4 * 60 * 1000;
+const FIRST_RETRY_MS = 500;
+const MAX_RETRY_MS = 15000;
+
+export class RoomSocket {
+  /**
+   * handlers: onOpen() after each (re)connect; onEvent(event) for each server event;
+   * onState("connecting" | "open" | "reconnecting"); beforeRetry() -> Promise<boolean>,
+   * asked before each retry, false stops reconnecting.
+   */
+  constructor(url, handlers) {
+    this.url = url;
+    this.handlers = handlers;
+    this.socket = null;
+    this.failures = 0;
+    this.stopped = false;
+    this.retryTimer = null;
+    this.pingTimer = null;
+    this.holdUntil = 0;
+    addEventListener("online", () => this.reconnectNow());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.reconnectNow();
+    });
+  }
+
+  start() {
+    this.handlers.onState(this.failures ? "reconnecting" : "connecting");
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      this.send({ action: "ping" });
+      clearInterval(this.pingTimer);
+      this.pingTimer = setInterval(() => this.send({ action: "ping" }), PING_EVERY_MS);
+      this.handlers.onState("open");
+      this.handlers.onOpen();
+    });
+    socket.addEventListener("message", (frame) => {
+      let event;
+      try {
+        event = JSON.parse(frame.data);
+      } catch {
+        return;
+      }
+      if (event.type === "pong") this.failures = 0;
+      this.handlers.onEvent(event);
+    });
+    socket.addEventListener("close", () => {
+      if (this.socket !== socket) return;
+      clearInterval(this.pingTimer);
+      this.socket = null;
+      if (!this.stopped) this.scheduleRetry();
+    });
+  }
+
+  scheduleRetry() {
+    this.handlers.onState("reconnecting");
+    const backoff = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** this.failures);
+    const delay = Math.max(backoff * (0.75 + Math.random() / 2), this.holdUntil - Date.now());
+    this.failures += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(async () => {
+      this.retryTimer = null;
+      if (this.stopped) return;
+      if (await this.handlers.beforeRetry()) this.start();
+    }, delay);
+  }
+
+  reconnectNow() {
+    if (this.stopped || this.socket || !this.retryTimer || Date.now() < this.holdUntil) return;
+    this.failures = 0;
+    this.scheduleRetry();
+  }
+
+  get isOpen() {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  send(action) {
+    if (!this.isOpen) return false;
+    this.socket.send(JSON.stringify(action));
+    return true;
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.pingTimer);
+    this.socket?.close(1000);
+    this.socket = null;
+  }
+
+  /** Test hook: drop the connection now and stay offline for `ms` before reconnecting. */
+  dropFor(ms) {
+    this.holdUntil = Date.now() + ms;
+    this.socket?.close(4000, "dropped for a test");
+  }
+}
