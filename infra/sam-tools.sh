@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Creates .venv-sam: an isolated virtualenv with a pinned AWS SAM CLI.
+# SAM CLI pins its own boto3/pydantic/aws-sam-translator, so it must not share
+# the project's .venv. `sam build` also needs a Python matching the template's
+# Runtime (python3.12) on PATH: see tests/deploy/conftest.py and docs/deploy.md.
+#
+# Usage: bash infra/sam-tools.sh            (idempotent; re-run after a pin change)
+# Env:   SAM_VENV (default: <repo>/.venv-sam), SAM_PYTHON (interpreter for the venv)
+set -euo pipefail
+
+SAM_CLI_VERSION="1.170.0"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${SAM_VENV:-$ROOT/.venv-sam}"
+PY="${SAM_PYTHON:-}"
+if [[ -z "$PY" ]]; then
+  for candidate in /root/.pyenv/versions/3.12.1/bin/python3.12 python3.12 python3; do
+    if command -v "$candidate" >/dev/null 2>&1; then PY="$candidate"; break; fi
+  done
+fi
+
+if [[ -x "$VENV/bin/sam" ]] && "$VENV/bin/sam" --version 2>/dev/null | grep -q "$SAM_CLI_VERSION"; then
+  echo "sam-tools: $VENV already has aws-sam-cli $SAM_CLI_VERSION"
+  exit 0
+fi
+
+echo "sam-tools: creating $VENV with $PY"
+"$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "aws-sam-cli==$SAM_CLI_VERSION"
+"$VENV/bin/sam" --version
