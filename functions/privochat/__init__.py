@@ -1,0 +1,1 @@
+"""PrivoChat: private, temporary two-person chat rooms (Lambda code)."""

@@ -1,0 +1,243 @@
+"""The HTTP API (`/api/*`): a FastAPI app, wrapped by Mangum for API Gateway
+HTTP API events (payload v2). Routes parse, call the service, shape the answer."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Cookie, Depends, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from mangum import Mangum
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import wiring
+from .config import Settings
+from .domain import CLIENT_ID_MAX_CHARS, SENDER_MAX_CHARS, TEXT_MAX_CHARS, ChatError
+from .logs import log_event
+from .service import ChatService
+from .wire import COOKIE_NAME, error_body, error_of
+
+log = logging.getLogger(__name__)
+# Our own line per request (logs.py) says more; Mangum's would repeat it.
+logging.getLogger("mangum").setLevel(logging.WARNING)
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str
+
+
+class RoomCreated(BaseModel):
+    roomId: str
+    ttl: int
+
+
+class RoomJoined(BaseModel):
+    roomId: str
+    ttl: int
+    participants: int
+
+
+class RoomTtl(BaseModel):
+    ttl: int
+
+
+class RoomDestroyed(BaseModel):
+    destroyed: bool
+
+
+class MessageOut(BaseModel):
+    id: str
+    sender: str
+    text: str
+    timestamp: int
+    own: bool
+
+
+class MessageList(BaseModel):
+    messages: list[MessageOut]
+
+
+class MessageSent(BaseModel):
+    message: MessageOut
+
+
+class SendMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    sender: str = Field(min_length=1, max_length=SENDER_MAX_CHARS)
+    text: str = Field(min_length=1, max_length=TEXT_MAX_CHARS)
+    clientId: str | None = Field(
+        default=None, min_length=1, max_length=CLIENT_ID_MAX_CHARS, pattern=r"^[0-9A-Za-z_-]+$"
+    )
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorBody} for status in statuses}
+
+
+RoomId = Annotated[str | None, Query(alias="roomId", description="21 URL-safe characters")]
+Token = Annotated[str | None, Cookie(alias=COOKIE_NAME, include_in_schema=False)]
+
+
+class BodyLimit:
+    """Refuses a body over the limit with 413 before anything parses it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.max_bytes:
+            await _send_error(send, 413, "payload-too-large")
+            return
+        await self.app(scope, receive, send)
+
+
+class OriginCheck:
+    """State-changing requests from a foreign origin are refused (CSRF defence
+    besides the SameSite=Strict cookie and JSON-only bodies)."""
+
+    def __init__(self, app: ASGIApp, settings: Callable[[], Settings]) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            origin = dict(scope["headers"]).get(b"origin")
+            if not self.settings().origin_allowed(origin.decode() if origin else None):
+                await _send_error(send, 403, "forbidden")
+                return
+        await self.app(scope, receive, send)
+
+
+async def _send_error(send: Send, status: int, code: str) -> None:
+    response = JSONResponse(error_body(code), status_code=status)
+    start: Message = {"type": "http.response.start", "status": status, "headers": response.raw_headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _set_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def chat_service() -> ChatService:
+    """The service, built once per cold start (tests override this dependency)."""
+    return wiring.service()
+
+
+Service = Annotated[ChatService, Depends(chat_service)]
+
+
+def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
+    app = FastAPI(
+        title="PrivoChat API",
+        version="1",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.add_middleware(OriginCheck, settings=settings)
+    app.add_middleware(BodyLimit, max_bytes=settings().max_body_bytes)
+
+    @app.middleware("http")
+    async def log_request(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        event = request.scope.get("aws.event") or {}
+        log_event(
+            kind="http",
+            request_id=event.get("requestContext", {}).get("requestId", "-"),
+            route=f"{request.method} {request.url.path}",
+            status=response.status_code,
+            started=started,
+        )
+        return response
+
+    @app.exception_handler(ChatError)
+    async def chat_error(_: Request, error: ChatError) -> JSONResponse:
+        status, body = error_of(error)
+        return JSONResponse(body, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        message = f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid")
+        return JSONResponse(error_body("bad-request", message), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        code = "not-found" if error.status_code == 404 else "bad-request"
+        return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code)
+
+    @app.exception_handler(Exception)
+    async def crash(_: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(error_body("internal", "Something went wrong on our side."), status_code=500)
+
+    @app.post("/api/room/create", responses=_errors(429, 503))
+    def create_room(chat: Service) -> RoomCreated:
+        room_id, ttl = chat.create_room()
+        return RoomCreated(roomId=room_id, ttl=ttl)
+
+    @app.post("/api/room/join", responses=_errors(400, 403, 404, 409, 503))
+    def join_room(
+        request: Request, response: Response, chat: Service, roomId: RoomId = None, token: Token = None
+    ) -> RoomJoined:
+        joined = chat.join(roomId, token)
+        _set_cookie(response, request, joined.token, settings().room_ttl_seconds)
+        return RoomJoined(roomId=joined.room_id, ttl=joined.ttl, participants=joined.participants)
+
+    @app.get("/api/room/ttl", responses=_errors(400, 401, 404, 503))
+    def room_ttl(chat: Service, roomId: RoomId = None, token: Token = None) -> RoomTtl:
+        return RoomTtl(ttl=chat.ttl(roomId, token))
+
+    @app.delete("/api/room", responses=_errors(400, 401, 403, 404, 503))
+    def destroy_room(chat: Service, roomId: RoomId = None, token: Token = None) -> RoomDestroyed:
+        chat.destroy(roomId, token)
+        return RoomDestroyed(destroyed=True)
+
+    @app.get("/api/messages", responses=_errors(400, 401, 404, 503))
+    def list_messages(
+        chat: Service,
+        roomId: RoomId = None,
+        after: Annotated[str | None, Query(description="a message id")] = None,
+        token: Token = None,
+    ) -> MessageList:
+        return MessageList.model_validate({"messages": chat.messages(roomId, token, after)})
+
+    @app.post("/api/messages", responses=_errors(400, 401, 403, 404, 413, 422, 503))
+    def send_message(
+        body: SendMessage, chat: Service, roomId: RoomId = None, token: Token = None
+    ) -> MessageSent:
+        message = chat.send(roomId, token, body.sender, body.text, body.clientId)
+        return MessageSent(message=MessageOut(**message.to_wire(own=True)))  # type: ignore[arg-type]
+
+    return app
+
+
+app = create_app()
+handler = Mangum(app, lifespan="off", api_gateway_base_path="/")

@@ -1,0 +1,7 @@
+-- Creates an empty room that expires after ARGV[2] seconds.
+-- Guarantees: an existing room is never overwritten (returns 0 then).
+-- KEYS: meta   ARGV: createdAt (ms), ttl (s)
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'createdAt', ARGV[1], 'participants', 0)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1

@@ -1,0 +1,19 @@
+-- Appends a message. Guarantees: a participant's clientId stores at most one
+-- message (a retry gets the first one back); the new keys expire with the room.
+-- KEYS: meta, messages, client-ids, connections
+-- ARGV: participant, clientId ('' for none), message JSON
+-- Returns {'ok', '<seat>|<message JSON>', connections as HGETALL} or {refusal}.
+local seat, refusal = seat_of(KEYS[1], ARGV[1])
+if not seat then return {refusal} end
+local client_key = seat .. ':' .. ARGV[2]
+local stored = ARGV[2] ~= '' and redis.call('HGET', KEYS[3], client_key)
+if not stored then
+  stored = seat .. '|' .. ARGV[3]
+  redis.call('RPUSH', KEYS[2], stored)
+  expire_with_room(KEYS[1], KEYS[2])
+  if ARGV[2] ~= '' then
+    redis.call('HSET', KEYS[3], client_key, stored)
+    expire_with_room(KEYS[1], KEYS[3])
+  end
+end
+return {'ok', stored, redis.call('HGETALL', KEYS[4])}

@@ -1,0 +1,6 @@
+-- The room's remaining seconds, for a participant only.
+-- KEYS: meta   ARGV: participant
+-- Returns {'ok', ttl} or {refusal}.
+local seat, refusal = seat_of(KEYS[1], ARGV[1])
+if not seat then return {refusal} end
+return {'ok', redis.call('TTL', KEYS[1])}

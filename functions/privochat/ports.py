@@ -1,0 +1,61 @@
+"""What the chat service needs from the outside world, and nothing more.
+
+Every store operation is one atomic step: it either happens whole or raises
+`Unavailable` having changed nothing. Room-level refusals are raised as
+`RoomNotFound`, `Unauthorized` or `RoomFull`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from .domain import Message, RoomConnections, Seat, StoredMessage
+
+
+class RoomStore(Protocol):
+    def create_room(self, room_id: str, ttl_seconds: int, now_ms: int) -> bool:
+        """Create an empty room; False if the ID is already taken."""
+
+    def join(self, room_id: str, participant: str, max_participants: int) -> Seat:
+        """Give `participant` a seat (the same one again if it has one)."""
+
+    def ttl(self, room_id: str, participant: str) -> int:
+        """Seconds the room has left."""
+
+    def append_message(
+        self, room_id: str, participant: str, message: Message, client_id: str | None
+    ) -> tuple[StoredMessage, RoomConnections]:
+        """Store `message`, unless `client_id` was already used by this participant:
+        then return the message stored the first time. Also returns the room's
+        connections, so that the caller can push without asking again."""
+
+    def messages(
+        self, room_id: str, participant: str, after: str | None
+    ) -> tuple[int, list[StoredMessage]]:
+        """The caller's seat and the messages, oldest first (only those after
+        message `after` when it is given and known)."""
+
+    def destroy(self, room_id: str, participant: str) -> RoomConnections:
+        """Delete every key of the room; return the connections it had."""
+
+    def connect(self, room_id: str, participant: str, connection_id: str) -> RoomConnections:
+        """Add a WebSocket connection of a participant to the room."""
+
+    def disconnect(self, connection_id: str) -> RoomConnections | None:
+        """Remove a connection; the room's remaining connections, or None if the
+        connection was not known (or its room is gone)."""
+
+    def connections_of(self, connection_id: str) -> RoomConnections | None:
+        """The room a connection belongs to, with all of its connections."""
+
+    def forget_connections(self, room_id: str, connection_ids: Iterable[str]) -> None:
+        """Drop connections that the gateway reported gone."""
+
+
+class Pusher(Protocol):
+    def push(self, connection_ids: Iterable[str], event: dict[str, object]) -> set[str]:
+        """Send `event` to each connection; return the IDs that are gone (410)."""
+
+    def close(self, connection_ids: Iterable[str]) -> None:
+        """Hang up on connections (best effort)."""

@@ -1,0 +1,171 @@
+"""The chat service: every use case of the API, over a room store and a pusher."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .domain import (
+    MAX_PARTICIPANTS,
+    Message,
+    RoomConnections,
+    Unauthorized,
+    Unavailable,
+    check_client_id,
+    check_message_id,
+    check_room_id,
+    is_token,
+    new_id,
+    new_message,
+    new_token,
+    participant_key,
+)
+from .ports import Pusher, RoomStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Joined:
+    room_id: str
+    token: str
+    ttl: int
+    participants: int
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ChatService:
+    def __init__(
+        self,
+        store: RoomStore,
+        pusher: Pusher,
+        room_ttl_seconds: int,
+        clock_ms: Callable[[], int] = _now_ms,
+    ) -> None:
+        self._store = store
+        self._pusher = pusher
+        self._room_ttl_seconds = room_ttl_seconds
+        self._clock_ms = clock_ms
+
+    def create_room(self) -> tuple[str, int]:
+        # 126 random bits: a collision is all but impossible, but never overwrite a room.
+        for _ in range(3):
+            room_id = new_id()
+            if self._store.create_room(room_id, self._room_ttl_seconds, self._clock_ms()):
+                return room_id, self._room_ttl_seconds
+        raise Unavailable("Could not allocate a room ID.")
+
+    def join(self, room_id: str | None, token: str | None) -> Joined:
+        """Take a seat; a browser that already has a token keeps it (and its seat)."""
+        room_id = check_room_id(room_id)
+        token = token if is_token(token) else new_token()
+        assert token is not None
+        seat = self._store.join(room_id, participant_key(room_id, token), MAX_PARTICIPANTS)
+        return Joined(room_id, token, seat.ttl, seat.participants)
+
+    def ttl(self, room_id: str | None, token: str | None) -> int:
+        room_id, participant = self._participant(room_id, token)
+        return self._store.ttl(room_id, participant)
+
+    def send(
+        self,
+        room_id: str | None,
+        token: str | None,
+        sender: str,
+        text: str,
+        client_id: str | None = None,
+    ) -> Message:
+        room_id, participant = self._participant(room_id, token)
+        message = new_message(sender, text, self._clock_ms())
+        stored, connections = self._store.append_message(
+            room_id, participant, message, check_client_id(client_id)
+        )
+        # A retry (same clientId) pushes again: the first push may never have
+        # happened. Clients drop a message whose id they already show.
+        self._push(connections, {"type": "message", "message": stored.message.to_wire()})
+        return stored.message
+
+    def messages(
+        self, room_id: str | None, token: str | None, after: str | None = None
+    ) -> list[dict[str, object]]:
+        room_id, participant = self._participant(room_id, token)
+        if after is not None:
+            check_message_id(after)
+        seat, stored = self._store.messages(room_id, participant, after)
+        return [each.message.to_wire(own=each.seat == seat) for each in stored]
+
+    def destroy(self, room_id: str | None, token: str | None) -> None:
+        """Delete the room in one atomic step, then tell its connections and hang up.
+        The store returns the connections it deleted, so none is missed."""
+        room_id, participant = self._participant(room_id, token)
+        connections = self._store.destroy(room_id, participant)
+        self._pusher.push(connections.ids(), {"type": "destroy"})
+        self._pusher.close(connections.ids())
+
+    def connect(self, room_id: str | None, token: str | None, connection_id: str) -> None:
+        room_id, participant = self._participant(room_id, token)
+        connections = self._store.connect(room_id, participant, connection_id)
+        # The gateway cannot push to a connection before its $connect returns;
+        # the new client learns the count from the answer to its first ping.
+        self._push(
+            connections,
+            {"type": "presence", "online": connections.online},
+            excluding=connection_id,
+        )
+
+    def disconnect(self, connection_id: str) -> None:
+        connections = self._store.disconnect(connection_id)
+        if connections is not None:
+            self._push(connections, {"type": "presence", "online": connections.online})
+
+    def ping(self, connection_id: str) -> bool:
+        """Answer a ping with a pong that carries the presence count."""
+        connections = self._store.connections_of(connection_id)
+        if connections is None:
+            return False
+        self.reply(connection_id, {"type": "pong", "online": connections.online})
+        return True
+
+    def reply(self, connection_id: str, event: dict[str, object]) -> None:
+        """Send an event to one connection (the answer to something it sent)."""
+        self._pusher.push([connection_id], event)
+
+    def typing(self, connection_id: str) -> bool:
+        """Tell the other participant's connections that this one is typing."""
+        connections = self._store.connections_of(connection_id)
+        if connections is None:
+            return False
+        own_seat = connections.seats.get(connection_id)
+        self._push(connections, {"type": "typing"}, excluding_seat=own_seat)
+        return True
+
+    def _participant(self, room_id: str | None, token: str | None) -> tuple[str, str]:
+        room_id = check_room_id(room_id)
+        if not is_token(token):
+            raise Unauthorized("This request needs the cookie of a participant of the room.")
+        assert token is not None
+        return room_id, participant_key(room_id, token)
+
+    def _push(
+        self,
+        connections: RoomConnections,
+        event: dict[str, object],
+        *,
+        excluding: str | None = None,
+        excluding_seat: int | None = None,
+    ) -> None:
+        targets = connections.ids(excluding=excluding, excluding_seat=excluding_seat)
+        if not targets:
+            return
+        gone = self._pusher.push(targets, event)
+        if gone:
+            try:
+                self._store.forget_connections(connections.room_id, gone)
+            except Unavailable:
+                # Harmless: they will be pruned again at the next push, and expire with the room.
+                log.warning("could not forget %d gone connections", len(gone))

@@ -1,0 +1,195 @@
+"""The room store on Upstash Redis over REST.
+
+Every operation is one Lua script: one REST request (EVALSHA, or EVAL when the
+server does not know the script yet), atomic on the server. Key layout:
+
+    meta:{room}         hash: createdAt, participants, <participant key> -> seat
+    messages:{room}     list of '<seat>|<message JSON>'
+    client-ids:{room}   hash: '<seat>:<clientId>' -> the stored message
+    connections:{room}  hash: connection ID -> seat
+    conn:<connection>   the room ID of a connection (for $disconnect)
+
+Every key of a room is given the room's remaining life when written, so all of
+it expires together. The braces keep a room's keys in one hash slot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+
+import httpx
+from upstash_redis import Redis
+from upstash_redis.errors import UpstashError
+
+from .domain import (
+    ChatError,
+    Message,
+    RoomConnections,
+    RoomFull,
+    RoomNotFound,
+    Seat,
+    StoredMessage,
+    Unauthorized,
+    Unavailable,
+)
+
+_REFUSALS: dict[str, type[ChatError]] = {
+    "room-not-found": RoomNotFound,
+    "unauthorized": Unauthorized,
+    "room-full": RoomFull,
+}
+
+
+@dataclass(frozen=True)
+class Script:
+    source: str
+    sha: str
+
+    @classmethod
+    def load(cls, name: str) -> Script:
+        folder = resources.files(__package__) / "lua"
+        source = (folder / "lib.lua").read_text() + "\n" + (folder / f"{name}.lua").read_text()
+        return cls(source, hashlib.sha1(source.encode()).hexdigest())
+
+
+_SCRIPTS = {
+    name: Script.load(name)
+    for name in (
+        "create_room",
+        "join",
+        "ttl",
+        "send",
+        "messages",
+        "destroy",
+        "connect",
+        "disconnect",
+        "connections_of",
+        "forget_connections",
+    )
+}
+
+
+def connect_upstash(url: str, token: str, timeout_seconds: float) -> Redis:
+    """The REST client, with a timeout (the SDK's default has none) and no
+    retries: a retried write could be applied twice, and a fast 503 beats a slow one."""
+    redis = Redis(url, token, rest_retries=0, allow_telemetry=False)
+    # The SDK offers no timeout setting; its httpx client accepts one.
+    redis._http._client.timeout = httpx.Timeout(timeout_seconds)
+    return redis
+
+
+def _meta(room_id: str) -> str:
+    return f"meta:{{{room_id}}}"
+
+
+def _messages(room_id: str) -> str:
+    return f"messages:{{{room_id}}}"
+
+
+def _client_ids(room_id: str) -> str:
+    return f"client-ids:{{{room_id}}}"
+
+
+def _connections(room_id: str) -> str:
+    return f"connections:{{{room_id}}}"
+
+
+def _conn(connection_id: str) -> str:
+    return f"conn:{connection_id}"
+
+
+def _parse_stored(element: str) -> StoredMessage:
+    seat, _, body = element.partition("|")
+    return StoredMessage(int(seat), Message(**json.loads(body)))
+
+
+def _parse_connections(room_id: str, flat: list[str]) -> RoomConnections:
+    return RoomConnections(room_id, {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)})
+
+
+class UpstashRoomStore:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    def _run(self, name: str, keys: list[str], args: list[str]) -> list:  # type: ignore[type-arg]
+        script = _SCRIPTS[name]
+        try:
+            try:
+                result = self._redis.evalsha(script.sha, keys, args)
+            except UpstashError as error:
+                if "NOSCRIPT" not in str(error):
+                    raise
+                result = self._redis.eval(script.source, keys, args)
+        except (UpstashError, httpx.HTTPError, ValueError) as error:
+            # ValueError: a body that is not JSON (a proxy's error page, say).
+            raise Unavailable("The room store is unavailable.") from error
+        if isinstance(result, list) and result and result[0] in _REFUSALS:
+            raise _REFUSALS[result[0]]()
+        return result  # type: ignore[no-any-return]
+
+    def create_room(self, room_id: str, ttl_seconds: int, now_ms: int) -> bool:
+        return self._run("create_room", [_meta(room_id)], [str(now_ms), str(ttl_seconds)]) == 1  # type: ignore[comparison-overlap]
+
+    def join(self, room_id: str, participant: str, max_participants: int) -> Seat:
+        _, seat, participants, ttl = self._run(
+            "join", [_meta(room_id)], [participant, str(max_participants)]
+        )
+        return Seat(seat=int(seat), participants=int(participants), ttl=int(ttl))
+
+    def ttl(self, room_id: str, participant: str) -> int:
+        return int(self._run("ttl", [_meta(room_id)], [participant])[1])
+
+    def append_message(
+        self, room_id: str, participant: str, message: Message, client_id: str | None
+    ) -> tuple[StoredMessage, RoomConnections]:
+        body = json.dumps(message.to_wire(), separators=(",", ":"))
+        _, stored, connections = self._run(
+            "send",
+            [_meta(room_id), _messages(room_id), _client_ids(room_id), _connections(room_id)],
+            [participant, client_id or "", body],
+        )
+        return _parse_stored(stored), _parse_connections(room_id, connections)
+
+    def messages(
+        self, room_id: str, participant: str, after: str | None
+    ) -> tuple[int, list[StoredMessage]]:
+        _, seat, stored = self._run(
+            "messages", [_meta(room_id), _messages(room_id)], [participant, after or ""]
+        )
+        return int(seat), [_parse_stored(each) for each in stored]
+
+    def destroy(self, room_id: str, participant: str) -> RoomConnections:
+        _, connections = self._run(
+            "destroy",
+            [_meta(room_id), _messages(room_id), _client_ids(room_id), _connections(room_id)],
+            [participant],
+        )
+        return _parse_connections(room_id, connections)
+
+    def connect(self, room_id: str, participant: str, connection_id: str) -> RoomConnections:
+        _, connections = self._run(
+            "connect",
+            [_meta(room_id), _connections(room_id), _conn(connection_id)],
+            [participant, connection_id, room_id],
+        )
+        return _parse_connections(room_id, connections)
+
+    def disconnect(self, connection_id: str) -> RoomConnections | None:
+        return self._room_of(self._run("disconnect", [_conn(connection_id)], [connection_id]))
+
+    def connections_of(self, connection_id: str) -> RoomConnections | None:
+        return self._room_of(self._run("connections_of", [_conn(connection_id)], []))
+
+    def forget_connections(self, room_id: str, connection_ids: Iterable[str]) -> None:
+        self._run("forget_connections", [_connections(room_id)], list(connection_ids))
+
+    @staticmethod
+    def _room_of(result: list) -> RoomConnections | None:  # type: ignore[type-arg]
+        if result[0] == "gone":
+            return None
+        _, room_id, connections = result
+        return _parse_connections(room_id, connections)

@@ -1,0 +1,45 @@
+"""Builds the chat service from the settings, once per cold start."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import boto3
+
+from .config import Settings
+from .pusher_apigw import ApiGatewayPusher, management_client
+from .service import ChatService
+from .store_upstash import UpstashRoomStore, connect_upstash
+
+
+@functools.cache
+def settings() -> Settings:
+    loaded = Settings.from_env()
+    logging.getLogger().setLevel(loaded.log_level)
+    # Client libraries log every request at INFO; our own line per event is enough.
+    for noisy in ("httpx", "botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return loaded
+
+
+def _upstash_token(config: Settings) -> str:
+    if config.upstash_token or not config.upstash_token_parameter:
+        return config.upstash_token
+    ssm = boto3.client("ssm")
+    parameter = ssm.get_parameter(Name=config.upstash_token_parameter, WithDecryption=True)
+    return str(parameter["Parameter"]["Value"])
+
+
+@functools.cache
+def service() -> ChatService:
+    config = settings()
+    redis = connect_upstash(config.upstash_url, _upstash_token(config), config.redis_timeout_seconds)
+    pusher = ApiGatewayPusher(management_client(config.websocket_management_url))
+    return ChatService(UpstashRoomStore(redis), pusher, config.room_ttl_seconds)
+
+
+def reset() -> None:
+    """Forget the cached settings and service (tests change the environment)."""
+    settings.cache_clear()
+    service.cache_clear()

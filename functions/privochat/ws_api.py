@@ -1,0 +1,103 @@
+"""The WebSocket API's routes ($connect, $disconnect, $default) as plain Lambda
+handlers over API Gateway events. No FastAPI here: each import is paid on every
+cold start."""
+
+from __future__ import annotations
+
+import json
+import time
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+from . import wiring
+from .domain import BadRequest, ChatError
+from .logs import log_event
+from .wire import COOKIE_NAME, error_body, error_of
+
+LambdaResponse = dict[str, Any]
+
+_OK: LambdaResponse = {"statusCode": 200}
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+def _cookie(event: dict[str, Any], name: str) -> str | None:
+    cookies: SimpleCookie = SimpleCookie()
+    try:
+        cookies.load(_header(event, "cookie") or "")
+    except CookieError:
+        return None
+    morsel = cookies.get(name)
+    return morsel.value if morsel else None
+
+
+def _refusal(status: int, code: str, message: str | None = None) -> LambdaResponse:
+    return {"statusCode": status, "body": json.dumps(error_body(code, message))}
+
+
+def _logged(route: str, event: dict[str, Any], started: float, response: LambdaResponse) -> LambdaResponse:
+    context = event.get("requestContext") or {}
+    log_event(
+        kind="ws",
+        request_id=context.get("connectionId", "-"),
+        route=route,
+        status=response["statusCode"],
+        started=started,
+    )
+    return response
+
+
+def on_connect(event: dict[str, Any], context: Any = None) -> LambdaResponse:
+    """Refuses the upgrade (nothing stored) unless the cookie is a participant's."""
+    started = time.perf_counter()
+    if not wiring.settings().origin_allowed(_header(event, "origin")):
+        return _logged("$connect", event, started, _refusal(403, "forbidden"))
+    query = event.get("queryStringParameters") or {}
+    connection_id = event["requestContext"]["connectionId"]
+    try:
+        wiring.service().connect(query.get("roomId"), _cookie(event, COOKIE_NAME), connection_id)
+        response = _OK
+    except ChatError as error:
+        status, body = error_of(error)
+        response = {"statusCode": status, "body": json.dumps(body)}
+    return _logged("$connect", event, started, response)
+
+
+def on_disconnect(event: dict[str, Any], context: Any = None) -> LambdaResponse:
+    started = time.perf_counter()
+    wiring.service().disconnect(event["requestContext"]["connectionId"])
+    return _logged("$disconnect", event, started, _OK)
+
+
+def on_default(event: dict[str, Any], context: Any = None) -> LambdaResponse:
+    """`{"action": "ping"}` and `{"action": "typing"}`; anything else is answered
+    with a bad-request error on the connection and changes nothing."""
+    started = time.perf_counter()
+    connection_id = event["requestContext"]["connectionId"]
+    chat = wiring.service()
+    try:
+        action = _action(event.get("body"))
+        known = chat.ping(connection_id) if action == "ping" else chat.typing(connection_id)
+        response = _OK if known else _refusal(410, "room-not-found")
+    except BadRequest as error:
+        chat.reply(connection_id, {"type": "error", "error": error.code, "message": str(error)})
+        response = _refusal(400, error.code, str(error))
+    except ChatError as error:
+        status, body = error_of(error)
+        response = {"statusCode": status, "body": json.dumps(body)}
+    return _logged("$default", event, started, response)
+
+
+def _action(body: str | None) -> str:
+    try:
+        action = json.loads(body or "").get("action")
+    except (ValueError, AttributeError):
+        raise BadRequest("Send JSON like {\"action\": \"ping\"} or {\"action\": \"typing\"}.") from None
+    if action not in ("ping", "typing"):
+        raise BadRequest("Unknown action; use \"ping\" or \"typing\".")
+    return str(action)

@@ -1,0 +1,1 @@
+"""Infrastructure around the Lambda code: the local stack, deployment helpers."""

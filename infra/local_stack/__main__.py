@@ -1,0 +1,21 @@
+"""`python -m infra.local_stack`: run PrivoChat on http://127.0.0.1:$PORT."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from .server import StackConfig, build_app
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    config = StackConfig.from_env()
+    app = build_app(config)
+    print(f"PrivoChat local stack: {config.origin}  (storage: {config.storage})", flush=True)
+    web.run_app(app, host="127.0.0.1", port=config.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""API Gateway HTTP API (payload format 2.0) in front of a Lambda handler."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from typing import Any
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from .lambda_runtime import Handler, LambdaRuntime
+
+_TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml")
+
+
+def http_event(request: web.Request, body: bytes) -> dict[str, Any]:
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        name = name.lower()
+        if name != "cookie":
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+    headers.setdefault("x-forwarded-proto", request.scheme)
+    headers.setdefault("x-forwarded-for", request.remote or "127.0.0.1")
+    query: dict[str, str] = {}
+    for name, value in request.query.items():
+        query[name] = f"{query[name]},{value}" if name in query else value
+    cookies = [
+        part.strip()
+        for header in request.headers.getall("Cookie", [])
+        for part in header.split(";")
+        if part.strip()
+    ]
+    content_type = request.headers.get("Content-Type", "")
+    is_text = not body or content_type.startswith(_TEXT_TYPES)
+    now = time.time()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": request.path,
+        "rawQueryString": request.query_string,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": request.host,
+            "domainPrefix": request.host.split(".")[0],
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": f"HTTP/{request.version.major}.{request.version.minor}",
+                "sourceIp": request.remote or "127.0.0.1",
+                "userAgent": request.headers.get("User-Agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": not is_text,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    if body:
+        event["body"] = body.decode() if is_text else base64.b64encode(body).decode()
+    return event
+
+
+def http_response(result: dict[str, Any]) -> web.Response:
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name, value in (result.get("headers") or {}).items():
+        headers.add(name, str(value))
+    for cookie in result.get("cookies") or []:
+        headers.add("Set-Cookie", cookie)
+    body = result.get("body") or ""
+    raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+    headers.pop("Content-Length", None)
+    return web.Response(status=int(result.get("statusCode", 200)), body=raw, headers=headers)
+
+
+class HttpGateway:
+    def __init__(self, runtime: LambdaRuntime, handler: Handler) -> None:
+        self._runtime = runtime
+        self._handler = handler
+
+    async def handle(self, request: web.Request) -> web.Response:
+        event = http_event(request, await request.read())
+        return http_response(await self._runtime.invoke("http-api", self._handler, event))

@@ -1,0 +1,56 @@
+"""Where the local stack keeps its data: an embedded fakeredis (default) or a
+real Redis server. Both answer raw replies (bytes, ints, lists, None), as the
+Upstash REST endpoint must pass them on unconverted."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import fakeredis
+import redis
+
+Reply = Any
+
+
+class RedisBackend:
+    def __init__(self, client: redis.Redis, serialize: bool) -> None:
+        # Raw replies: no RESP3 maps, no "SET -> True" conversions.
+        client.response_callbacks.clear()
+        self._client = client
+        # fakeredis is not meant for concurrent callers; a real server is.
+        self._lock = threading.Lock() if serialize else None
+
+    def execute(self, command: list[str]) -> Reply:
+        with self._lock or _NO_LOCK:
+            return self._client.execute_command(*command)
+
+    def pipeline(self, commands: list[list[str]], transaction: bool) -> list[Reply]:
+        """Replies in order; a failed command's reply is its exception."""
+        with self._lock or _NO_LOCK:
+            pipe = self._client.pipeline(transaction=transaction)
+            for command in commands:
+                pipe.execute_command(*command)
+            return list(pipe.execute(raise_on_error=False))
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
+
+
+def embedded() -> RedisBackend:
+    return RedisBackend(fakeredis.FakeRedis(server=fakeredis.FakeServer(), protocol=2), serialize=True)
+
+
+def server(url: str) -> RedisBackend:
+    return RedisBackend(redis.Redis.from_url(url, protocol=2), serialize=False)
