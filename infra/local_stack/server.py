@@ -41,6 +41,8 @@ class StackConfig:
     # A real Upstash database instead of the local endpoint.
     upstash_url: str = ""
     upstash_token: str = ""
+    # The local Upstash endpoint's token; random unless given (tests give one).
+    local_upstash_token: str = ""
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -49,6 +51,7 @@ class StackConfig:
             redis_url=os.environ.get("REDIS_URL", ""),
             upstash_url=os.environ.get("UPSTASH_REDIS_REST_URL", ""),
             upstash_token=os.environ.get("UPSTASH_REDIS_REST_TOKEN", ""),
+            local_upstash_token=os.environ.get("LOCAL_UPSTASH_TOKEN", ""),
         )
 
     @property
@@ -76,7 +79,7 @@ def lambda_environment(config: StackConfig, upstash_token: str) -> dict[str, str
 
 
 def build_app(config: StackConfig) -> web.Application:
-    upstash_token = secrets.token_urlsafe(24)
+    upstash_token = config.local_upstash_token or secrets.token_urlsafe(24)
     os.environ.update(lambda_environment(config, upstash_token))
     # The gateway signs nothing real; boto3 only needs some credentials and a region.
     for name, value in (

@@ -1,0 +1,165 @@
+"""In-memory stand-ins for the service's ports, for tests that need no I/O.
+
+`InMemoryRoomStore` keeps the same promises as the Redis store (the store
+contract tests run against both), with a lock for atomicity and a settable clock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from privochat.domain import (
+    Message,
+    RoomConnections,
+    RoomFull,
+    RoomNotFound,
+    Seat,
+    StoredMessage,
+    Unauthorized,
+)
+
+
+@dataclass
+class _Room:
+    expires_at_ms: int
+    seats: dict[str, int] = field(default_factory=dict)
+    messages: list[StoredMessage] = field(default_factory=list)
+    by_client_id: dict[str, StoredMessage] = field(default_factory=dict)
+    connections: dict[str, int] = field(default_factory=dict)
+
+
+class InMemoryRoomStore:
+    def __init__(self, clock_ms: callable = None) -> None:  # type: ignore[valid-type]
+        import time
+
+        self.now_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
+        self._rooms: dict[str, _Room] = {}
+        self._conn: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _room(self, room_id: str) -> _Room | None:
+        room = self._rooms.get(room_id)
+        if room is not None and room.expires_at_ms <= self.now_ms():
+            del self._rooms[room_id]
+            self._conn = {c: r for c, r in self._conn.items() if r != room_id}
+            return None
+        return room
+
+    def _seat(self, room_id: str, participant: str) -> tuple[_Room, int]:
+        room = self._room(room_id)
+        if room is None:
+            raise RoomNotFound()
+        if participant not in room.seats:
+            raise Unauthorized()
+        return room, room.seats[participant]
+
+    def _ttl(self, room: _Room) -> int:
+        return max(0, (room.expires_at_ms - self.now_ms()) // 1000)
+
+    def create_room(self, room_id: str, ttl_seconds: int, now_ms: int) -> bool:
+        with self._lock:
+            if self._room(room_id) is not None:
+                return False
+            self._rooms[room_id] = _Room(expires_at_ms=self.now_ms() + ttl_seconds * 1000)
+            return True
+
+    def join(self, room_id: str, participant: str, max_participants: int) -> Seat:
+        with self._lock:
+            room = self._room(room_id)
+            if room is None:
+                raise RoomNotFound()
+            if participant not in room.seats:
+                if len(room.seats) >= max_participants:
+                    raise RoomFull()
+                room.seats[participant] = len(room.seats) + 1
+            return Seat(room.seats[participant], len(room.seats), self._ttl(room))
+
+    def ttl(self, room_id: str, participant: str) -> int:
+        with self._lock:
+            room, _ = self._seat(room_id, participant)
+            return self._ttl(room)
+
+    def append_message(
+        self, room_id: str, participant: str, message: Message, client_id: str | None
+    ) -> tuple[StoredMessage, RoomConnections]:
+        with self._lock:
+            room, seat = self._seat(room_id, participant)
+            key = f"{seat}:{client_id}"
+            stored = room.by_client_id.get(key) if client_id else None
+            if stored is None:
+                stored = StoredMessage(seat, message)
+                room.messages.append(stored)
+                if client_id:
+                    room.by_client_id[key] = stored
+            return stored, RoomConnections(room_id, dict(room.connections))
+
+    def messages(
+        self, room_id: str, participant: str, after: str | None
+    ) -> tuple[int, list[StoredMessage]]:
+        with self._lock:
+            room, seat = self._seat(room_id, participant)
+            ids = [each.message.id for each in room.messages]
+            start = ids.index(after) + 1 if after in ids else 0
+            return seat, list(room.messages[start:])
+
+    def destroy(self, room_id: str, participant: str) -> RoomConnections:
+        with self._lock:
+            room, _ = self._seat(room_id, participant)
+            del self._rooms[room_id]
+            for connection_id in room.connections:
+                self._conn.pop(connection_id, None)
+            return RoomConnections(room_id, dict(room.connections))
+
+    def connect(self, room_id: str, participant: str, connection_id: str) -> RoomConnections:
+        with self._lock:
+            room, seat = self._seat(room_id, participant)
+            room.connections[connection_id] = seat
+            self._conn[connection_id] = room_id
+            return RoomConnections(room_id, dict(room.connections))
+
+    def disconnect(self, connection_id: str) -> RoomConnections | None:
+        with self._lock:
+            room_id = self._conn.pop(connection_id, None)
+            room = self._room(room_id) if room_id else None
+            if room is None:
+                return None
+            room.connections.pop(connection_id, None)
+            return RoomConnections(room_id, dict(room.connections))  # type: ignore[arg-type]
+
+    def connections_of(self, connection_id: str) -> RoomConnections | None:
+        with self._lock:
+            room_id = self._conn.get(connection_id)
+            room = self._room(room_id) if room_id else None
+            if room is None:
+                return None
+            return RoomConnections(room_id, dict(room.connections))  # type: ignore[arg-type]
+
+    def forget_connections(self, room_id: str, connection_ids: Iterable[str]) -> None:
+        with self._lock:
+            room = self._room(room_id)
+            for connection_id in connection_ids:
+                self._conn.pop(connection_id, None)
+                if room is not None:
+                    room.connections.pop(connection_id, None)
+
+
+class RecordingPusher:
+    """Records every push; connections named in `gone` answer 410."""
+
+    def __init__(self) -> None:
+        self.pushed: list[tuple[str, dict[str, object]]] = []
+        self.closed: list[str] = []
+        self.gone: set[str] = set()
+
+    def push(self, connection_ids: Iterable[str], event: dict[str, object]) -> set[str]:
+        ids = list(connection_ids)
+        self.pushed.extend((c, event) for c in ids if c not in self.gone)
+        return {c for c in ids if c in self.gone}
+
+    def close(self, connection_ids: Iterable[str]) -> None:
+        self.closed.extend(connection_ids)
+
+    def events_for(self, connection_id: str) -> list[dict[str, object]]:
+        return [event for target, event in self.pushed if target == connection_id]

@@ -1,0 +1,208 @@
+"""The room store's promises, proved on every store: the in-memory fake, and the
+Upstash store through the real upstash-redis client on the embedded backend and
+on a real redis-server."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from privochat.domain import Message, RoomFull, RoomNotFound, Unauthorized, new_id
+from tests.functions.conftest import UpstashSetup
+
+
+def _room(store, ttl: int = 60) -> str:  # type: ignore[no-untyped-def]
+    room_id = new_id()
+    assert store.create_room(room_id, ttl, 0) is True
+    return room_id
+
+
+def _message(text: str = "hello") -> Message:
+    return Message(id=new_id(), sender="ann", text=text, timestamp=1_700_000_000_000)
+
+
+def test_a_new_room_is_empty_and_has_its_ttl(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store, ttl=60)
+    seat = store.join(room_id, "p1", 2)
+    assert (seat.seat, seat.participants) == (1, 1)
+    assert 58 <= seat.ttl <= 60
+
+
+def test_an_existing_room_is_never_overwritten(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    store.join(room_id, "p1", 2)
+    assert store.create_room(room_id, 60, 0) is False
+    assert store.join(room_id, "p1", 2).participants == 1
+
+
+def test_joining_an_unknown_room_is_room_not_found(store) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RoomNotFound):
+        store.join(new_id(), "p1", 2)
+
+
+def test_third_joiner_gets_room_full_and_rejoining_keeps_the_seat(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    assert store.join(room_id, "p1", 2).seat == 1
+    assert store.join(room_id, "p2", 2).seat == 2
+    with pytest.raises(RoomFull):
+        store.join(room_id, "p3", 2)
+    again = store.join(room_id, "p1", 2)
+    assert (again.seat, again.participants) == (1, 2)
+
+
+def test_concurrent_joiners_get_exactly_two_seats(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    outcomes: list[object] = []
+    start = threading.Barrier(20)
+
+    def join(i: int) -> None:
+        start.wait()
+        try:
+            outcomes.append(store.join(room_id, f"p{i}", 2).seat)
+        except RoomFull:
+            outcomes.append("full")
+
+    threads = [threading.Thread(target=join, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(o for o in outcomes if o != "full") == [1, 2]
+    assert outcomes.count("full") == 18
+
+
+def test_only_participants_read_the_ttl(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store, ttl=30)
+    store.join(room_id, "p1", 2)
+    assert 28 <= store.ttl(room_id, "p1") <= 30
+    with pytest.raises(Unauthorized):
+        store.ttl(room_id, "stranger")
+    with pytest.raises(RoomNotFound):
+        store.ttl(new_id(), "p1")
+
+
+def test_messages_come_back_in_order_with_their_authors_seat(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    store.join(room_id, "p1", 2)
+    store.join(room_id, "p2", 2)
+    sent = [_message("one"), _message("two"), _message("three")]
+    store.append_message(room_id, "p1", sent[0], None)
+    store.append_message(room_id, "p2", sent[1], None)
+    store.append_message(room_id, "p1", sent[2], None)
+    seat, stored = store.messages(room_id, "p2", None)
+    assert seat == 2
+    assert [(s.seat, s.message) for s in stored] == [(1, sent[0]), (2, sent[1]), (1, sent[2])]
+
+
+def test_after_returns_only_later_messages_and_all_for_an_unknown_id(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    store.join(room_id, "p1", 2)
+    sent = [_message(str(i)) for i in range(4)]
+    for message in sent:
+        store.append_message(room_id, "p1", message, None)
+    _, later = store.messages(room_id, "p1", sent[1].id)
+    assert [s.message for s in later] == sent[2:]
+    _, none_later = store.messages(room_id, "p1", sent[3].id)
+    assert none_later == []
+    _, everything = store.messages(room_id, "p1", new_id())
+    assert [s.message for s in everything] == sent
+
+
+def test_a_retried_client_id_stores_once_and_returns_the_first_message(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    store.join(room_id, "p1", 2)
+    store.join(room_id, "p2", 2)
+    first, _ = store.append_message(room_id, "p1", _message("hi"), "c-1")
+    retry, _ = store.append_message(room_id, "p1", _message("hi"), "c-1")
+    assert retry == first
+    other, _ = store.append_message(room_id, "p2", _message("hi"), "c-1")
+    assert other.message.id != first.message.id
+    _, stored = store.messages(room_id, "p1", None)
+    assert len(stored) == 2
+
+
+def test_strangers_can_neither_read_nor_write(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    store.join(room_id, "p1", 2)
+    for attempt in (
+        lambda: store.append_message(room_id, "stranger", _message(), None),
+        lambda: store.messages(room_id, "stranger", None),
+        lambda: store.destroy(room_id, "stranger"),
+        lambda: store.connect(room_id, "stranger", "conn-x"),
+    ):
+        with pytest.raises(Unauthorized):
+            attempt()
+    assert store.messages(room_id, "p1", None) == (1, [])
+    assert store.connections_of("conn-x") is None
+
+
+def test_connections_carry_their_seat_and_presence_counts_people(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    store.join(room_id, "p1", 2)
+    store.join(room_id, "p2", 2)
+    assert store.connect(room_id, "p1", "a1").online == 1
+    assert store.connect(room_id, "p1", "a2").online == 1  # a second tab
+    both = store.connect(room_id, "p2", "b1")
+    assert both.seats == {"a1": 1, "a2": 1, "b1": 2}
+    assert both.online == 2
+    _, connections = store.append_message(room_id, "p1", _message(), None)
+    assert set(connections.ids()) == {"a1", "a2", "b1"}
+    assert store.connections_of("b1").seats == both.seats
+    left = store.disconnect("b1")
+    assert (left.room_id, left.online, set(left.ids())) == (room_id, 1, {"a1", "a2"})
+    assert store.disconnect("b1") is None
+    store.forget_connections(room_id, ["a2"])
+    assert store.connections_of("a2") is None
+    assert store.connections_of("a1").seats == {"a1": 1}
+
+
+def test_destroy_returns_the_connections_and_leaves_nothing(store, upstash_setup: UpstashSetup | None) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    store.join(room_id, "p1", 2)
+    store.join(room_id, "p2", 2)
+    store.connect(room_id, "p1", "d1")
+    store.connect(room_id, "p2", "d2")
+    store.append_message(room_id, "p1", _message(), "c-1")
+    assert set(store.destroy(room_id, "p2").ids()) == {"d1", "d2"}
+    with pytest.raises(RoomNotFound):
+        store.messages(room_id, "p1", None)
+    with pytest.raises(RoomNotFound):
+        store.join(room_id, "p1", 2)
+    assert store.connections_of("d1") is None
+    assert store.disconnect("d2") is None
+    if upstash_setup is not None:
+        assert upstash_setup.keys(f"*{room_id}*") == []
+        assert upstash_setup.keys("conn:d*") == []
+
+
+def test_every_key_of_a_room_expires_with_it(store, upstash_setup: UpstashSetup | None) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store, ttl=1)
+    store.join(room_id, "p1", 2)
+    store.connect(room_id, "p1", f"e-{room_id}")
+    store.append_message(room_id, "p1", _message(), "c-1")
+    if upstash_setup is not None:
+        keys = upstash_setup.keys(f"*{room_id}*")
+        assert len(keys) == 5  # meta, messages, client-ids, connections, conn:
+        for key in keys:
+            assert 0 < upstash_setup.backend.execute(["PTTL", key.decode()]) <= 1000
+    time.sleep(1.2)
+    with pytest.raises(RoomNotFound):
+        store.join(room_id, "p1", 2)
+    assert store.connections_of(f"e-{room_id}") is None
+    if upstash_setup is not None:
+        assert upstash_setup.keys(f"*{room_id}*") == []
+
+
+def test_stored_messages_are_json_with_the_authors_seat(upstash_embedded: UpstashSetup) -> None:
+    store = upstash_embedded.store()
+    room_id = _room(store)
+    store.join(room_id, "p1", 2)
+    message = _message("<b>kept as text</b>")
+    store.append_message(room_id, "p1", message, None)
+    [raw] = upstash_embedded.backend.execute(["LRANGE", f"messages:{{{room_id}}}", "0", "-1"])
+    seat, _, body = raw.decode().partition("|")
+    assert seat == "1"
+    assert json.loads(body) == message.to_wire()

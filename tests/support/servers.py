@@ -1,0 +1,155 @@
+"""Servers that tests start on loopback and always stop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def require_program(name: str) -> str:
+    """The program's path; without it the test is skipped, except where CI asks
+    for every test to run (PRIVOCHAT_REQUIRE_ALL=1): then it fails."""
+    path = shutil.which(name) or (f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}") else None)
+    if path is None:
+        message = f"{name} is not installed (scripts/install-system-deps.sh installs it)"
+        if os.environ.get("PRIVOCHAT_REQUIRE_ALL") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes] | None, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port} after {seconds} s")
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A real redis-server on a free loopback port, without persistence."""
+    program = require_program("redis-server")
+    port = free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        process = subprocess.Popen(
+            [program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", folder],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_for_port(port, process)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@contextmanager
+def serve_in_thread(app: web.Application) -> Iterator[str]:
+    """Runs an aiohttp app on its own loop in a thread; yields its base URL."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app, access_log=None)
+    loop.run_until_complete(runner.setup())
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    loop.run_until_complete(site.start())
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+class LocalStack:
+    """`python -m infra.local_stack` in a subprocess, as a user runs it."""
+
+    def __init__(self, port: int, process: subprocess.Popen[bytes], log: Path, token: str) -> None:
+        self.port = port
+        self.upstash_token = token
+        self.process = process
+        self.log = log
+        self.origin = f"http://127.0.0.1:{port}"
+        self.ws_url = f"ws://127.0.0.1:{port}/ws"
+
+    def client(self) -> httpx.Client:
+        """A browser-like HTTP client: own cookie jar, the site's Origin."""
+        return httpx.Client(base_url=self.origin, headers={"Origin": self.origin}, timeout=10)
+
+    def upstash_requests(self) -> int:
+        """REST requests the local Upstash endpoint has served so far."""
+        response = httpx.get(
+            f"{self.origin}/_local/upstash/_stats",
+            headers={"Authorization": f"Bearer {self.upstash_token}"},
+        )
+        return int(response.json()["requests"])
+
+    def upstash(self) -> httpx.Client:
+        """A raw client of the stack's Upstash endpoint, to look at what is stored."""
+        return httpx.Client(
+            base_url=f"{self.origin}/_local/upstash",
+            headers={"Authorization": f"Bearer {self.upstash_token}"},
+        )
+
+    def redis(self, *command: str) -> object:
+        response = self.upstash().post("", json=list(command))
+        return response.json()["result"]
+
+
+@contextmanager
+def local_stack(**env: str) -> Iterator[LocalStack]:
+    port = free_port()
+    token = secrets.token_urlsafe(16)
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "stack.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "infra.local_stack"],
+                cwd=ROOT,
+                env={**os.environ, "PORT": str(port), "LOCAL_UPSTASH_TOKEN": token, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                _wait_for_port(port, process)
+                yield LocalStack(port, process, log, token)
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
