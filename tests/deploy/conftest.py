@@ -1,0 +1,26 @@
+"""Fixtures of the deployment checks (helpers live in sam_templates.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sam_templates import CHILD_PARAMETERS, REQUIRED_PARAMETERS, SAM, TEMPLATE, WEBSOCKET_TEMPLATE, transform
+
+
+@pytest.fixture(scope="session")
+def root_cfn() -> dict[str, Any]:
+    return transform(TEMPLATE, REQUIRED_PARAMETERS)
+
+
+@pytest.fixture(scope="session")
+def websocket_cfn() -> dict[str, Any]:
+    return transform(WEBSOCKET_TEMPLATE, CHILD_PARAMETERS)
+
+
+@pytest.fixture(scope="session")
+def sam_cli() -> Path:
+    if not SAM.exists():
+        pytest.skip(f"no SAM CLI at {SAM}: run `bash infra/sam-tools.sh` to create .venv-sam")
+    return SAM

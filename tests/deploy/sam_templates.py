@@ -1,0 +1,84 @@
+"""What the deployment checks share: the SAM templates (raw, and transformed to
+CloudFormation by aws-sam-translator) and how to run the isolated SAM CLI in .venv-sam."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+import boto3
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+WEBSOCKET_TEMPLATE = ROOT / "infra" / "websocket.yaml"
+TEMPLATES = (TEMPLATE, WEBSOCKET_TEMPLATE)
+REGION = "eu-west-1"
+# What a user must pass to `sam deploy` (every other parameter has a default).
+REQUIRED_PARAMETERS = {"UpstashRestUrl": "https://eu1-example-12345.upstash.io"}
+# Values the root stack hands the nested one, for transforming the child alone.
+CHILD_PARAMETERS = {
+    "StageName": "prod",
+    "RoomTtlSeconds": "600",
+    "UpstashRestUrl": REQUIRED_PARAMETERS["UpstashRestUrl"],
+    "UpstashTokenParameterName": "/privochat/upstash-token",
+    "UpstashTokenKmsKeyArn": "",
+    "AllowedOrigins": "",
+    "LogLevel": "INFO",
+    "LogRetentionDays": "7",
+    "ThrottlingBurstLimit": "50",
+    "ThrottlingRateLimit": "20",
+}
+
+SAM_VENV = Path(os.environ.get("SAM_VENV", ROOT / ".venv-sam"))
+SAM = SAM_VENV / "bin" / "sam"
+# `sam build` needs a Python matching the template's Runtime on PATH.
+RUNTIME_PYTHON_BIN = Path(os.environ.get("SAM_RUNTIME_PYTHON_BIN", "/root/.pyenv/versions/3.12.1/bin"))
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    """A SAM/CloudFormation YAML file as a dict (short-form intrinsics expanded)."""
+    return yaml_parse(path.read_text())
+
+
+def _as_packaged(template: dict[str, Any]) -> dict[str, Any]:
+    """What `sam package` uploads: code as S3 objects instead of local folders."""
+    packaged = copy.deepcopy(template)
+    function_globals = packaged.get("Globals", {}).get("Function", {})
+    if "CodeUri" in function_globals:
+        function_globals["CodeUri"] = "s3://example-bucket/functions.zip"
+    for resource in packaged["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function" and "CodeUri" in resource["Properties"]:
+            resource["Properties"]["CodeUri"] = "s3://example-bucket/functions.zip"
+        if resource["Type"] == "AWS::Serverless::Application":
+            resource["Properties"]["Location"] = "https://example-bucket.s3.amazonaws.com/websocket.yaml"
+    return packaged
+
+
+def transform(path: Path, parameters: dict[str, str]) -> dict[str, Any]:
+    """The CloudFormation template aws-sam-translator makes of a SAM template."""
+    translator = Translator(None, Parser(), boto_session=boto3.Session(region_name=REGION))
+    return translator.translate(_as_packaged(load_template(path)), parameters, get_managed_policy_map=dict)
+
+
+def resources_of_type(template: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == type_name}
+
+
+def sam_env() -> dict[str, str]:
+    """Environment for the SAM CLI: dummy credentials and region, no telemetry,
+    the runtime's Python first on PATH. No call reaches AWS."""
+    return {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "SAM_CLI_TELEMETRY": "0",
+        "SAM_CLI_BETA_FEATURES": "0",
+        "PATH": f"{RUNTIME_PYTHON_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
