@@ -34,9 +34,7 @@ let toastTimer = null;
 let queue = Promise.resolve();
 const enqueue = (task) => { queue = queue.then(task).catch((error) => console.error(error)); };
 const seen = new Map(); // message id -> element
-const sends = new Map(); // element -> {clientId, ciphertext, inFlight}
-const heldPushes = new Map(); // id -> pushed message that may be our own send still awaiting its answer
-let sendsInFlight = 0;
+const sends = new Map(); // element of an unconfirmed own message -> {clientId, text, ciphertext, inFlight, failed}
 
 // ---------- full-page states ----------
 
@@ -110,6 +108,22 @@ function showAlert(message) {
 
 // ---------- messages ----------
 
+/**
+ * The element of our own unconfirmed send with this text, if any. A push carries no `own` and
+ * can arrive before the POST's answer (or instead of it, when the answer is lost): the text we
+ * encrypted ourselves tells which send it confirms.
+ */
+function unconfirmedSendOf(text) {
+  for (const [node, send] of sends) if (send.text === text) return node;
+  return null;
+}
+
+function confirm(node, message) {
+  sends.delete(node);
+  seen.set(message.id, node);
+  view.update(node, { own: true, status: "sent", timestamp: message.timestamp });
+}
+
 /** Shows a message from the server unless it is already shown. */
 async function ingest(message, own) {
   if (seen.has(message.id)) return;
@@ -124,6 +138,8 @@ async function ingest(message, own) {
   } else {
     decryptedCount += 1;
   }
+  const mine = text !== null && (own || message.sender === myName) ? unconfirmedSendOf(text) : null;
+  if (mine) return confirm(mine, message);
   if (!own) {
     otherName = message.sender;
     hideTyping();
@@ -148,25 +164,14 @@ async function catchUp() {
 
 function onPush(message) {
   lastServerId = message.id;
-  if (seen.has(message.id)) return;
-  if (sendsInFlight > 0 && message.sender === myName) {
-    heldPushes.set(message.id, message); // reconciled when our POST answers
-    return;
-  }
   enqueue(() => ingest(message, false));
-}
-
-function flushHeldPushes() {
-  if (sendsInFlight > 0) return;
-  for (const message of heldPushes.values()) enqueue(() => ingest(message, false));
-  heldPushes.clear();
 }
 
 async function deliver(node) {
   const send = sends.get(node);
   if (!send || send.inFlight) return;
   send.inFlight = true;
-  sendsInFlight += 1;
+  send.failed = false;
   view.update(node, { status: "sending" });
   let outcome;
   try {
@@ -179,24 +184,21 @@ async function deliver(node) {
 
 function settle(node, send, { message, error }) {
   send.inFlight = false;
-  sendsInFlight -= 1;
+  if (!sends.has(node)) return; // a push or a catch-up confirmed it already
   if (message) {
-    sends.delete(node);
-    heldPushes.delete(message.id);
     const shown = seen.get(message.id);
-    if (shown) {
-      view.remove(node); // a catch-up showed it first
+    if (shown && shown !== node) {
+      sends.delete(node);
+      view.remove(node);
       view.update(shown, { own: true, timestamp: message.timestamp });
     } else {
-      seen.set(message.id, node);
-      view.update(node, { status: "sent", timestamp: message.timestamp });
+      confirm(node, message);
     }
   } else {
     send.failed = true;
     view.update(node, { status: "failed", error: failureText(error) });
     handleApiError(error);
   }
-  flushHeldPushes();
 }
 
 function failureText(error) {
@@ -213,7 +215,7 @@ async function sendMessage(text) {
   const clientId = crypto.randomUUID();
   const node = view.add({ own: true, sender: myName, text, status: "sending" });
   decryptedCount += 1;
-  const send = { clientId, ciphertext: await encryptText(key, text), inFlight: false, failed: false };
+  const send = { clientId, text, ciphertext: await encryptText(key, text), inFlight: false, failed: false };
   sends.set(node, send);
   await deliver(node);
 }

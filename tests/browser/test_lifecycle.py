@@ -1,0 +1,73 @@
+"""The room's life: the lobby's name and notices, destroy with confirmation, expiry."""
+
+import json
+
+from playwright.sync_api import Route, expect
+
+from room_helpers import create_room, open_room, two_people_in_a_room
+
+
+def test_lobby_gives_an_editable_anonymous_name_that_is_kept(person):
+    page = person()
+    page.goto("/")
+    name = page.locator("#name-input")
+    expect(name).to_have_value(__import__("re").compile(r"^anonymous-[a-z]+-[a-z0-9]{5}$"))
+    name.fill("Sam")
+    page.reload()
+    expect(name).to_have_value("Sam")
+    page.get_by_role("button", name="Pick a new random name").click()
+    expect(name).not_to_have_value("Sam")
+
+
+def test_lobby_join_takes_a_pasted_link_and_rejects_nonsense(person):
+    alice = person()
+    link = create_room(alice)
+    bob = person()
+    bob.goto("/")
+    bob.locator("#join-input").fill("not a link at all")
+    bob.get_by_role("button", name="Join").click()
+    expect(bob.locator("#join-error")).to_be_visible()
+    bob.locator("#join-input").fill(f"https://privochat.example{link}")
+    bob.locator("#join-input").press("Enter")
+    expect(bob.locator("#app")).to_be_visible()
+    expect(bob.locator("#presence-text")).to_have_text("Both here")
+
+
+def test_destroy_asks_first_then_takes_both_to_the_lobby(person):
+    alice, bob, link = two_people_in_a_room(person)
+
+    alice.locator("#destroy").focus()
+    alice.keyboard.press("Enter")
+    dialog = alice.locator("#confirm-destroy")
+    expect(dialog).to_be_visible()
+    alice.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(alice.locator("#app")).to_be_visible()
+
+    alice.locator("#destroy").click()
+    alice.get_by_role("button", name="Destroy room").click()
+    for page in (alice, bob):
+        expect(page.locator("#notice")).to_contain_text("The room was destroyed")
+
+    again = person()
+    again.goto(link)
+    expect(again.locator("#notice")).to_contain_text("That room doesn't exist")
+
+
+def test_unknown_room_goes_back_with_room_not_found(person):
+    page = person()
+    page.goto("/room/AAAAAAAAAAAAAAAAAAAAA#" + "A" * 43)
+    expect(page.locator("#notice")).to_contain_text("That room doesn't exist")
+
+
+def test_the_countdown_leaves_with_expired_at_zero(person):
+    page = person()
+
+    def short_ttl(route: Route) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), "ttl": 2})
+
+    page.route("**/api/room/join*", short_ttl)
+    create_room(page)
+    expect(page.locator("#ttl")).to_have_attribute("data-urgent", "")
+    expect(page.locator("#notice")).to_contain_text("The room expired", timeout=6000)

@@ -1,0 +1,91 @@
+"""Realtime under trouble: a dropped WebSocket catches up, a failed send retries once."""
+
+from playwright.sync_api import Route, expect
+
+from room_helpers import bubbles, expect_presence, send, two_people_in_a_room
+
+
+def test_a_dropped_socket_catches_up_and_shows_each_message_once(person):
+    alice, bob, _ = two_people_in_a_room(person)
+    send(alice, "before the drop")
+    expect(bubbles(bob, "other")).to_have_text(["before the drop"])
+
+    bob.evaluate("window.__privochat.dropFor(2500)")
+    expect_presence(bob, "Reconnecting…")
+    for n in range(3):
+        send(alice, f"while away {n}")
+    send(bob, "sent while offline")
+    expect(bubbles(alice, "own")).to_have_count(4)
+    expect(alice.locator('#messages .msg.own[data-status="sent"]')).to_have_count(4)
+
+    expect_presence(bob, "Both here")
+    expected = ["before the drop", "while away 0", "while away 1", "while away 2"]
+    expect(bubbles(bob, "other")).to_have_text(expected)
+    expect(bubbles(bob, "own")).to_have_text(["sent while offline"])
+    expect(bubbles(alice, "other")).to_have_text(["sent while offline"])
+
+    send(alice, "after the drop")
+    expect(bubbles(bob, "other")).to_have_text([*expected, "after the drop"])
+    bob.wait_for_timeout(300)
+    expect(bubbles(bob, "other")).to_have_count(5)
+
+
+def test_a_socket_closed_under_the_page_reconnects_by_itself(person):
+    alice, bob, _ = two_people_in_a_room(person)
+    bob.evaluate("window.__privochat.socket.close()")
+    send(alice, "one")
+    send(alice, "two")
+    expect_presence(bob, "Both here")
+    expect(bubbles(bob, "other")).to_have_text(["one", "two"])
+
+
+def _stored(page) -> list:
+    return page.evaluate(
+        "async () => (await (await fetch(`/api/messages?roomId=${location.pathname.split('/')[2]}`)).json()).messages"
+    )
+
+
+def test_a_failed_send_stays_visible_and_retries_with_the_same_client_id(person):
+    alice, bob, _ = two_people_in_a_room(person)
+    posted = []
+
+    def fail_first_post(route: Route) -> None:
+        if route.request.method == "POST":
+            posted.append(route.request.post_data_json["clientId"])
+            if len(posted) == 1:
+                route.abort()
+                return
+        route.continue_()
+
+    alice.route("**/api/messages?*", fail_first_post)
+    send(alice, "are you there?")
+    mine = alice.locator("#messages .msg.own")
+    expect(mine).to_have_attribute("data-status", "failed")
+    expect(mine).to_contain_text("Not sent")
+    expect(bubbles(bob, "other")).to_have_count(0)
+
+    mine.get_by_role("button", name="Retry").click()
+    expect(mine).to_have_attribute("data-status", "sent")
+    assert len(posted) == 2 and posted[0] == posted[1]
+    expect(bubbles(alice, "own")).to_have_text(["are you there?"])
+    expect(bubbles(bob, "other")).to_have_text(["are you there?"])
+    assert len(_stored(alice)) == 1
+
+
+def test_a_lost_answer_is_confirmed_by_the_push_and_shown_once(person):
+    alice, bob, _ = two_people_in_a_room(person)
+
+    def lose_answer(route: Route) -> None:
+        if route.request.method == "POST":
+            route.fetch()  # the server stores and pushes the message; its answer never arrives
+            route.abort()
+        else:
+            route.continue_()
+
+    alice.route("**/api/messages?*", lose_answer)
+    send(alice, "did this arrive?")
+    expect(alice.locator("#messages .msg.own")).to_have_attribute("data-status", "sent")
+    expect(bubbles(alice, "own")).to_have_text(["did this arrive?"])
+    expect(alice.locator("#messages .msg.other")).to_have_count(0)
+    expect(bubbles(bob, "other")).to_have_text(["did this arrive?"])
+    assert len(_stored(alice)) == 1
