@@ -9,6 +9,10 @@ import pytest
 from sam_templates import CHILD_PARAMETERS, REQUIRED_PARAMETERS, SAM, TEMPLATE, WEBSOCKET_TEMPLATE, transform
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sam: runs the SAM CLI from .venv-sam (slow: sam validate, sam build)")
+
+
 @pytest.fixture(scope="session")
 def root_cfn() -> dict[str, Any]:
     return transform(TEMPLATE, REQUIRED_PARAMETERS)
