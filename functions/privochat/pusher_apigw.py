@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 # Throttling (429) and 5xx are retried by botocore's standard mode with backoff,
 # a bounded number of times; timeouts keep a slow gateway from holding a Lambda.
 _CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 3},
+    retries={"mode": "standard", "total_max_attempts": 3},
     connect_timeout=2,
     read_timeout=3,
 )

@@ -1,0 +1,37 @@
+"""Faults that moto's API Gateway Management API never produces (410 Gone,
+429 throttling, 500), injected below botocore's parsing and retry logic."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from botocore.awsrequest import AWSResponse
+
+_ERROR_TYPES = {410: "GoneException", 429: "LimitExceededException", 500: "InternalServerError"}
+
+
+class _Raw(io.BytesIO):
+    def stream(self, **_: Any) -> Any:
+        yield self.getvalue()
+
+
+def inject_faults(client: Any, status_for: Callable[[str], int | None]) -> list[str]:
+    """Before each request leaves, `status_for(connection_id)` may answer with an
+    error status instead; returns the list of connection IDs that were attempted.
+    (moto still records every attempt's data: botocore runs all before-send hooks.)"""
+    attempts: list[str] = []
+
+    def before_send(request: Any, **_: Any) -> AWSResponse | None:
+        connection_id = unquote(request.url.rsplit("/@connections/", 1)[1])
+        attempts.append(connection_id)
+        status = status_for(connection_id)
+        if status is None:
+            return None
+        headers = {"x-amzn-ErrorType": _ERROR_TYPES[status], "Content-Type": "application/json"}
+        return AWSResponse(request.url, status, headers, _Raw(b'{"message": "injected"}'))
+
+    client.meta.events.register_first("before-send.apigatewaymanagementapi", before_send)
+    return attempts
