@@ -35,3 +35,17 @@ def inject_faults(client: Any, status_for: Callable[[str], int | None]) -> list[
 
     client.meta.events.register_first("before-send.apigatewaymanagementapi", before_send)
     return attempts
+
+
+def record_requests(client: Any) -> list[tuple[str, str, bytes]]:
+    """Records (method, connection ID, body) of every Management API request,
+    including posts to connections that are deleted afterwards (moto then
+    forgets their data)."""
+    seen: list[tuple[str, str, bytes]] = []
+
+    def before_send(request: Any, **_: Any) -> None:
+        connection_id = unquote(request.url.rsplit("/@connections/", 1)[1])
+        seen.append((request.method, connection_id, bytes(request.body or b"")))
+
+    client.meta.events.register_first("before-send.apigatewaymanagementapi", before_send)
+    return seen
