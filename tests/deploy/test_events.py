@@ -1,0 +1,127 @@
+"""The sample events in events/ drive their handlers, in-process, as `sam local invoke
+--env-vars events/env.json` would run them, against the project's local stack (its
+Upstash endpoint and Management API) started with the token env.json names."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sam_templates import ROOT, TEMPLATE, load_template
+
+EVENTS = ROOT / "events"
+ENV_JSON = json.loads((EVENTS / "env.json").read_text())["Parameters"]
+DOCKER_HOST_ORIGIN = "http://host.docker.internal:3000"
+
+
+def event(name: str) -> dict:
+    return json.loads((EVENTS / name).read_text())
+
+
+@pytest.fixture(scope="module")
+def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "LOCAL_UPSTASH_TOKEN": ENV_JSON["UPSTASH_REDIS_REST_TOKEN"],
+        "LOG_LEVEL": "WARNING",
+    }
+    log = tmp_path_factory.mktemp("stack") / "stack.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"the local stack did not answer:\n{log.read_text()}"
+            try:
+                httpx.get(url + "/", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def handlers(stack_url: str, monkeypatch: pytest.MonkeyPatch):
+    """The handlers with env.json's settings, its Docker host name pointed at the stack."""
+    for name, value in ENV_JSON.items():
+        monkeypatch.setenv(name, value.replace(DOCKER_HOST_ORIGIN, stack_url))
+    for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    from privochat import http_api, wiring, ws_api
+
+    wiring.reset()
+    yield http_api, ws_api
+    wiring.reset()
+
+
+@pytest.fixture
+def participant(stack_url: str) -> tuple[str, str]:
+    """A room with one participant: (roomId, cookie value)."""
+    with httpx.Client(base_url=stack_url, timeout=5) as client:
+        room_id = client.post("/api/room/create").json()["roomId"]
+        joined = client.post("/api/room/join", params={"roomId": room_id})
+        assert joined.status_code == 200, joined.text
+        return room_id, joined.cookies["x-auth-token"]
+
+
+def test_env_json_declares_only_settings_the_template_declares() -> None:
+    template_env = load_template(TEMPLATE)["Resources"]["HttpFunction"]["Properties"]["Environment"]["Variables"]
+    assert set(ENV_JSON) <= set(template_env)  # sam local passes nothing else
+    assert ENV_JSON["UPSTASH_REDIS_REST_TOKEN_PARAMETER"] == ""  # no SSM locally
+
+
+def test_connect_event_as_shipped_is_refused_without_a_participants_cookie(handlers) -> None:
+    _, ws_api = handlers
+    assert ws_api.on_connect(event("connect.json"))["statusCode"] == 401
+
+
+def test_connect_default_disconnect_events_drive_a_connection_through_a_room(handlers, participant) -> None:
+    _, ws_api = handlers
+    room_id, cookie = participant
+    connect = event("connect.json")
+    connect["queryStringParameters"]["roomId"] = room_id
+    connect["headers"]["Cookie"] = f"x-auth-token={cookie}"
+    assert ws_api.on_connect(connect) == {"statusCode": 200}
+    assert ws_api.on_default(event("default-ping.json")) == {"statusCode": 200}
+    assert ws_api.on_disconnect(event("disconnect.json")) == {"statusCode": 200}
+    # the connection is gone: a ping on it now finds no room
+    assert ws_api.on_default(event("default-ping.json"))["statusCode"] == 410
+
+
+def test_events_share_one_connection_and_api() -> None:
+    contexts = [event(n)["requestContext"] for n in ("connect.json", "default-ping.json", "disconnect.json")]
+    assert {c["connectionId"] for c in contexts} == {"Cb1sQdHRoAMCJxQ="}
+    assert [c["eventType"] for c in contexts] == ["CONNECT", "MESSAGE", "DISCONNECT"]
+    assert [c["routeKey"] for c in contexts] == ["$connect", "$default", "$disconnect"]
+
+
+def test_http_create_room_event_creates_a_room(handlers) -> None:
+    http_api, _ = handlers
+    response = http_api.handler(event("http-create-room.json"), None)
+    assert response["statusCode"] == 200, response
+    assert json.loads(response["body"])["ttl"] == int(ENV_JSON["ROOM_TTL_SECONDS"])
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in Path(EVENTS).glob("*.json")))
+def test_every_event_file_is_json(name: str) -> None:
+    assert isinstance(event(name), dict)
