@@ -9,6 +9,7 @@ export class ApiError extends Error {
   }
 }
 
+const REQUEST_TIMEOUT_MS = 20000;
 let configPromise;
 
 export function loadConfig() {
@@ -37,8 +38,9 @@ async function request(method, path, body) {
       credentials: "include",
       headers: body === undefined ? {} : { "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
-  } catch (error) {
+  } catch {
     throw new ApiError(0, "network", "Can't reach the server.");
   }
   const data = await response.json().catch(() => ({}));

@@ -28,13 +28,14 @@ let decryptedCount = 0;
 let lastTypingSent = 0;
 let typingTimer = null;
 let toastTimer = null;
+let unread = 0;
 
 // Every message goes through one queue, in order, so a message seen by two paths
 // (the POST answer, a push, a catch-up) is shown exactly once.
 let queue = Promise.resolve();
 const enqueue = (task) => { queue = queue.then(task).catch((error) => console.error(error)); };
 const seen = new Map(); // message id -> element
-const sends = new Map(); // element of an unconfirmed own message -> {clientId, text, ciphertext, inFlight, failed}
+const sends = new Map(); // element of an unconfirmed own message -> {clientId, text, ciphertext, queued, failed}
 
 // ---------- full-page states ----------
 
@@ -92,6 +93,19 @@ function roomGone() {
   leave(deadline - Date.now() < 5000 ? "/?expired=1" : "/?destroyed=1");
 }
 
+/** While the tab is in the background, its title counts new messages. */
+function countUnread() {
+  if (document.visibilityState === "visible") return;
+  unread += 1;
+  document.title = `(${unread}) Private room · PrivoChat`;
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState !== "visible") return;
+  unread = 0;
+  document.title = "Private room · PrivoChat";
+});
+
 function toast(message) {
   const node = $("toast");
   node.textContent = message;
@@ -143,6 +157,7 @@ async function ingest(message, own) {
   if (!own) {
     otherName = message.sender;
     hideTyping();
+    countUnread();
   }
   seen.set(message.id, view.add({ own, sender: message.sender, text, timestamp: message.timestamp, status: "sent" }));
 }
@@ -151,7 +166,12 @@ function noteServerOrder(messages) {
   if (messages.length) lastServerId = messages[messages.length - 1].id;
 }
 
+// While a catch-up is fetching, pushes wait here: shown after the catch-up's messages, in server order.
+let catchUps = 0;
+let pushesDuringCatchUp = [];
+
 async function catchUp() {
+  catchUps += 1;
   try {
     const { messages } = await api.messages(roomId, lastServerId);
     noteServerOrder(messages);
@@ -159,31 +179,49 @@ async function catchUp() {
     enqueue(retryFailedSends);
   } catch (error) {
     handleApiError(error);
+  } finally {
+    catchUps -= 1;
+    if (catchUps === 0) {
+      const waiting = pushesDuringCatchUp;
+      pushesDuringCatchUp = [];
+      waiting.forEach(onPush);
+    }
   }
 }
 
 function onPush(message) {
+  if (catchUps > 0) {
+    pushesDuringCatchUp.push(message);
+    return;
+  }
   lastServerId = message.id;
   enqueue(() => ingest(message, false));
 }
 
-async function deliver(node) {
+// Sends go out one at a time, so the server stores them in the order they were written.
+let sendChain = Promise.resolve();
+
+function deliver(node) {
   const send = sends.get(node);
-  if (!send || send.inFlight) return;
-  send.inFlight = true;
+  if (!send || send.queued) return;
+  send.queued = true;
   send.failed = false;
   view.update(node, { status: "sending" });
+  sendChain = sendChain.then(() => post(node, send));
+}
+
+async function post(node, send) {
   let outcome;
   try {
     outcome = { message: (await api.send(roomId, { sender: myName, text: send.ciphertext, clientId: send.clientId })).message };
   } catch (error) {
     outcome = { error };
   }
-  enqueue(() => settle(node, send, outcome));
+  await new Promise((resolve) => enqueue(() => { settle(node, send, outcome); resolve(); }));
 }
 
 function settle(node, send, { message, error }) {
-  send.inFlight = false;
+  send.queued = false;
   if (!sends.has(node)) return; // a push or a catch-up confirmed it already
   if (message) {
     const shown = seen.get(message.id);
@@ -215,9 +253,9 @@ async function sendMessage(text) {
   const clientId = crypto.randomUUID();
   const node = view.add({ own: true, sender: myName, text, status: "sending" });
   decryptedCount += 1;
-  const send = { clientId, text, ciphertext: await encryptText(key, text), inFlight: false, failed: false };
+  const send = { clientId, text, ciphertext: await encryptText(key, text), queued: false, failed: false };
   sends.set(node, send);
-  await deliver(node);
+  deliver(node);
 }
 
 function handleApiError(error) {

@@ -1,8 +1,11 @@
 """Two people in two browser contexts: create, join, talk both ways, presence, typing."""
 
+import pytest
 from playwright.sync_api import expect
 
-from room_helpers import PHONE, bubbles, create_room, expect_presence, open_room, send
+from tests.browser.room_helpers import PHONE, bubbles, create_room, expect_presence, open_room, send
+
+pytestmark = pytest.mark.timeout(60)
 
 
 def test_two_people_create_join_and_talk_both_ways(person):

@@ -2,9 +2,12 @@
 
 import json
 
+import pytest
 from playwright.sync_api import Route, expect
 
-from room_helpers import create_room, open_room, two_people_in_a_room
+from tests.browser.room_helpers import create_room, open_room, two_people_in_a_room
+
+pytestmark = pytest.mark.timeout(60)
 
 
 def test_lobby_gives_an_editable_anonymous_name_that_is_kept(person):

@@ -1,8 +1,11 @@
 """Realtime under trouble: a dropped WebSocket catches up, a failed send retries once."""
 
+import pytest
 from playwright.sync_api import Route, expect
 
-from room_helpers import bubbles, expect_presence, send, two_people_in_a_room
+from tests.browser.room_helpers import bubbles, expect_presence, send, two_people_in_a_room
+
+pytestmark = pytest.mark.timeout(60)
 
 
 def test_a_dropped_socket_catches_up_and_shows_each_message_once(person):
