@@ -117,15 +117,13 @@ class LocalStack:
         )
         return int(response.json()["requests"])
 
-    def upstash(self) -> httpx.Client:
-        """A raw client of the stack's Upstash endpoint, to look at what is stored."""
-        return httpx.Client(
-            base_url=f"{self.origin}/_local/upstash",
+    def redis(self, *command: str) -> object:
+        """A command sent to the stack's Upstash endpoint, to look at what is stored."""
+        response = httpx.post(
+            f"{self.origin}/_local/upstash",
+            json=list(command),
             headers={"Authorization": f"Bearer {self.upstash_token}"},
         )
-
-    def redis(self, *command: str) -> object:
-        response = self.upstash().post("", json=list(command))
         return response.json()["result"]
 
 

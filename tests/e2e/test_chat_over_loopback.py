@@ -1,0 +1,219 @@
+"""End to end over loopback: the local stack started as a user starts it, real
+HTTP clients with their own cookies, real WebSocket clients."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from websockets.exceptions import InvalidStatus
+
+from tests.e2e.conftest import Participant, greet, next_event
+from tests.support.servers import LocalStack, local_stack
+
+
+def test_the_site_and_room_pages_are_served_with_security_headers(stack: LocalStack) -> None:
+    for path in ("/", "/room/AAAAAAAAAAAAAAAAAAAAA"):
+        response = httpx.get(stack.origin + path)
+        assert response.status_code == 200 and "text/html" in response.headers["content-type"]
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+        assert response.headers["referrer-policy"] == "no-referrer"
+
+
+def test_two_join_and_a_third_gets_room_full(stack: LocalStack, people: tuple[Participant, ...]) -> None:
+    ann, bob, eve = people
+    room_id = ann.http.post("/api/room/create").json()["roomId"]
+    assert ann.join(room_id).json()["participants"] == 1
+    assert bob.join(room_id).json()["participants"] == 2
+    assert ann.token != bob.token
+    refused = eve.join(room_id)
+    assert refused.status_code == 409 and refused.json()["error"] == "room-full"
+    assert eve.token is None
+    again = ann.join(room_id)
+    assert again.status_code == 200 and again.json()["participants"] == 2
+
+
+def test_twenty_concurrent_joiners_get_exactly_two_seats(stack: LocalStack) -> None:
+    room_id = stack.client().post("/api/room/create").json()["roomId"]
+    joiners = [Participant(stack) for _ in range(20)]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(lambda p: p.join(room_id).status_code, joiners))
+    assert sorted(statuses) == [200, 200] + [409] * 18
+
+
+def test_messages_reach_both_websockets_with_their_id_both_ways(
+    room: str, people: tuple[Participant, ...]
+) -> None:
+    ann, bob, _ = people
+    with ann.websocket(room) as ann_ws, bob.websocket(room) as bob_ws:
+        greet(ann_ws)
+        greet(bob_ws)
+        for sender, text in ((ann, "hi bob"), (bob, "hi ann"), (ann, "how are you?")):
+            sent = sender.send(room, text).json()["message"]
+            assert sent["own"] is True
+            for ws in (ann_ws, bob_ws):
+                pushed = next_event(ws, "message")["message"]
+                assert pushed["id"] == sent["id"] and pushed["text"] == text
+    listed = bob.http.get("/api/messages", params={"roomId": room}).json()["messages"]
+    assert [(m["text"], m["own"]) for m in listed] == [("hi bob", False), ("hi ann", True), ("how are you?", False)]
+
+
+def test_presence_goes_one_two_one(room: str, people: tuple[Participant, ...]) -> None:
+    ann, bob, _ = people
+    with ann.websocket(room) as ann_ws:
+        assert greet(ann_ws) == 1
+        with bob.websocket(room) as bob_ws:
+            assert next_event(ann_ws, "presence")["online"] == 2
+            assert greet(bob_ws) == 2
+        assert next_event(ann_ws, "presence")["online"] == 1
+
+
+def test_typing_reaches_the_other_participant(room: str, people: tuple[Participant, ...]) -> None:
+    ann, bob, _ = people
+    with ann.websocket(room) as ann_ws, bob.websocket(room) as bob_ws:
+        greet(ann_ws)
+        greet(bob_ws)
+        bob_ws.send(json.dumps({"action": "typing"}))
+        assert next_event(ann_ws, "typing") == {"type": "typing"}
+
+
+def test_destroy_reaches_both_then_every_call_is_404_and_no_key_is_left(
+    stack: LocalStack, room: str, people: tuple[Participant, ...]
+) -> None:
+    ann, bob, _ = people
+    ann.send(room, "soon gone")
+    with ann.websocket(room) as ann_ws, bob.websocket(room) as bob_ws:
+        greet(ann_ws)
+        greet(bob_ws)
+        assert bob.http.delete("/api/room", params={"roomId": room}).json() == {"destroyed": True}
+        assert next_event(ann_ws, "destroy") == {"type": "destroy"}
+        assert next_event(bob_ws, "destroy") == {"type": "destroy"}
+    for person in (ann, bob):
+        assert person.http.get("/api/room/ttl", params={"roomId": room}).status_code == 404
+        assert person.http.get("/api/messages", params={"roomId": room}).status_code == 404
+        assert person.send(room, "anyone?").status_code == 404
+        assert person.join(room).status_code == 404
+    assert stack.redis("KEYS", f"*{room}*") == []
+
+
+def test_a_websocket_without_a_participants_cookie_is_refused(
+    stack: LocalStack, room: str, people: tuple[Participant, ...]
+) -> None:
+    eve = people[2]
+    for room_id, status in ((room, 401), ("Q" * 21, 401), ("nonsense", 400)):
+        try:
+            with eve.websocket(room_id):
+                raise AssertionError("the upgrade should have been refused")
+        except InvalidStatus as refused:
+            assert refused.response.status_code == status
+
+
+def test_the_stored_token_is_only_a_hash(stack: LocalStack, room: str, people: tuple[Participant, ...]) -> None:
+    ann = people[0]
+    fields = stack.redis("HKEYS", f"meta:{{{room}}}")
+    assert ann.token and all(ann.token not in field for field in fields)
+    assert len([f for f in fields if len(f) == 64]) == 2
+
+
+def _settled_count(stack: LocalStack) -> int:
+    """The request count once nothing else (a late $disconnect, say) is under way."""
+    count = stack.upstash_requests()
+    while True:
+        time.sleep(0.3)
+        now = stack.upstash_requests()
+        if now == count:
+            return count
+        count = now
+
+
+def test_every_operation_is_one_upstash_request(stack: LocalStack, people: tuple[Participant, ...]) -> None:
+    """Counted at the local Upstash endpoint (EVALSHA once the scripts are cached)."""
+    ann, bob, _ = people
+    warm = ann.http.post("/api/room/create").json()["roomId"]  # load every script once
+    ann.join(warm), bob.join(warm)
+    with ann.websocket(warm) as ws:
+        greet(ws)
+        ws.send(json.dumps({"action": "typing"}))
+        ann.send(warm, "warm")
+        ann.http.get("/api/messages", params={"roomId": warm})
+        ann.http.get("/api/room/ttl", params={"roomId": warm})
+    ann.http.delete("/api/room", params={"roomId": warm})
+
+    counts: dict[str, int] = {}
+
+    def count(name: str, action) -> None:  # type: ignore[no-untyped-def]
+        before = _settled_count(stack)
+        action()
+        counts[name] = stack.upstash_requests() - before
+
+    room_id = ""
+
+    def create() -> None:
+        nonlocal room_id
+        room_id = ann.http.post("/api/room/create").json()["roomId"]
+
+    count("create", create)
+    count("join", lambda: ann.join(room_id))
+    bob.join(room_id)
+    count("ttl", lambda: ann.http.get("/api/room/ttl", params={"roomId": room_id}))
+    with bob.websocket(room_id) as bob_ws:
+        greet(bob_ws)
+        before = _settled_count(stack)
+        with ann.websocket(room_id) as ann_ws:
+            next_event(bob_ws, "presence")
+            counts["$connect"] = stack.upstash_requests() - before
+            count("send", lambda: (ann.send(room_id, "one trip"), next_event(bob_ws, "message")))
+            count("list", lambda: ann.http.get("/api/messages", params={"roomId": room_id}))
+            count("ping", lambda: greet(ann_ws))
+            count("typing", lambda: (ann_ws.send(json.dumps({"action": "typing"})),
+                                     next_event(bob_ws, "typing")))
+            before = _settled_count(stack)
+        next_event(bob_ws, "presence")
+        counts["$disconnect"] = stack.upstash_requests() - before
+    _settled_count(stack)
+    # Destroy with nobody connected: the hang-ups it causes are $disconnects of their own.
+    count("destroy", lambda: ann.http.delete("/api/room", params={"roomId": room_id}))
+    assert counts == dict.fromkeys(
+        ["create", "join", "ttl", "$connect", "send", "list", "ping", "typing", "$disconnect", "destroy"], 1
+    )
+
+
+def test_a_client_that_was_away_catches_up_with_after(room: str, people: tuple[Participant, ...]) -> None:
+    ann, bob, _ = people
+    seen = [ann.send(room, "before the drop").json()["message"]["id"]]
+    missed = [bob.send(room, f"while away {i}").json()["message"]["id"] for i in range(3)]
+    caught_up = ann.http.get("/api/messages", params={"roomId": room, "after": seen[-1]}).json()["messages"]
+    assert [m["id"] for m in caught_up] == missed
+
+
+def test_a_retried_send_is_stored_once(room: str, people: tuple[Participant, ...]) -> None:
+    ann = people[0]
+    first = ann.send(room, "exactly once", clientId="retry-1").json()["message"]
+    again = ann.send(room, "exactly once", clientId="retry-1").json()["message"]
+    assert again == first
+    assert len(ann.http.get("/api/messages", params={"roomId": room}).json()["messages"]) == 1
+
+
+def test_a_room_and_all_its_keys_expire_after_its_ttl() -> None:
+    with local_stack(ROOM_TTL_SECONDS="2") as short:
+        ann, bob = Participant(short), Participant(short)
+        room_id = ann.http.post("/api/room/create").json()["roomId"]
+        assert ann.join(room_id).json()["ttl"] <= 2
+        bob.join(room_id)
+        ann.send(room_id, "fleeting", clientId="c-1")
+        token = ann.token
+        with ann.websocket(room_id) as ws:
+            greet(ws)
+            assert len(short.redis("KEYS", f"*{room_id}*")) == 4
+            time.sleep(2.3)
+        assert short.redis("KEYS", f"*{room_id}*") == []
+        assert short.redis("KEYS", "conn:*") == []
+        # The cookie expired with the room (Max-Age = TTL), so it is not even sent ...
+        assert ann.http.get("/api/messages", params={"roomId": room_id}).status_code == 401
+        # ... and sent anyway, it opens nothing: the room is gone.
+        stale = {"Cookie": f"x-auth-token={token}"}
+        assert httpx.get(f"{short.origin}/api/messages", params={"roomId": room_id},
+                         headers=stale).status_code == 404
+        assert bob.join(room_id).status_code == 404
