@@ -1,0 +1,27 @@
+# PrivoChat. `make run` serves the app on http://127.0.0.1:$(PORT); `make test` runs every test.
+PORT ?= 3000
+PYTEST_ARGS ?=
+BIN := .venv/bin
+
+.PHONY: run test venv system-deps sam-tools publish-site clean
+
+venv:
+	@bash scripts/bootstrap.sh
+
+run: venv
+	PORT=$(PORT) $(BIN)/python -m infra.local_stack
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+sam-tools:
+	@bash infra/sam-tools.sh
+
+test: venv system-deps sam-tools
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+publish-site: venv
+	$(BIN)/python -m infra.publish_site $(ARGS)
+
+clean:
+	rm -rf .venv .venv-sam .aws-sam .pytest_cache
