@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sam_templates import CHILD_PARAMETERS, REQUIRED_PARAMETERS, SAM, TEMPLATE, WEBSOCKET_TEMPLATE, transform
+
+from tests.deploy.sam_templates import CHILD_PARAMETERS, REQUIRED_PARAMETERS, SAM, TEMPLATE, WEBSOCKET_TEMPLATE, transform
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -5,17 +5,14 @@ Upstash endpoint and Management API) started with the token env.json names."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sam_templates import ROOT, TEMPLATE, load_template
+
+from tests.deploy.sam_templates import ROOT, TEMPLATE, load_template
+from tests.support.servers import local_stack
 
 EVENTS = ROOT / "events"
 ENV_JSON = json.loads((EVENTS / "env.json").read_text())["Parameters"]
@@ -27,36 +24,9 @@ def event(name: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "LOCAL_UPSTASH_TOKEN": ENV_JSON["UPSTASH_REDIS_REST_TOKEN"],
-        "LOG_LEVEL": "WARNING",
-    }
-    log = tmp_path_factory.mktemp("stack") / "stack.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "infra.local_stack"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, f"the local stack did not answer:\n{log.read_text()}"
-            try:
-                httpx.get(url + "/", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def stack_url() -> Iterator[str]:
+    with local_stack(LOCAL_UPSTASH_TOKEN=ENV_JSON["UPSTASH_REDIS_REST_TOKEN"], LOG_LEVEL="WARNING") as stack:
+        yield stack.origin
 
 
 @pytest.fixture

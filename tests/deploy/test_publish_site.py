@@ -9,8 +9,9 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.stub import Stubber
-from infra.publish_site import ASSET_CACHE, PAGE_CACHE, SITE_DIR, main
 from moto import mock_aws
+
+from infra.publish_site import ASSET_CACHE, PAGE_CACHE, SITE_DIR, main
 
 REGION = "eu-west-1"
 STACK = "privochat-test"

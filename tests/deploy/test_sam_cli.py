@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sam_templates import (
+
+from tests.deploy.sam_templates import (
     REGION,
     REQUIRED_PARAMETERS,
     ROOT,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cfnlint.api import lint_file
 
-from sam_templates import (
+from tests.deploy.sam_templates import (
     REQUIRED_PARAMETERS,
     ROOT,
     TEMPLATE,
