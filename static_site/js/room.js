@@ -64,6 +64,7 @@ function showKeyProblem(kind) {
   };
   const [title, text] = screens[kind];
   document.body.dataset.keyProblem = kind;
+  socket?.stop();
   showScreen({ title, text, icon: "key", tone: "danger", keyForm: true });
 }
 
@@ -76,8 +77,8 @@ $("key-form").addEventListener("submit", (event) => {
     error.hidden = false;
     return;
   }
-  location.replace(`/room/${encodeURIComponent(link.roomId)}#${link.key}`);
-  location.reload();
+  if (link.roomId === roomId) location.hash = link.key; // reloads, see below
+  else location.replace(`/room/${encodeURIComponent(link.roomId)}#${link.key}`);
 });
 addEventListener("hashchange", () => location.reload());
 
@@ -263,9 +264,11 @@ function handleApiError(error) {
   else if (error.status === 401) rejoin();
 }
 
+/** Our seat's cookie was refused: join again (the same seat while the cookie lasts) and resend. */
 async function rejoin() {
   try {
     await api.joinRoom(roomId);
+    enqueue(retryFailedSends);
   } catch (error) {
     if (error.status === 404) roomGone();
     else if (error.status === 409) leave("/?error=room-full");

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.room_helpers import DESKTOP
 from tests.support.servers import LocalStack, local_stack
@@ -21,6 +21,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Two cores shared with the stack (and whatever else runs): give each expectation room.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +50,7 @@ def person(browser: Browser, stack: LocalStack):
 
     def new_person(viewport: dict = DESKTOP) -> Page:
         context = browser.new_context(base_url=stack.origin, viewport=viewport)
-        context.set_default_timeout(8000)
+        context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))

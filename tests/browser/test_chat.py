@@ -51,6 +51,16 @@ def test_typing_shows_on_the_other_side_and_presence_follows_leaving(person):
     expect_presence(alice, "1 of 2 here")
 
 
+def test_copy_link_copies_the_invite_with_its_key(person):
+    alice = person()
+    link = create_room(alice)
+    alice.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    alice.get_by_role("button", name="Copy invite link").click()
+    expect(alice.locator("#toast")).to_contain_text("Invite link copied")
+    assert alice.evaluate("navigator.clipboard.readText()") == alice.url
+    assert alice.url.endswith(link)
+
+
 def test_message_text_is_shown_as_text_never_as_markup(person):
     alice = person()
     link = create_room(alice)
