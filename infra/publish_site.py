@@ -1,7 +1,7 @@
 """Publish static_site/ to a deployed PrivoChat stack.
 
-    python infra/publish_site.py [--stack-name privochat] [--region eu-west-1]
-    python infra/publish_site.py --empty      # before `sam delete`: empty the bucket
+    python -m infra.publish_site [--stack-name privochat] [--region eu-west-1]
+    python -m infra.publish_site --empty      # before `sam delete`: empty the bucket
 
 Reads the stack's outputs (SiteBucketName, DistributionId, WebSocketUrl, SiteUrl),
 uploads every file of the site with its content type and cache headers, removes

@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.sam_templates import CHILD_PARAMETERS, REQUIRED_PARAMETERS, SAM, TEMPLATE, WEBSOCKET_TEMPLATE, transform
+from tests.deploy.sam_templates import (
+    CHILD_PARAMETERS,
+    REQUIRED_PARAMETERS,
+    SAM,
+    TEMPLATE,
+    WEBSOCKET_TEMPLATE,
+    skip_unless_required,
+    transform,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -27,5 +35,5 @@ def websocket_cfn() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def sam_cli() -> Path:
     if not SAM.exists():
-        pytest.skip(f"no SAM CLI at {SAM}: run `bash infra/sam-tools.sh` to create .venv-sam")
+        skip_unless_required(f"no SAM CLI at {SAM}: `make sam-tools` (infra/sam-tools.sh) creates .venv-sam")
     return SAM

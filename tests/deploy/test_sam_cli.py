@@ -19,6 +19,7 @@ from tests.deploy.sam_templates import (
     WEBSOCKET_TEMPLATE,
     load_template,
     sam_env,
+    skip_unless_required,
 )
 
 # Runs inside .venv-sam: the stacks (nested ones included) as SamLocalStackProvider
@@ -114,7 +115,7 @@ def test_sam_validate_lint_passes(sam_cli: Path, template: Path) -> None:
 @pytest.mark.sam
 def test_sam_build_packages_one_arm64_code_package_for_all_four_functions(sam_cli: Path, tmp_path: Path) -> None:
     if not (RUNTIME_PYTHON_BIN / "python3.12").exists():
-        pytest.skip(f"sam build needs python3.12 (the Runtime) and there is none in {RUNTIME_PYTHON_BIN}")
+        skip_unless_required(f"sam build needs python3.12 (the Runtime): none in {RUNTIME_PYTHON_BIN}")
     build_dir = tmp_path / "build"
     result = subprocess.run(
         [
