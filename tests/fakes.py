@@ -11,7 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from privochat.domain import (
+    Limit,
     Message,
+    RateLimited,
     RoomConnections,
     RoomFull,
     RoomNotFound,
@@ -37,7 +39,17 @@ class InMemoryRoomStore:
         self.now_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
         self._rooms: dict[str, _Room] = {}
         self._conn: dict[str, str] = {}
+        self._counters: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
+
+    def _count(self, identifier: str, limit: Limit) -> None:
+        """A fixed-window counter, as upstash-ratelimit's FixedWindow."""
+        window_ms = limit.window_seconds * 1000
+        window = self.now_ms() // window_ms
+        key = (identifier, window)
+        self._counters[key] = self._counters.get(key, 0) + 1
+        if self._counters[key] > limit.max_requests:
+            raise RateLimited(max(1, -(-((window + 1) * window_ms - self.now_ms()) // 1000)))
 
     def _room(self, room_id: str) -> _Room | None:
         room = self._rooms.get(room_id)
@@ -58,8 +70,9 @@ class InMemoryRoomStore:
     def _ttl(self, room: _Room) -> int:
         return max(0, (room.expires_at_ms - self.now_ms()) // 1000)
 
-    def create_room(self, room_id: str, ttl_seconds: int, now_ms: int) -> bool:
+    def create_room(self, room_id: str, ttl_seconds: int, now_ms: int, client: str, limit: Limit) -> bool:
         with self._lock:
+            self._count(f"create:{client}", limit)
             if self._room(room_id) is not None:
                 return False
             self._rooms[room_id] = _Room(expires_at_ms=self.now_ms() + ttl_seconds * 1000)
@@ -82,10 +95,11 @@ class InMemoryRoomStore:
             return self._ttl(room)
 
     def append_message(
-        self, room_id: str, participant: str, message: Message, client_id: str | None
+        self, room_id: str, participant: str, message: Message, client_id: str | None, limit: Limit
     ) -> tuple[StoredMessage, RoomConnections]:
         with self._lock:
             room, seat = self._seat(room_id, participant)
+            self._count(f"send:{participant}", limit)
             key = f"{seat}:{client_id}"
             stored = room.by_client_id.get(key) if client_id else None
             if stored is None:
@@ -104,10 +118,14 @@ class InMemoryRoomStore:
             start = ids.index(after) + 1 if after in ids else 0
             return seat, list(room.messages[start:])
 
-    def destroy(self, room_id: str, participant: str) -> RoomConnections:
+    def destroy(self, room_id: str, participant: str, message_limit: Limit) -> RoomConnections:
         with self._lock:
             room, _ = self._seat(room_id, participant)
             del self._rooms[room_id]
+            self._counters = {
+                key: count for key, count in self._counters.items()
+                if key[0] not in {f"send:{p}" for p in room.seats}
+            }
             for connection_id in room.connections:
                 self._conn.pop(connection_id, None)
             return RoomConnections(room_id, dict(room.connections))

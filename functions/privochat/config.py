@@ -18,6 +18,9 @@ class Settings:
     room_ttl_seconds: int = 600
     # Origins allowed to open a WebSocket or change state; empty: no Origin check.
     allowed_origins: tuple[str, ...] = ()
+    # Per minute: rooms one client (IP address) may create, messages one participant may send.
+    room_creations_per_minute: int = 20
+    messages_per_minute: int = 120
     redis_timeout_seconds: float = 3.0
     max_body_bytes: int = 32_768
     log_level: str = "INFO"
@@ -37,6 +40,12 @@ class Settings:
             ),
             room_ttl_seconds=int(env.get("ROOM_TTL_SECONDS", defaults.room_ttl_seconds)),
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            room_creations_per_minute=int(
+                env.get("RATE_LIMIT_ROOMS_PER_MINUTE", defaults.room_creations_per_minute)
+            ),
+            messages_per_minute=int(
+                env.get("RATE_LIMIT_MESSAGES_PER_MINUTE", defaults.messages_per_minute)
+            ),
             redis_timeout_seconds=float(
                 env.get("REDIS_TIMEOUT_SECONDS", defaults.redis_timeout_seconds)
             ),

@@ -47,6 +47,14 @@ class RoomFull(ChatError):
     code = "room-full"
 
 
+class RateLimited(ChatError):
+    code = "rate-limited"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"Too many requests; try again in {retry_after_seconds} s.")
+        self.retry_after_seconds = retry_after_seconds
+
+
 class Unavailable(ChatError):
     """The store cannot be reached or answered with an error; nothing was changed."""
 
@@ -122,6 +130,19 @@ def check_client_id(client_id: str | None) -> str | None:
     if client_id is not None and not _CLIENT_ID.fullmatch(client_id):
         raise BadRequest(f"clientId must be 1 to {CLIENT_ID_MAX_CHARS} URL-safe characters.")
     return client_id
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `max_requests` in each fixed window of `window_seconds`."""
+
+    max_requests: int
+    window_seconds: int
+
+
+def hashed(value: str) -> str:
+    """An identifier for rate limits that does not store who asked (an IP, say)."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import wiring
 from .config import Settings
-from .domain import CLIENT_ID_MAX_CHARS, SENDER_MAX_CHARS, TEXT_MAX_CHARS, ChatError
+from .domain import CLIENT_ID_MAX_CHARS, SENDER_MAX_CHARS, TEXT_MAX_CHARS, ChatError, RateLimited
 from .logs import log_event
 from .service import ChatService
 from .wire import COOKIE_NAME, error_body, error_of
@@ -129,6 +129,15 @@ async def _send_error(send: Send, status: int, code: str) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
+def _client_address(request: Request) -> str:
+    """The browser's IP address: CloudFront's viewer address header when the
+    request came through the site, else the peer API Gateway saw."""
+    viewer = request.headers.get("cloudfront-viewer-address")
+    if viewer:
+        return viewer.rsplit(":", 1)[0]
+    return request.client.host if request.client else "unknown"
+
+
 def _set_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
     response.set_cookie(
         COOKIE_NAME,
@@ -179,7 +188,10 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
     @app.exception_handler(ChatError)
     async def chat_error(_: Request, error: ChatError) -> JSONResponse:
         status, body = error_of(error)
-        return JSONResponse(body, status_code=status)
+        headers = (
+            {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, RateLimited) else None
+        )
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -198,9 +210,9 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
         log.exception("unhandled error")
         return JSONResponse(error_body("internal", "Something went wrong on our side."), status_code=500)
 
-    @app.post("/api/room/create", responses=_errors(429, 503))
-    def create_room(chat: Service) -> RoomCreated:
-        room_id, ttl = chat.create_room()
+    @app.post("/api/room/create", responses=_errors(403, 429, 503))
+    def create_room(request: Request, chat: Service) -> RoomCreated:
+        room_id, ttl = chat.create_room(_client_address(request))
         return RoomCreated(roomId=room_id, ttl=ttl)
 
     @app.post("/api/room/join", responses=_errors(400, 403, 404, 409, 503))
@@ -229,7 +241,7 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
     ) -> MessageList:
         return MessageList.model_validate({"messages": chat.messages(roomId, token, after)})
 
-    @app.post("/api/messages", responses=_errors(400, 401, 403, 404, 413, 422, 503))
+    @app.post("/api/messages", responses=_errors(400, 401, 403, 404, 413, 422, 429, 503))
     def send_message(
         body: SendMessage, chat: Service, roomId: RoomId = None, token: Token = None
     ) -> MessageSent:

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from .domain import Message, RoomConnections, Seat, StoredMessage
+from .domain import Limit, Message, RoomConnections, Seat, StoredMessage
 
 
 class RoomStore(Protocol):
-    def create_room(self, room_id: str, ttl_seconds: int, now_ms: int) -> bool:
-        """Create an empty room; False if the ID is already taken."""
+    def create_room(
+        self, room_id: str, ttl_seconds: int, now_ms: int, client: str, limit: Limit
+    ) -> bool:
+        """Create an empty room; False if the ID is already taken. Raises
+        `RateLimited` when `client` created `limit` rooms in the current window."""
 
     def join(self, room_id: str, participant: str, max_participants: int) -> Seat:
         """Give `participant` a seat (the same one again if it has one)."""
@@ -24,11 +27,12 @@ class RoomStore(Protocol):
         """Seconds the room has left."""
 
     def append_message(
-        self, room_id: str, participant: str, message: Message, client_id: str | None
+        self, room_id: str, participant: str, message: Message, client_id: str | None, limit: Limit
     ) -> tuple[StoredMessage, RoomConnections]:
         """Store `message`, unless `client_id` was already used by this participant:
         then return the message stored the first time. Also returns the room's
-        connections, so that the caller can push without asking again."""
+        connections, so that the caller can push without asking again. Raises
+        `RateLimited` (storing nothing) over the participant's `limit`."""
 
     def messages(
         self, room_id: str, participant: str, after: str | None
@@ -36,8 +40,9 @@ class RoomStore(Protocol):
         """The caller's seat and the messages, oldest first (only those after
         message `after` when it is given and known)."""
 
-    def destroy(self, room_id: str, participant: str) -> RoomConnections:
-        """Delete every key of the room; return the connections it had."""
+    def destroy(self, room_id: str, participant: str, message_limit: Limit) -> RoomConnections:
+        """Delete every key of the room (the participants' message rate-limit
+        counters included); return the connections it had."""
 
     def connect(self, room_id: str, participant: str, connection_id: str) -> RoomConnections:
         """Add a WebSocket connection of a participant to the room."""

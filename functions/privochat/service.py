@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .domain import (
     MAX_PARTICIPANTS,
+    Limit,
     Message,
     RoomConnections,
     Unauthorized,
@@ -16,6 +17,7 @@ from .domain import (
     check_client_id,
     check_message_id,
     check_room_id,
+    hashed,
     is_token,
     new_id,
     new_message,
@@ -25,6 +27,14 @@ from .domain import (
 from .ports import Pusher, RoomStore
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How often anyone may create a room, and a participant send a message."""
+
+    room_creations: Limit = Limit(max_requests=20, window_seconds=60)
+    messages: Limit = Limit(max_requests=120, window_seconds=60)
 
 
 @dataclass(frozen=True)
@@ -45,18 +55,26 @@ class ChatService:
         store: RoomStore,
         pusher: Pusher,
         room_ttl_seconds: int,
+        limits: Limits = Limits(),
         clock_ms: Callable[[], int] = _now_ms,
     ) -> None:
         self._store = store
         self._pusher = pusher
         self._room_ttl_seconds = room_ttl_seconds
+        self._limits = limits
         self._clock_ms = clock_ms
 
-    def create_room(self) -> tuple[str, int]:
+    def create_room(self, client: str) -> tuple[str, int]:
+        """`client` identifies who asks (an IP address) for the rate limit; only a
+        hash of it is stored."""
         # 126 random bits: a collision is all but impossible, but never overwrite a room.
         for _ in range(3):
             room_id = new_id()
-            if self._store.create_room(room_id, self._room_ttl_seconds, self._clock_ms()):
+            created = self._store.create_room(
+                room_id, self._room_ttl_seconds, self._clock_ms(), hashed(client),
+                self._limits.room_creations,
+            )
+            if created:
                 return room_id, self._room_ttl_seconds
         raise Unavailable("Could not allocate a room ID.")
 
@@ -83,7 +101,7 @@ class ChatService:
         room_id, participant = self._participant(room_id, token)
         message = new_message(sender, text, self._clock_ms())
         stored, connections = self._store.append_message(
-            room_id, participant, message, check_client_id(client_id)
+            room_id, participant, message, check_client_id(client_id), self._limits.messages
         )
         # A retry (same clientId) pushes again: the first push may never have
         # happened. Clients drop a message whose id they already show.
@@ -103,7 +121,7 @@ class ChatService:
         """Delete the room in one atomic step, then tell its connections and hang up.
         The store returns the connections it deleted, so none is missed."""
         room_id, participant = self._participant(room_id, token)
-        connections = self._store.destroy(room_id, participant)
+        connections = self._store.destroy(room_id, participant, self._limits.messages)
         self._pusher.push(connections.ids(), {"type": "destroy"})
         self._pusher.close(connections.ids())
 

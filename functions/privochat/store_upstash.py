@@ -8,6 +8,8 @@ server does not know the script yet), atomic on the server. Key layout:
     client-ids:{room}   hash: '<seat>:<clientId>' -> the stored message
     connections:{room}  hash: connection ID -> seat
     conn:<connection>   the room ID of a connection (for $disconnect)
+    ratelimit:create:<hashed client>:<window>, ratelimit:send:<participant>:<window>
+                        upstash-ratelimit's fixed-window counters
 
 Every key of a room is given the room's remaining life when written, so all of
 it expires together. The braces keep a room's keys in one hash slot.
@@ -17,17 +19,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import httpx
+from upstash_ratelimit import FixedWindow
 from upstash_redis import Redis
 from upstash_redis.errors import UpstashError
 
 from .domain import (
     ChatError,
+    Limit,
     Message,
+    RateLimited,
     RoomConnections,
     RoomFull,
     RoomNotFound,
@@ -37,11 +46,18 @@ from .domain import (
     Unavailable,
 )
 
+log = logging.getLogger(__name__)
+
 _REFUSALS: dict[str, type[ChatError]] = {
     "room-not-found": RoomNotFound,
     "unauthorized": Unauthorized,
     "room-full": RoomFull,
 }
+# An error reply, no reply, or a reply of the wrong shape (a proxy's HTML error
+# page, an error object where a pipeline's list was due): the store is unavailable.
+_STORE_FAILURES = (UpstashError, httpx.HTTPError, ValueError, TypeError, AttributeError, KeyError)
+_CREATE_LIMIT_PREFIX = "ratelimit:create:"
+_SEND_LIMIT_PREFIX = "ratelimit:send:"
 
 
 @dataclass(frozen=True)
@@ -115,24 +131,72 @@ class UpstashRoomStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    def _run(self, name: str, keys: list[str], args: list[str]) -> list:  # type: ignore[type-arg]
-        script = _SCRIPTS[name]
+    def _run(
+        self, name: str, keys: list[str], args: list[str], limit: tuple[str, Limit] | None = None
+    ) -> list:  # type: ignore[type-arg]
+        """Runs script `name` in one REST request. With `limit` (an identifier and
+        its limit), upstash-ratelimit's fixed-window counter runs first in the same
+        transaction, and the script refuses to write when the count is over."""
         try:
-            try:
-                result = self._redis.evalsha(script.sha, keys, args)
-            except UpstashError as error:
-                if "NOSCRIPT" not in str(error):
-                    raise
-                result = self._redis.eval(script.source, keys, args)
-        except (UpstashError, httpx.HTTPError, ValueError) as error:
-            # ValueError: a body that is not JSON (a proxy's error page, say).
+            if limit is None:
+                result = self._script(self._redis, name, keys, args)
+            else:
+                result = self._limited(name, keys, args, *limit)
+        except _STORE_FAILURES as error:
+            log.warning("room store failed: %s: %s", type(error).__name__, error)
             raise Unavailable("The room store is unavailable.") from error
         if isinstance(result, list) and result and result[0] in _REFUSALS:
             raise _REFUSALS[result[0]]()
         return result  # type: ignore[no-any-return]
 
-    def create_room(self, room_id: str, ttl_seconds: int, now_ms: int) -> bool:
-        return self._run("create_room", [_meta(room_id)], [str(now_ms), str(ttl_seconds)]) == 1  # type: ignore[comparison-overlap]
+    @staticmethod
+    def _script(redis: Any, name: str, keys: list[str], args: list[str]) -> Any:
+        """EVALSHA, or EVAL when the server does not know the script (yet)."""
+        script = _SCRIPTS[name]
+        try:
+            return redis.evalsha(script.sha, keys, args)
+        except UpstashError as error:
+            if "NOSCRIPT" not in str(error):
+                raise
+            return redis.eval(script.source, keys, args)
+
+    def _limited(
+        self, name: str, keys: list[str], args: list[str], identifier: str, limit: Limit
+    ) -> Any:
+        # upstash-ratelimit's limiters are generators that yield the one command
+        # they need and take its reply, so that it can ride in our request.
+        steps = FixedWindow(limit.max_requests, limit.window_seconds)._limit(identifier)
+        _, (counter_script, counter_keys, counter_args) = next(steps)
+        counter = ["EVAL", counter_script, len(counter_keys), *counter_keys, *map(str, counter_args)]
+        keys, args = keys + counter_keys, args + [str(limit.max_requests)]
+        script = _SCRIPTS[name]
+        try:
+            count, result = self._transaction(counter, ["EVALSHA", script.sha, len(keys), *keys, *args])
+        except UpstashError as error:
+            if "NOSCRIPT" not in str(error):
+                raise
+            # The counter counts this call twice; only after a script cache flush.
+            count, result = self._transaction(counter, ["EVAL", script.source, len(keys), *keys, *args])
+        verdict = steps.send(count)
+        if not verdict.allowed:
+            raise RateLimited(max(1, math.ceil(verdict.reset - time.time())))
+        return result
+
+    def _transaction(self, *commands: list[Any]) -> list[Any]:
+        """Commands in one MULTI/EXEC: one REST request, run back to back."""
+        transaction = self._redis.multi()
+        for command in commands:
+            transaction.execute(command)
+        return list(transaction.exec())
+
+    def create_room(self, room_id: str, ttl_seconds: int, now_ms: int, client: str, limit: Limit) -> bool:
+        result = self._run(
+            "create_room",
+            [_meta(room_id)],
+            [str(now_ms), str(ttl_seconds)],
+            (_CREATE_LIMIT_PREFIX + client, limit),
+        )
+        return result == 1  # type: ignore[comparison-overlap]
 
     def join(self, room_id: str, participant: str, max_participants: int) -> Seat:
         _, seat, participants, ttl = self._run(
@@ -144,13 +208,14 @@ class UpstashRoomStore:
         return int(self._run("ttl", [_meta(room_id)], [participant])[1])
 
     def append_message(
-        self, room_id: str, participant: str, message: Message, client_id: str | None
+        self, room_id: str, participant: str, message: Message, client_id: str | None, limit: Limit
     ) -> tuple[StoredMessage, RoomConnections]:
         body = json.dumps(message.to_wire(), separators=(",", ":"))
         _, stored, connections = self._run(
             "send",
             [_meta(room_id), _messages(room_id), _client_ids(room_id), _connections(room_id)],
             [participant, client_id or "", body],
+            (_SEND_LIMIT_PREFIX + participant, limit),
         )
         return _parse_stored(stored), _parse_connections(room_id, connections)
 
@@ -162,11 +227,13 @@ class UpstashRoomStore:
         )
         return int(seat), [_parse_stored(each) for each in stored]
 
-    def destroy(self, room_id: str, participant: str) -> RoomConnections:
+    def destroy(self, room_id: str, participant: str, message_limit: Limit) -> RoomConnections:
+        # The participants' send counters live on for at most two windows: delete both.
+        window = time.time_ns() // 1_000_000 // (message_limit.window_seconds * 1000)
         _, connections = self._run(
             "destroy",
             [_meta(room_id), _messages(room_id), _client_ids(room_id), _connections(room_id)],
-            [participant],
+            [participant, _SEND_LIMIT_PREFIX, f":{window}", f":{window - 1}"],
         )
         return _parse_connections(room_id, connections)
 

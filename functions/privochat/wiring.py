@@ -9,7 +9,8 @@ import boto3
 
 from .config import Settings
 from .pusher_apigw import ApiGatewayPusher, management_client
-from .service import ChatService
+from .domain import Limit
+from .service import ChatService, Limits
 from .store_upstash import UpstashRoomStore, connect_upstash
 
 
@@ -36,7 +37,11 @@ def service() -> ChatService:
     config = settings()
     redis = connect_upstash(config.upstash_url, _upstash_token(config), config.redis_timeout_seconds)
     pusher = ApiGatewayPusher(management_client(config.websocket_management_url))
-    return ChatService(UpstashRoomStore(redis), pusher, config.room_ttl_seconds)
+    limits = Limits(
+        room_creations=Limit(config.room_creations_per_minute, 60),
+        messages=Limit(config.messages_per_minute, 60),
+    )
+    return ChatService(UpstashRoomStore(redis), pusher, config.room_ttl_seconds, limits)
 
 
 def reset() -> None:

@@ -70,8 +70,14 @@ def on_connect(event: dict[str, Any], context: Any = None) -> LambdaResponse:
 
 def on_disconnect(event: dict[str, Any], context: Any = None) -> LambdaResponse:
     started = time.perf_counter()
-    wiring.service().disconnect(event["requestContext"]["connectionId"])
-    return _logged("$disconnect", event, started, _OK)
+    try:
+        wiring.service().disconnect(event["requestContext"]["connectionId"])
+        response = _OK
+    except ChatError as error:
+        # The connection is gone either way; its keys expire with the room.
+        status, body = error_of(error)
+        response = {"statusCode": status, "body": json.dumps(body)}
+    return _logged("$disconnect", event, started, response)
 
 
 def on_default(event: dict[str, Any], context: Any = None) -> LambdaResponse:

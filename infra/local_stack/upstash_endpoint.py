@@ -108,7 +108,7 @@ class UpstashEndpoint:
     async def _run(self, function: Any, *args: Any) -> Any:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
-        except redis.exceptions.ConnectionError as error:
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as error:
             raise web.HTTPServiceUnavailable(
                 text=json.dumps({"error": f"ERR redis unavailable: {error}"}),
                 content_type="application/json",

@@ -6,14 +6,20 @@ import pytest
 
 from privochat.domain import (
     BadRequest,
+    Limit,
+    RateLimited,
     RoomFull,
     RoomNotFound,
     Unauthorized,
     new_token,
     participant_key,
 )
-from privochat.service import ChatService
+from privochat.service import ChatService, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
+
+
+CLIENT = "203.0.113.7"
+GENEROUS = Limits(room_creations=Limit(10_000, 60), messages=Limit(10_000, 60))
 
 
 @pytest.fixture
@@ -28,27 +34,27 @@ def store() -> InMemoryRoomStore:
 
 @pytest.fixture
 def chat(store: InMemoryRoomStore, pusher: RecordingPusher) -> ChatService:
-    return ChatService(store, pusher, room_ttl_seconds=600, clock_ms=lambda: 1_700_000_000_000)
+    return ChatService(store, pusher, room_ttl_seconds=600, limits=GENEROUS, clock_ms=lambda: 1_700_000_000_000)
 
 
 @pytest.fixture
 def room(chat: ChatService) -> tuple[str, str, str]:
     """A room with two participants: (room ID, Ann's token, Bob's token)."""
-    room_id, _ = chat.create_room()
+    room_id, _ = chat.create_room(CLIENT)
     return room_id, chat.join(room_id, None).token, chat.join(room_id, None).token
 
 
 def test_create_room_gives_a_21_character_id_and_the_ttl(chat: ChatService) -> None:
-    room_id, ttl = chat.create_room()
+    room_id, ttl = chat.create_room(CLIENT)
     assert len(room_id) == 21 and ttl == 600
 
 
 def test_create_room_never_reuses_an_id(chat: ChatService) -> None:
-    assert len({chat.create_room()[0] for _ in range(200)}) == 200
+    assert len({chat.create_room(CLIENT)[0] for _ in range(200)}) == 200
 
 
 def test_join_hands_out_a_256_bit_token_and_counts_participants(chat: ChatService) -> None:
-    room_id, _ = chat.create_room()
+    room_id, _ = chat.create_room(CLIENT)
     first = chat.join(room_id, None)
     assert len(first.token) == 43 and first.participants == 1
     assert chat.join(room_id, None).participants == 2
@@ -66,20 +72,20 @@ def test_third_joiner_gets_room_full(chat: ChatService, room: tuple[str, str, st
 
 
 def test_a_malformed_cookie_is_replaced_not_trusted(chat: ChatService) -> None:
-    room_id, _ = chat.create_room()
+    room_id, _ = chat.create_room(CLIENT)
     assert chat.join(room_id, "short").token != "short"
 
 
 def test_one_browser_token_opens_several_rooms(chat: ChatService) -> None:
-    first, _ = chat.create_room()
-    second, _ = chat.create_room()
+    first, _ = chat.create_room(CLIENT)
+    second, _ = chat.create_room(CLIENT)
     token = chat.join(first, None).token
     assert chat.join(second, token).token == token
     assert chat.ttl(first, token) == chat.ttl(second, token) == 600
 
 
 def test_the_store_never_sees_the_token(store: InMemoryRoomStore, chat: ChatService) -> None:
-    room_id, _ = chat.create_room()
+    room_id, _ = chat.create_room(CLIENT)
     token = chat.join(room_id, None).token
     seats = store._rooms[room_id].seats  # noqa: SLF001 - looking inside the fake on purpose
     assert token not in seats and participant_key(room_id, token) in seats
@@ -114,7 +120,7 @@ def test_requests_without_a_participants_cookie_are_unauthorized(
 
 
 def test_a_participant_of_one_room_can_do_nothing_in_another(chat: ChatService, room: tuple[str, str, str]) -> None:
-    other, _ = chat.create_room()
+    other, _ = chat.create_room(CLIENT)
     chat.join(other, None)
     with pytest.raises(Unauthorized):
         chat.messages(other, room[1])
@@ -247,3 +253,28 @@ def test_events_from_unknown_connections_are_ignored(chat: ChatService, pusher: 
     assert chat.typing("nobody") is False
     chat.disconnect("nobody")
     assert pusher.pushed == []
+
+
+def test_room_creation_over_the_limit_is_rate_limited_per_client(
+    store: InMemoryRoomStore, pusher: RecordingPusher
+) -> None:
+    chat = ChatService(store, pusher, 600, limits=Limits(room_creations=Limit(2, 60)))
+    chat.create_room(CLIENT)
+    chat.create_room(CLIENT)
+    with pytest.raises(RateLimited) as caught:
+        chat.create_room(CLIENT)
+    assert 1 <= caught.value.retry_after_seconds <= 60
+    chat.create_room("198.51.100.1")
+
+
+def test_sending_over_the_limit_is_rate_limited_and_stores_nothing(
+    store: InMemoryRoomStore, pusher: RecordingPusher
+) -> None:
+    chat = ChatService(store, pusher, 600, limits=Limits(messages=Limit(2, 60)))
+    room_id, _ = chat.create_room(CLIENT)
+    ann = chat.join(room_id, None).token
+    chat.send(room_id, ann, "ann", "one")
+    chat.send(room_id, ann, "ann", "two")
+    with pytest.raises(RateLimited):
+        chat.send(room_id, ann, "ann", "three")
+    assert [m["text"] for m in chat.messages(room_id, ann)] == ["one", "two"]

@@ -10,13 +10,17 @@ import time
 
 import pytest
 
-from privochat.domain import Message, RoomFull, RoomNotFound, Unauthorized, new_id
+from privochat.domain import Limit, Message, RateLimited, RoomFull, RoomNotFound, Unauthorized, new_id
 from tests.functions.conftest import UpstashSetup
+
+
+ROOMS = Limit(max_requests=10_000, window_seconds=60)
+MESSAGES = Limit(max_requests=10_000, window_seconds=60)
 
 
 def _room(store, ttl: int = 60) -> str:  # type: ignore[no-untyped-def]
     room_id = new_id()
-    assert store.create_room(room_id, ttl, 0) is True
+    assert store.create_room(room_id, ttl, 0, "client", ROOMS) is True
     return room_id
 
 
@@ -34,7 +38,7 @@ def test_a_new_room_is_empty_and_has_its_ttl(store) -> None:  # type: ignore[no-
 def test_an_existing_room_is_never_overwritten(store) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store)
     store.join(room_id, "p1", 2)
-    assert store.create_room(room_id, 60, 0) is False
+    assert store.create_room(room_id, 60, 0, "client", ROOMS) is False
     assert store.join(room_id, "p1", 2).participants == 1
 
 
@@ -89,9 +93,9 @@ def test_messages_come_back_in_order_with_their_authors_seat(store) -> None:  # 
     store.join(room_id, "p1", 2)
     store.join(room_id, "p2", 2)
     sent = [_message("one"), _message("two"), _message("three")]
-    store.append_message(room_id, "p1", sent[0], None)
-    store.append_message(room_id, "p2", sent[1], None)
-    store.append_message(room_id, "p1", sent[2], None)
+    store.append_message(room_id, "p1", sent[0], None, MESSAGES)
+    store.append_message(room_id, "p2", sent[1], None, MESSAGES)
+    store.append_message(room_id, "p1", sent[2], None, MESSAGES)
     seat, stored = store.messages(room_id, "p2", None)
     assert seat == 2
     assert [(s.seat, s.message) for s in stored] == [(1, sent[0]), (2, sent[1]), (1, sent[2])]
@@ -102,7 +106,7 @@ def test_after_returns_only_later_messages_and_all_for_an_unknown_id(store) -> N
     store.join(room_id, "p1", 2)
     sent = [_message(str(i)) for i in range(4)]
     for message in sent:
-        store.append_message(room_id, "p1", message, None)
+        store.append_message(room_id, "p1", message, None, MESSAGES)
     _, later = store.messages(room_id, "p1", sent[1].id)
     assert [s.message for s in later] == sent[2:]
     _, none_later = store.messages(room_id, "p1", sent[3].id)
@@ -115,10 +119,10 @@ def test_a_retried_client_id_stores_once_and_returns_the_first_message(store) ->
     room_id = _room(store)
     store.join(room_id, "p1", 2)
     store.join(room_id, "p2", 2)
-    first, _ = store.append_message(room_id, "p1", _message("hi"), "c-1")
-    retry, _ = store.append_message(room_id, "p1", _message("hi"), "c-1")
+    first, _ = store.append_message(room_id, "p1", _message("hi"), "c-1", MESSAGES)
+    retry, _ = store.append_message(room_id, "p1", _message("hi"), "c-1", MESSAGES)
     assert retry == first
-    other, _ = store.append_message(room_id, "p2", _message("hi"), "c-1")
+    other, _ = store.append_message(room_id, "p2", _message("hi"), "c-1", MESSAGES)
     assert other.message.id != first.message.id
     _, stored = store.messages(room_id, "p1", None)
     assert len(stored) == 2
@@ -128,9 +132,9 @@ def test_strangers_can_neither_read_nor_write(store) -> None:  # type: ignore[no
     room_id = _room(store)
     store.join(room_id, "p1", 2)
     for attempt in (
-        lambda: store.append_message(room_id, "stranger", _message(), None),
+        lambda: store.append_message(room_id, "stranger", _message(), None, MESSAGES),
         lambda: store.messages(room_id, "stranger", None),
-        lambda: store.destroy(room_id, "stranger"),
+        lambda: store.destroy(room_id, "stranger", MESSAGES),
         lambda: store.connect(room_id, "stranger", "conn-x"),
     ):
         with pytest.raises(Unauthorized):
@@ -148,7 +152,7 @@ def test_connections_carry_their_seat_and_presence_counts_people(store) -> None:
     both = store.connect(room_id, "p2", "b1")
     assert both.seats == {"a1": 1, "a2": 1, "b1": 2}
     assert both.online == 2
-    _, connections = store.append_message(room_id, "p1", _message(), None)
+    _, connections = store.append_message(room_id, "p1", _message(), None, MESSAGES)
     assert set(connections.ids()) == {"a1", "a2", "b1"}
     assert store.connections_of("b1").seats == both.seats
     left = store.disconnect("b1")
@@ -165,8 +169,8 @@ def test_destroy_returns_the_connections_and_leaves_nothing(store, upstash_setup
     store.join(room_id, "p2", 2)
     store.connect(room_id, "p1", "d1")
     store.connect(room_id, "p2", "d2")
-    store.append_message(room_id, "p1", _message(), "c-1")
-    assert set(store.destroy(room_id, "p2").ids()) == {"d1", "d2"}
+    store.append_message(room_id, "p1", _message(), "c-1", MESSAGES)
+    assert set(store.destroy(room_id, "p2", MESSAGES).ids()) == {"d1", "d2"}
     with pytest.raises(RoomNotFound):
         store.messages(room_id, "p1", None)
     with pytest.raises(RoomNotFound):
@@ -182,7 +186,7 @@ def test_every_key_of_a_room_expires_with_it(store, upstash_setup: UpstashSetup 
     room_id = _room(store, ttl=1)
     store.join(room_id, "p1", 2)
     store.connect(room_id, "p1", f"e-{room_id}")
-    store.append_message(room_id, "p1", _message(), "c-1")
+    store.append_message(room_id, "p1", _message(), "c-1", MESSAGES)
     if upstash_setup is not None:
         keys = upstash_setup.keys(f"*{room_id}*")
         assert len(keys) == 5  # meta, messages, client-ids, connections, conn:
@@ -201,8 +205,51 @@ def test_stored_messages_are_json_with_the_authors_seat(upstash_embedded: Upstas
     room_id = _room(store)
     store.join(room_id, "p1", 2)
     message = _message("<b>kept as text</b>")
-    store.append_message(room_id, "p1", message, None)
+    store.append_message(room_id, "p1", message, None, MESSAGES)
     [raw] = upstash_embedded.backend.execute(["LRANGE", f"messages:{{{room_id}}}", "0", "-1"])
     seat, _, body = raw.decode().partition("|")
     assert seat == "1"
     assert json.loads(body) == message.to_wire()
+
+
+def test_room_creation_is_limited_per_client_and_refused_creations_store_nothing(
+    store, upstash_setup: UpstashSetup | None  # type: ignore[no-untyped-def]
+) -> None:
+    limit = Limit(max_requests=2, window_seconds=60)
+    client = new_id()
+    assert store.create_room(new_id(), 60, 0, client, limit)
+    assert store.create_room(new_id(), 60, 0, client, limit)
+    refused = new_id()
+    with pytest.raises(RateLimited) as caught:
+        store.create_room(refused, 60, 0, client, limit)
+    assert 1 <= caught.value.retry_after_seconds <= 60
+    with pytest.raises(RoomNotFound):
+        store.join(refused, "p1", 2)
+    assert store.create_room(new_id(), 60, 0, new_id(), limit)  # someone else still can
+
+
+def test_messages_are_limited_per_participant_and_refused_ones_are_not_stored(store) -> None:  # type: ignore[no-untyped-def]
+    limit = Limit(max_requests=3, window_seconds=60)
+    room_id = _room(store)
+    ann, bob = new_id(), new_id()  # participants are unique per room (hashes)
+    store.join(room_id, ann, 2)
+    store.join(room_id, bob, 2)
+    for i in range(3):
+        store.append_message(room_id, ann, _message(f"{i}"), None, limit)
+    with pytest.raises(RateLimited):
+        store.append_message(room_id, ann, _message("one too many"), None, limit)
+    store.append_message(room_id, bob, _message("my own budget"), None, limit)
+    _, stored = store.messages(room_id, ann, None)
+    assert [s.message.text for s in stored] == ["0", "1", "2", "my own budget"]
+
+
+def test_destroy_deletes_the_participants_rate_limit_counters(upstash_embedded: UpstashSetup) -> None:
+    store = upstash_embedded.store()
+    room_id = _room(store)
+    store.join(room_id, "a" * 64, 2)
+    store.join(room_id, "b" * 64, 2)
+    store.append_message(room_id, "a" * 64, _message(), None, MESSAGES)
+    store.append_message(room_id, "b" * 64, _message(), None, MESSAGES)
+    assert len(upstash_embedded.keys("ratelimit:send:[ab]*")) == 2
+    store.destroy(room_id, "a" * 64, MESSAGES)
+    assert upstash_embedded.keys("ratelimit:send:[ab]*") == []

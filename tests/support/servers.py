@@ -6,6 +6,7 @@ import asyncio
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -57,21 +58,55 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes] | None, seconds: 
 @contextmanager
 def redis_server() -> Iterator[str]:
     """A real redis-server on a free loopback port, without persistence."""
-    program = require_program("redis-server")
-    port = free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        process = subprocess.Popen(
-            [program, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", folder],
+    with redis_process() as server:
+        yield server.url
+
+
+class RedisProcess:
+    """A redis-server that a test can stop, start again (same port) and freeze."""
+
+    def __init__(self, folder: str) -> None:
+        self.program = require_program("redis-server")
+        self.port = free_port()
+        self.folder = folder
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.program, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.folder],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        _wait_for_port(self.port, self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def freeze(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+
+@contextmanager
+def redis_process() -> Iterator[RedisProcess]:
+    with tempfile.TemporaryDirectory() as folder:
+        server = RedisProcess(folder)
+        server.start()
         try:
-            _wait_for_port(port, process)
-            yield f"redis://127.0.0.1:{port}/0"
+            yield server
         finally:
-            process.terminate()
-            process.wait(timeout=10)
+            if server.process is not None:
+                server.thaw()
+            server.stop()
 
 
 @contextmanager
@@ -127,6 +162,11 @@ class LocalStack:
         return response.json()["result"]
 
 
+# Tests and load runs create many rooms from one address; the rate-limit tests
+# start a stack with small limits of their own.
+GENEROUS_LIMITS = {"RATE_LIMIT_ROOMS_PER_MINUTE": "100000", "RATE_LIMIT_MESSAGES_PER_MINUTE": "100000"}
+
+
 @contextmanager
 def local_stack(**env: str) -> Iterator[LocalStack]:
     port = free_port()
@@ -137,7 +177,8 @@ def local_stack(**env: str) -> Iterator[LocalStack]:
             process = subprocess.Popen(
                 [sys.executable, "-m", "infra.local_stack"],
                 cwd=ROOT,
-                env={**os.environ, "PORT": str(port), "LOCAL_UPSTASH_TOKEN": token, **env},
+                env={**os.environ, "PORT": str(port), "LOCAL_UPSTASH_TOKEN": token, **GENEROUS_LIMITS,
+                     **env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

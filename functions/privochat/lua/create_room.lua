@@ -1,6 +1,9 @@
 -- Creates an empty room that expires after ARGV[2] seconds.
--- Guarantees: an existing room is never overwritten (returns 0 then).
--- KEYS: meta   ARGV: createdAt (ms), ttl (s)
+-- Guarantees: an existing room is never overwritten (returns 0 then); over the
+-- caller's rate limit nothing is created.
+-- KEYS: meta [, rate-limit counter]   ARGV: createdAt (ms), ttl (s) [, limit]
+-- Returns 1, 0, or {'rate-limited'}.
+if over_limit(1) then return {'rate-limited'} end
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'createdAt', ARGV[1], 'participants', 0)
 redis.call('EXPIRE', KEYS[1], ARGV[2])

@@ -13,3 +13,11 @@ end
 local function expire_with_room(meta, key)
   redis.call('PEXPIRE', key, redis.call('PTTL', meta))
 end
+
+-- A rate-limited call runs in one transaction after upstash-ratelimit's counter
+-- script; then the counter's key is the last of KEYS (beyond the script's own
+-- `own_keys`) and the limit the last of ARGV. Over the limit, nothing is written.
+local function over_limit(own_keys)
+  if #KEYS <= own_keys then return false end
+  return tonumber(redis.call('GET', KEYS[#KEYS]) or '0') > tonumber(ARGV[#ARGV])
+end

@@ -1,10 +1,12 @@
 -- Appends a message. Guarantees: a participant's clientId stores at most one
--- message (a retry gets the first one back); the new keys expire with the room.
--- KEYS: meta, messages, client-ids, connections
--- ARGV: participant, clientId ('' for none), message JSON
+-- message (a retry gets the first one back); the new keys expire with the room;
+-- over the participant's rate limit nothing is written.
+-- KEYS: meta, messages, client-ids, connections [, rate-limit counter]
+-- ARGV: participant, clientId ('' for none), message JSON [, limit]
 -- Returns {'ok', '<seat>|<message JSON>', connections as HGETALL} or {refusal}.
 local seat, refusal = seat_of(KEYS[1], ARGV[1])
 if not seat then return {refusal} end
+if over_limit(4) then return {'rate-limited'} end
 local client_key = seat .. ':' .. ARGV[2]
 local stored = ARGV[2] ~= '' and redis.call('HGET', KEYS[3], client_key)
 if not stored then

@@ -1,0 +1,108 @@
+"""When Redis is down, frozen or failing: a quick 503, nothing half-written, and
+recovery without a restart. The local stack on a real redis-server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from tests.e2e.conftest import Participant
+from tests.support.servers import LocalStack, RedisProcess, local_stack, redis_process
+
+TIMEOUT_SECONDS = 1.0
+# Generous: the point is "bounded, not hanging", not speed.
+BOUND_SECONDS = TIMEOUT_SECONDS + 4
+
+
+@pytest.fixture
+def redis_and_stack() -> Iterator[tuple[RedisProcess, LocalStack]]:
+    with redis_process() as server, local_stack(
+        REDIS_URL=server.url, REDIS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS)
+    ) as stack:
+        yield server, stack
+
+
+def _unavailable(response) -> bool:  # type: ignore[no-untyped-def]
+    return response.status_code == 503 and response.json()["error"] == "unavailable"
+
+
+def _timed(call):  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    result = call()
+    return result, time.monotonic() - started
+
+
+def test_redis_down_is_a_quick_503_and_the_service_recovers_by_itself(
+    redis_and_stack: tuple[RedisProcess, LocalStack],
+) -> None:
+    server, stack = redis_and_stack
+    ann = Participant(stack)
+    assert ann.http.post("/api/room/create").status_code == 200
+    server.stop()
+    response, elapsed = _timed(lambda: ann.http.post("/api/room/create"))
+    assert _unavailable(response) and elapsed < BOUND_SECONDS
+    server.start()  # empty again: no persistence
+    room_id = ann.http.post("/api/room/create").json()["roomId"]
+    assert ann.join(room_id).status_code == 200
+    assert ann.send(room_id, "back").status_code == 200
+
+
+def test_a_frozen_redis_is_a_503_within_the_timeout_and_a_retry_stores_once(
+    redis_and_stack: tuple[RedisProcess, LocalStack],
+) -> None:
+    server, stack = redis_and_stack
+    ann, bob = Participant(stack), Participant(stack)
+    room_id = ann.http.post("/api/room/create").json()["roomId"]
+    ann.join(room_id), bob.join(room_id)
+    server.freeze()
+    try:
+        response, elapsed = _timed(lambda: ann.send(room_id, "during the freeze", clientId="f-1"))
+        assert _unavailable(response) and elapsed < BOUND_SECONDS
+    finally:
+        server.thaw()
+    # The outcome of a timed-out write is unknown to the client (here Redis ran it
+    # after thawing): the retry with the same clientId stores nothing new.
+    retry = ann.send(room_id, "during the freeze", clientId="f-1")
+    assert retry.status_code == 200
+    texts = [m["text"] for m in bob.http.get("/api/messages", params={"roomId": room_id}).json()["messages"]]
+    assert texts == ["during the freeze"]
+
+
+def test_redis_errors_are_503_and_change_nothing_then_recovery(
+    redis_and_stack: tuple[RedisProcess, LocalStack],
+) -> None:
+    server, stack = redis_and_stack
+    ann = Participant(stack)
+    room_id = ann.http.post("/api/room/create").json()["roomId"]
+    ann.join(room_id)
+    ann.send(room_id, "before")
+    admin = redis.Redis.from_url(server.url)
+    admin.config_set("maxmemory-policy", "noeviction")
+    admin.config_set("maxmemory", "1")  # every write now fails with OOM
+    try:
+        assert _unavailable(ann.send(room_id, "refused"))
+        assert _unavailable(ann.http.post("/api/room/create"))
+    finally:
+        admin.config_set("maxmemory", "0")
+    messages = ann.http.get("/api/messages", params={"roomId": room_id}).json()["messages"]
+    assert [m["text"] for m in messages] == ["before"]
+    assert ann.send(room_id, "after").status_code == 200
+
+
+def test_a_websocket_is_refused_with_503_while_redis_is_down(
+    redis_and_stack: tuple[RedisProcess, LocalStack],
+) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    server, stack = redis_and_stack
+    ann = Participant(stack)
+    room_id = ann.http.post("/api/room/create").json()["roomId"]
+    ann.join(room_id)
+    server.stop()
+    with pytest.raises(InvalidStatus) as refused:
+        with ann.websocket(room_id):
+            pass
+    assert refused.value.response.status_code == 503
