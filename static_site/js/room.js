@@ -384,8 +384,11 @@ function setUpComposer() {
       lastTypingSent = Date.now();
     }
   });
+  // On touch keyboards Enter makes a new line and the button sends, as in other messengers.
+  const enterSends = !matchMedia("(pointer: coarse)").matches;
+  $("enter-hint").hidden = !enterSends;
   input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (enterSends && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       $("composer").requestSubmit();
     }
