@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from mangum import Mangum
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import wiring
@@ -79,10 +80,14 @@ class SendMessage(BaseModel):
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorBody} for status in statuses}
+    """Error answers a route may give, each with the one error body. Every route
+    may also answer 413 (body too large), 422 (malformed input) and 503."""
+    return {status: {"model": ErrorBody} for status in (*statuses, 413, 422, 503)}
 
 
-RoomId = Annotated[str | None, Query(alias="roomId", description="21 URL-safe characters")]
+_ID_PATTERN = r"^[0-9A-Za-z_-]{21}$"
+RoomId = Annotated[str, Query(alias="roomId", pattern=_ID_PATTERN, description="21 URL-safe characters")]
+MessageId = Annotated[str | None, Query(pattern=_ID_PATTERN, description="a message id")]
 Token = Annotated[str | None, Cookie(alias=COOKIE_NAME, include_in_schema=False)]
 
 
@@ -136,6 +141,15 @@ def _client_address(request: Request) -> str:
     if viewer:
         return viewer.rsplit(":", 1)[0]
     return request.client.host if request.client else "unknown"
+
+
+def _allowed_methods(app: FastAPI, scope: Scope) -> str:
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
 
 
 def _set_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
@@ -196,54 +210,63 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0] if error.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        location = tuple(first.get("loc", ()))
+        where = ".".join(str(part) for part in location if part != "body")
         message = f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid")
-        return JSONResponse(error_body("bad-request", message), status_code=422)
+        # The contract: a malformed room ID (the query) is a 400, a malformed body a 422.
+        status = 400 if location[:1] == ("query",) else 422
+        return JSONResponse(error_body("bad-request", message), status_code=status)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
         code = "not-found" if error.status_code == 404 else "bad-request"
-        return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            # Starlette names only the first route's methods; a path may have several.
+            headers["Allow"] = _allowed_methods(app, request.scope)
+        return JSONResponse(
+            error_body(code, str(error.detail)), status_code=error.status_code, headers=headers
+        )
 
     @app.exception_handler(Exception)
     async def crash(_: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return JSONResponse(error_body("internal", "Something went wrong on our side."), status_code=500)
 
-    @app.post("/api/room/create", responses=_errors(403, 429, 503))
+    @app.post("/api/room/create", responses=_errors(403, 429))
     def create_room(request: Request, chat: Service) -> RoomCreated:
         room_id, ttl = chat.create_room(_client_address(request))
         return RoomCreated(roomId=room_id, ttl=ttl)
 
-    @app.post("/api/room/join", responses=_errors(400, 403, 404, 409, 503))
+    @app.post("/api/room/join", responses=_errors(400, 403, 404, 409))
     def join_room(
-        request: Request, response: Response, chat: Service, roomId: RoomId = None, token: Token = None
+        request: Request, response: Response, chat: Service, roomId: RoomId, token: Token = None
     ) -> RoomJoined:
         joined = chat.join(roomId, token)
         _set_cookie(response, request, joined.token, settings().room_ttl_seconds)
         return RoomJoined(roomId=joined.room_id, ttl=joined.ttl, participants=joined.participants)
 
-    @app.get("/api/room/ttl", responses=_errors(400, 401, 404, 503))
-    def room_ttl(chat: Service, roomId: RoomId = None, token: Token = None) -> RoomTtl:
+    @app.get("/api/room/ttl", responses=_errors(400, 401, 404))
+    def room_ttl(chat: Service, roomId: RoomId, token: Token = None) -> RoomTtl:
         return RoomTtl(ttl=chat.ttl(roomId, token))
 
-    @app.delete("/api/room", responses=_errors(400, 401, 403, 404, 503))
-    def destroy_room(chat: Service, roomId: RoomId = None, token: Token = None) -> RoomDestroyed:
+    @app.delete("/api/room", responses=_errors(400, 401, 403, 404))
+    def destroy_room(chat: Service, roomId: RoomId, token: Token = None) -> RoomDestroyed:
         chat.destroy(roomId, token)
         return RoomDestroyed(destroyed=True)
 
-    @app.get("/api/messages", responses=_errors(400, 401, 404, 503))
+    @app.get("/api/messages", responses=_errors(400, 401, 404))
     def list_messages(
         chat: Service,
-        roomId: RoomId = None,
-        after: Annotated[str | None, Query(description="a message id")] = None,
+        roomId: RoomId,
+        after: MessageId = None,
         token: Token = None,
     ) -> MessageList:
         return MessageList.model_validate({"messages": chat.messages(roomId, token, after)})
 
-    @app.post("/api/messages", responses=_errors(400, 401, 403, 404, 413, 422, 429, 503))
+    @app.post("/api/messages", responses=_errors(400, 401, 403, 404, 429))
     def send_message(
-        body: SendMessage, chat: Service, roomId: RoomId = None, token: Token = None
+        body: SendMessage, chat: Service, roomId: RoomId, token: Token = None
     ) -> MessageSent:
         message = chat.send(roomId, token, body.sender, body.text, body.clientId)
         return MessageSent(message=MessageOut(**message.to_wire(own=True)))  # type: ignore[arg-type]

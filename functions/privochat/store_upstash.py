@@ -175,8 +175,11 @@ class UpstashRoomStore:
         except UpstashError as error:
             if "NOSCRIPT" not in str(error):
                 raise
-            # The counter counts this call twice; only after a script cache flush.
-            count, result = self._transaction(counter, ["EVAL", script.source, len(keys), *keys, *args])
+            # The counter did run (EXEC runs every queued command): read it, don't count twice.
+            count, result = self._transaction(
+                ["GET", *counter_keys], ["EVAL", script.source, len(keys), *keys, *args]
+            )
+            count = int(count)
         verdict = steps.send(count)
         if not verdict.allowed:
             raise RateLimited(max(1, math.ceil(verdict.reset - time.time())))

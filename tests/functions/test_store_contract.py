@@ -253,3 +253,16 @@ def test_destroy_deletes_the_participants_rate_limit_counters(upstash_embedded: 
     assert len(upstash_embedded.keys("ratelimit:send:[ab]*")) == 2
     store.destroy(room_id, "a" * 64, MESSAGES)
     assert upstash_embedded.keys("ratelimit:send:[ab]*") == []
+
+
+@pytest.mark.parametrize("store_kind", ["embedded", "redis-server"])
+def test_a_limited_call_after_a_script_cache_flush_counts_once(upstash_setup: UpstashSetup) -> None:
+    store = upstash_setup.store()
+    room_id = _room(store)
+    ann = new_id()
+    store.join(room_id, ann, 2)
+    upstash_setup.backend.execute(["SCRIPT", "FLUSH"])
+    limit = Limit(max_requests=1, window_seconds=60)
+    store.append_message(room_id, ann, _message("first, after the flush"), None, limit)
+    with pytest.raises(RateLimited):
+        store.append_message(room_id, ann, _message("second"), None, limit)

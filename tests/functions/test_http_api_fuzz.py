@@ -1,0 +1,23 @@
+"""Fuzzing the HTTP API from its own OpenAPI document: whatever a client sends,
+no 5xx, and every answer matches the documented schema."""
+
+from __future__ import annotations
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from privochat.http_api import chat_service, create_app
+from privochat.service import ChatService
+from tests.fakes import InMemoryRoomStore, RecordingPusher
+
+app = create_app()
+app.dependency_overrides[chat_service] = lambda: ChatService(
+    InMemoryRoomStore(), RecordingPusher(), room_ttl_seconds=600
+)
+schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
+
+
+@schema.parametrize()
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_input_breaks_the_api_or_its_schema(case: schemathesis.Case) -> None:
+    case.call_and_validate()
