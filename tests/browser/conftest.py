@@ -27,7 +27,8 @@ expect.set_options(timeout=10_000)
 
 @pytest.fixture(scope="session")
 def stack():
-    with local_stack(LOG_LEVEL="WARNING") as running:
+    # The whole suite creates a room or two per test, all from 127.0.0.1.
+    with local_stack(LOG_LEVEL="WARNING", RATE_LIMIT_ROOMS_PER_MINUTE="1000") as running:
         yield running
 
 
