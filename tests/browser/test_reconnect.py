@@ -92,3 +92,24 @@ def test_a_lost_answer_is_confirmed_by_the_push_and_shown_once(person):
     expect(alice.locator("#messages .msg.other")).to_have_count(0)
     expect(bubbles(bob, "other")).to_have_text(["did this arrive?"])
     assert len(_stored(alice)) == 1
+
+
+def test_reconnecting_backs_off_while_the_upgrade_is_refused(person):
+    page = person()
+    page.goto("/")
+    gaps = page.evaluate(
+        """async () => {
+            const { RoomSocket } = await import("/js/realtime.js");
+            const attempts = [];
+            const socket = new RoomSocket(`ws://${location.host}/ws?roomId=${"A".repeat(21)}`, {
+                onOpen() {}, onEvent() {}, onState() {},
+                beforeRetry: async () => attempts.push(performance.now()) > 0,
+            });
+            socket.start();
+            await new Promise((resolve) => setTimeout(resolve, 4500));
+            socket.stop();
+            return attempts.slice(1).map((t, i) => t - attempts[i]);
+        }"""
+    )
+    assert len(gaps) >= 2, gaps
+    assert all(later > earlier for earlier, later in zip(gaps, gaps[1:])), gaps
