@@ -269,7 +269,7 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
         body: SendMessage, chat: Service, roomId: RoomId, token: Token = None
     ) -> MessageSent:
         message = chat.send(roomId, token, body.sender, body.text, body.clientId)
-        return MessageSent(message=MessageOut(**message.to_wire(own=True)))  # type: ignore[arg-type]
+        return MessageSent(message=MessageOut.model_validate(message.to_wire(own=True)))
 
     return app
 

@@ -6,11 +6,14 @@ import json
 import logging
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
 
 log = logging.getLogger(__name__)
 
@@ -23,12 +26,12 @@ _CLIENT_CONFIG = Config(
 )
 
 
-def management_client(endpoint_url: str) -> Any:
+def management_client(endpoint_url: str) -> ApiGatewayManagementApiClient:
     return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint_url, config=_CLIENT_CONFIG)
 
 
 class ApiGatewayPusher:
-    def __init__(self, client: Any, max_parallel: int = 8) -> None:
+    def __init__(self, client: ApiGatewayManagementApiClient, max_parallel: int = 8) -> None:
         self._client = client
         # A room has a handful of connections; posting them in parallel keeps a
         # push as slow as the slowest connection, not the sum of them.

@@ -48,6 +48,10 @@ from .domain import (
 
 log = logging.getLogger(__name__)
 
+# A script's reply as the REST client decodes it: nested lists of str and int.
+# It stays inside this module: every public method returns domain objects.
+Reply = Any
+
 _REFUSALS: dict[str, type[ChatError]] = {
     "room-not-found": RoomNotFound,
     "unauthorized": Unauthorized,
@@ -133,7 +137,7 @@ class UpstashRoomStore:
 
     def _run(
         self, name: str, keys: list[str], args: list[str], limit: tuple[str, Limit] | None = None
-    ) -> list:  # type: ignore[type-arg]
+    ) -> Reply:
         """Runs script `name` in one REST request. With `limit` (an identifier and
         its limit), upstash-ratelimit's fixed-window counter runs first in the same
         transaction, and the script refuses to write when the count is over."""
@@ -147,10 +151,10 @@ class UpstashRoomStore:
             raise Unavailable("The room store is unavailable.") from error
         if isinstance(result, list) and result and result[0] in _REFUSALS:
             raise _REFUSALS[result[0]]()
-        return result  # type: ignore[no-any-return]
+        return result
 
     @staticmethod
-    def _script(redis: Any, name: str, keys: list[str], args: list[str]) -> Any:
+    def _script(redis: Redis, name: str, keys: list[str], args: list[str]) -> Reply:
         """EVALSHA, or EVAL when the server does not know the script (yet)."""
         script = _SCRIPTS[name]
         try:
@@ -162,7 +166,7 @@ class UpstashRoomStore:
 
     def _limited(
         self, name: str, keys: list[str], args: list[str], identifier: str, limit: Limit
-    ) -> Any:
+    ) -> Reply:
         # upstash-ratelimit's limiters are generators that yield the one command
         # they need and take its reply, so that it can ride in our request.
         steps = FixedWindow(limit.max_requests, limit.window_seconds)._limit(identifier)
@@ -185,7 +189,7 @@ class UpstashRoomStore:
             raise RateLimited(max(1, math.ceil(verdict.reset - time.time())))
         return result
 
-    def _transaction(self, *commands: list[Any]) -> list[Any]:
+    def _transaction(self, *commands: list[object]) -> list[Reply]:
         """Commands in one MULTI/EXEC: one REST request, run back to back."""
         transaction = self._redis.multi()
         for command in commands:
@@ -199,7 +203,7 @@ class UpstashRoomStore:
             [str(now_ms), str(ttl_seconds)],
             (_CREATE_LIMIT_PREFIX + client, limit),
         )
-        return result == 1  # type: ignore[comparison-overlap]
+        return bool(result == 1)
 
     def join(self, room_id: str, participant: str, max_participants: int) -> Seat:
         _, seat, participants, ttl = self._run(
@@ -258,7 +262,7 @@ class UpstashRoomStore:
         self._run("forget_connections", [_connections(room_id)], list(connection_ids))
 
     @staticmethod
-    def _room_of(result: list) -> RoomConnections | None:  # type: ignore[type-arg]
+    def _room_of(result: Reply) -> RoomConnections | None:
         if result[0] == "gone":
             return None
         _, room_id, connections = result

@@ -11,22 +11,21 @@ from typing import Any
 
 from . import wiring
 from .domain import BadRequest, ChatError
+from .events import LambdaResponse, WebSocketEvent
 from .logs import log_event
 from .wire import COOKIE_NAME, error_body, error_of
-
-LambdaResponse = dict[str, Any]
 
 _OK: LambdaResponse = {"statusCode": 200}
 
 
-def _header(event: dict[str, Any], name: str) -> str | None:
+def _header(event: WebSocketEvent, name: str) -> str | None:
     for key, value in (event.get("headers") or {}).items():
         if key.lower() == name:
-            return str(value)
+            return value
     return None
 
 
-def _cookie(event: dict[str, Any], name: str) -> str | None:
+def _cookie(event: WebSocketEvent, name: str) -> str | None:
     cookies: SimpleCookie = SimpleCookie()
     try:
         cookies.load(_header(event, "cookie") or "")
@@ -40,11 +39,15 @@ def _refusal(status: int, code: str, message: str | None = None) -> LambdaRespon
     return {"statusCode": status, "body": json.dumps(error_body(code, message))}
 
 
-def _logged(route: str, event: dict[str, Any], started: float, response: LambdaResponse) -> LambdaResponse:
-    context = event.get("requestContext") or {}
+def _failed(error: ChatError) -> LambdaResponse:
+    status, body = error_of(error)
+    return {"statusCode": status, "body": json.dumps(body)}
+
+
+def _logged(route: str, event: WebSocketEvent, started: float, response: LambdaResponse) -> LambdaResponse:
     log_event(
         kind="ws",
-        request_id=context.get("connectionId", "-"),
+        request_id=event["requestContext"]["connectionId"],
         route=route,
         status=response["statusCode"],
         started=started,
@@ -52,7 +55,7 @@ def _logged(route: str, event: dict[str, Any], started: float, response: LambdaR
     return response
 
 
-def on_connect(event: dict[str, Any], context: Any = None) -> LambdaResponse:
+def on_connect(event: WebSocketEvent, context: Any = None) -> LambdaResponse:
     """Refuses the upgrade (nothing stored) unless the cookie is a participant's."""
     started = time.perf_counter()
     if not wiring.settings().origin_allowed(_header(event, "origin")):
@@ -63,24 +66,22 @@ def on_connect(event: dict[str, Any], context: Any = None) -> LambdaResponse:
         wiring.service().connect(query.get("roomId"), _cookie(event, COOKIE_NAME), connection_id)
         response = _OK
     except ChatError as error:
-        status, body = error_of(error)
-        response = {"statusCode": status, "body": json.dumps(body)}
+        response = _failed(error)
     return _logged("$connect", event, started, response)
 
 
-def on_disconnect(event: dict[str, Any], context: Any = None) -> LambdaResponse:
+def on_disconnect(event: WebSocketEvent, context: Any = None) -> LambdaResponse:
     started = time.perf_counter()
     try:
         wiring.service().disconnect(event["requestContext"]["connectionId"])
         response = _OK
     except ChatError as error:
         # The connection is gone either way; its keys expire with the room.
-        status, body = error_of(error)
-        response = {"statusCode": status, "body": json.dumps(body)}
+        response = _failed(error)
     return _logged("$disconnect", event, started, response)
 
 
-def on_default(event: dict[str, Any], context: Any = None) -> LambdaResponse:
+def on_default(event: WebSocketEvent, context: Any = None) -> LambdaResponse:
     """`{"action": "ping"}` and `{"action": "typing"}`; anything else is answered
     with a bad-request error on the connection and changes nothing."""
     started = time.perf_counter()
@@ -94,8 +95,7 @@ def on_default(event: dict[str, Any], context: Any = None) -> LambdaResponse:
         chat.reply(connection_id, {"type": "error", "error": error.code, "message": str(error)})
         response = _refusal(400, error.code, str(error))
     except ChatError as error:
-        status, body = error_of(error)
-        response = {"statusCode": status, "body": json.dumps(body)}
+        response = _failed(error)
     return _logged("$default", event, started, response)
 
 
