@@ -1,0 +1,215 @@
+"""Issue 5's benchmark, one command: `.venv/bin/python -m bench.run` (or `make bench`).
+
+Starts what it needs (a redis-server, the local stack on it, a bare WebSocket
+relay), measures, stops them, and prints one table:
+  (a) Upstash REST requests per operation, at the local endpoint's counter;
+  (b) import time of each handler module in a fresh process, against
+      `import fastapi, mangum, upstash_redis, boto3` measured the same way;
+  (c) delivery latency p50/p99 (POST /api/messages -> the other participant's
+      WebSocket) and messages/s at 1, 50 and 200 concurrent rooms;
+  (d) baseline 1: the same load through a bare WebSocket relay (the floor);
+  (e) baseline 2: refetching the whole history on every message, against the
+      push, at 10, 100 and 1000 messages of history.
+Writes bench/results/<timestamp>.json and .png. Exits 1 when an operation takes
+more than one request or a message is lost, duplicated or misordered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.counts import requests_per_operation
+from bench.imports import import_times
+from bench.loadgen import run_load, stack_on_redis_server
+from bench.refetch import run_refetch
+from bench.relay import relay_server, run_relay_load
+
+RESULTS = Path(__file__).resolve().parent / "results"
+LIBRARIES = "fastapi+mangum+upstash_redis+boto3"
+
+
+def _levels(text: str) -> list[tuple[int, int]]:
+    """ "1:100,50:20" -> [(1, 100), (50, 20)]: rooms, messages per participant."""
+    return [(int(rooms), int(messages)) for rooms, messages in (part.split(":") for part in text.split(","))]
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(","))
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+        "settings": {
+            "levels": args.levels,
+            "histories": args.histories,
+            "samples": args.samples,
+            "import_runs": args.import_runs,
+        },
+    }
+    print(f"(b) import times, {args.import_runs} fresh processes each ...", flush=True)
+    results["import_ms"] = import_times(args.import_runs)
+    with stack_on_redis_server() as (stack, redis_url):
+        print(f"local stack {stack.origin} on redis-server {redis_url} (rate limits lifted)", flush=True)
+        print("(a) Upstash requests per operation ...", flush=True)
+        results["upstash_requests"] = requests_per_operation(stack)
+        print(f"(e) refetch vs push at {args.histories} messages of history ...", flush=True)
+        results["refetch"] = asyncio.run(run_refetch(stack.origin, args.histories, args.samples))
+        results["load"] = []
+        for rooms, messages in _levels(args.levels):
+            print(f"(c) PrivoChat: {rooms} rooms x 2 x {messages} messages ...", flush=True)
+            results["load"].append(asyncio.run(run_load(stack.origin, rooms, messages)).summary())
+    results["relay"] = []
+    with relay_server() as relay_url:
+        for rooms, messages in _levels(args.levels):
+            print(f"(d) bare relay: {rooms} rooms x 2 x {messages} messages ...", flush=True)
+            results["relay"].append(asyncio.run(run_relay_load(relay_url, rooms, messages)).summary())
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    return results
+
+
+def table(results: dict[str, Any]) -> str:
+    rows: list[tuple[str, str, str]] = []
+    for operation, count in results["upstash_requests"].items():
+        rows.append((f"Upstash requests: {operation}", str(count), "target 1"))
+    libraries = results["import_ms"][LIBRARIES]
+    for label, ms in results["import_ms"].items():
+        if label != LIBRARIES:
+            rows.append((f"import ms (fresh process): {label}", f"{ms:.0f}", f"{LIBRARIES}: {libraries:.0f}"))
+    for ours, floor in zip(results["load"], results["relay"]):
+        where = f"{ours['rooms']} rooms x2 x{ours['messages_per_participant']}"
+        rows.append(
+            (
+                f"delivery p50 / p99 ms, {where}",
+                f"{ours['p50_ms']:.1f} / {ours['p99_ms']:.1f}",
+                f"relay {floor['p50_ms']:.1f} / {floor['p99_ms']:.1f}",
+            )
+        )
+        rows.append(
+            (
+                f"messages/s, {where}",
+                f"{ours['messages_per_second']:.0f}",
+                f"relay {floor['messages_per_second']:.0f}",
+            )
+        )
+    for level in results["refetch"]["levels"]:
+        history = f"{level['history']} messages of history"
+        rows.append(
+            (
+                f"bytes per message, {history}",
+                f"{level['push_bytes']:.0f}",
+                f"refetch {level['refetch_bytes']:.0f}",
+            )
+        )
+        rows.append(
+            (f"ms per message, {history}", f"{level['push_ms']:.1f}", f"refetch {level['refetch_ms']:.1f}")
+        )
+    verdicts = [run["ok"] for run in results["load"] + results["relay"]]
+    rows.append(("every message exactly once, in order, stored", "yes" if all(verdicts) else "NO", ""))
+    width = max(len(r[0]) for r in rows)
+    head = f"{'measure':<{width}}  {'PrivoChat':>15}  baseline"
+    lines = [head, "-" * (len(head) + 40)]
+    lines += [f"{name:<{width}}  {ours:>15}  {base}" for name, ours, base in rows]
+    machine = results["machine"]
+    lines.append(
+        f"({machine['cpus']} CPUs; load average {machine['load_average_at_start'][0]} at start, "
+        f"{machine['load_average_at_end'][0]} at end)"
+    )
+    return "\n".join(lines)
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (latency, size) = plt.subplots(1, 2, figsize=(12, 4.5))
+    rooms = [run["rooms"] for run in results["load"]]
+    for runs, name, color in (
+        (results["load"], "PrivoChat", "tab:blue"),
+        (results["relay"], "bare relay", "tab:gray"),
+    ):
+        latency.plot(rooms, [r["p50_ms"] for r in runs], "o-", color=color, label=f"{name} p50")
+        latency.plot(rooms, [r["p99_ms"] for r in runs], "s--", color=color, label=f"{name} p99")
+    latency.set(
+        xscale="log",
+        yscale="log",
+        xlabel="concurrent rooms (2 participants each)",
+        ylabel="POST -> other WebSocket (ms)",
+        title="Delivery latency by load",
+    )
+    latency.legend()
+    levels = results["refetch"]["levels"]
+    histories = [level["history"] for level in levels]
+    size.plot(
+        histories,
+        [level["refetch_bytes"] for level in levels],
+        "o-",
+        color="tab:red",
+        label="refetch the whole history",
+    )
+    size.plot(
+        histories, [level["push_bytes"] for level in levels], "o-", color="tab:blue", label="PrivoChat push"
+    )
+    size.set(
+        xscale="log",
+        yscale="log",
+        xlabel="messages of history",
+        ylabel="bytes per delivered message",
+        title="Bytes per message by history length",
+    )
+    size.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def passed(results: dict[str, Any]) -> bool:
+    return (
+        all(count == 1 for count in results["upstash_requests"].values())
+        and all(run["ok"] for run in results["load"] + results["relay"])
+        and not results["refetch"]["problems"]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--levels",
+        default="1:100,50:20,200:10",
+        help="rooms:messages-per-participant, comma-separated (1:100,50:20,200:10)",
+    )
+    parser.add_argument(
+        "--histories", type=_ints, default=(10, 100, 1000), help="history lengths (10,100,1000)"
+    )
+    parser.add_argument("--samples", type=int, default=20, help="messages sampled per history length (20)")
+    parser.add_argument("--import-runs", type=int, default=7, help="fresh processes per import (7)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a small run: 1:20,20:5; 10,100; 5 samples; 3 imports"
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.levels, args.histories, args.samples, args.import_runs = "1:20,20:5", (10, 100), 5, 3
+    _levels(args.levels)  # fail early on a malformed option
+    results = measure(args)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2))
+    chart(results, RESULTS / f"{stamp}.png")
+    print()
+    print(table(results))
+    print(f"\nwritten: bench/results/{stamp}.json, bench/results/{stamp}.png")
+    return 0 if passed(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

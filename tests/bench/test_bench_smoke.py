@@ -1,0 +1,69 @@
+"""A small version of the benchmark and the load run: counts and verdicts, never times."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from bench.counts import OPERATIONS, requests_per_operation
+from bench.loadgen import UNLIMITED, LoadResult, Party, check_room, run_load
+from tests.support.servers import LocalStack, local_stack
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with local_stack(**UNLIMITED) as running:
+        yield running
+
+
+def test_five_rooms_get_every_message_exactly_once_in_order_and_stored(stack: LocalStack) -> None:
+    result = asyncio.run(run_load(stack.origin, rooms=5, messages=10))
+    assert result.problems == []
+    assert result.ok and result.store_checked
+    assert result.sent == result.delivered == 5 * 2 * 10
+    assert result.http_statuses.keys() == {"200"}
+
+
+def test_every_operation_is_one_upstash_request_as_the_benchmark_counts_it(stack: LocalStack) -> None:
+    assert requests_per_operation(stack) == dict.fromkeys(OPERATIONS, 1)
+
+
+def _room(ann_order: list[str], bob_order: list[str], stored: list[str]) -> LoadResult:
+    ann, bob = Party("ann"), Party("bob")
+    for party, ids in ((ann, ["a1", "a2"]), (bob, ["b1"])):
+        for m_id in ids:
+            party.note_sent({"id": m_id, "sender": party.name, "text": m_id, "timestamp": 1}, 0.0)
+    for party, order in ((ann, ann_order), (bob, bob_order)):
+        for m_id in order:
+            party.inbox.record(
+                m_id,
+                {"id": m_id, "sender": "ann" if m_id[0] == "a" else "bob", "text": m_id, "timestamp": 1},
+                10,
+            )
+    result = LoadResult(rooms=1, messages_per_participant=0)
+    check_room(
+        result,
+        "room",
+        (ann, bob),
+        [
+            {"id": m_id, "sender": "ann" if m_id[0] == "a" else "bob", "text": m_id, "timestamp": 1}
+            for m_id in stored
+        ],
+    )
+    return result
+
+
+def test_the_checks_catch_loss_duplicates_and_misorder() -> None:
+    assert not _room(["a1", "b1", "a2"], ["b1", "a1", "a2"], ["a1", "b1", "a2"]).problem_counts
+    assert _room(["a1", "a2"], ["a1", "b1", "a2"], ["a1", "b1", "a2"]).problem_counts == {"lost": 1}
+    assert _room(["a1", "b1", "a2", "a2"], ["a1", "b1", "a2"], ["a1", "b1", "a2"]).problem_counts == {
+        "duplicate": 1
+    }
+    assert _room(["a2", "a1", "b1"], ["a1", "b1", "a2"], ["a1", "b1", "a2"]).problem_counts == {
+        "misordered": 1
+    }
+    assert _room(["a1", "b1", "a2"], ["a1", "b1", "a2"], ["a2", "a1", "b1"]).problem_counts == {
+        "misordered": 1
+    }
