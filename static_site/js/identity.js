@@ -2,7 +2,7 @@
 // by default (anonymous-otter-x7k2q), kept in localStorage, editable.
 
 const STORAGE_KEY = "privochat.name";
-export const NAME_MAX = 100;
+const NAME_MAX = 100;
 
 const ANIMALS = [
   "otter", "fox", "heron", "lynx", "panda", "koala", "badger", "falcon", "gecko", "ibis",
@@ -20,7 +20,7 @@ export function randomName() {
   return `anonymous-${animal}-${suffix()}`;
 }
 
-export function cleanName(value) {
+function cleanName(value) {
   return value.replace(/\s+/g, " ").trim().slice(0, NAME_MAX);
 }
 

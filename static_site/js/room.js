@@ -39,17 +39,16 @@ const sends = new Map(); // element of an unconfirmed own message -> {clientId, 
 
 // ---------- full-page states ----------
 
-function showScreen({ title, text, icon = "lock", tone = "", keyForm = false, home = true }) {
+function showScreen({ title, text, icon = "lock", tone = "", keyForm = false }) {
   $("app").hidden = true;
   const screen = $("screen");
   screen.hidden = false;
   screen.dataset.tone = tone;
-  screen.dataset.state = title;
   $("screen-icon").firstElementChild.setAttribute("href", `/icons.svg#${icon}`);
   $("screen-title").textContent = title;
   $("screen-text").textContent = text;
   $("key-form").hidden = !keyForm;
-  $("screen-home").hidden = !home;
+  $("screen-home").hidden = false;
   if (keyForm) $("key-input").focus();
 }
 
