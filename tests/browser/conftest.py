@@ -24,7 +24,9 @@ expect.set_options(timeout=10_000)
 @pytest.fixture(scope="session")
 def stack():
     # The whole suite creates a room or two per test, all from 127.0.0.1.
-    with local_stack(LOG_LEVEL="WARNING", RATE_LIMIT_ROOMS_PER_MINUTE="1000") as running:
+    with local_stack(
+        LOG_LEVEL="WARNING", RATE_LIMIT_ROOMS_PER_MINUTE="1000"
+    ) as running:
         yield running
 
 
@@ -32,7 +34,9 @@ def stack():
 def browser():
     chromium = require_program("chromium")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=chromium, headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 

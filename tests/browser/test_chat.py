@@ -3,7 +3,15 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.room_helpers import PHONE, bubbles, create_room, expect_presence, open_room, send
+from tests.browser.room_helpers import (
+    PHONE,
+    bubbles,
+    create_room,
+    expect_presence,
+    open_room,
+    send,
+    two_people_in_a_room,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -96,3 +104,17 @@ def test_third_person_is_sent_back_with_room_full(person):
     carol.goto(link)
     expect(carol.locator("#notice")).to_contain_text("That room is full")
     assert carol.url.endswith("/")
+
+
+def test_reloading_keeps_the_seat_and_the_history_on_the_right_sides(person):
+    alice, bob, _ = two_people_in_a_room(person)
+    send(alice, "mine")
+    expect(bubbles(bob, "other")).to_have_text(["mine"])
+    send(bob, "theirs")
+    expect(bubbles(alice, "other")).to_have_text(["theirs"])
+
+    alice.reload()
+    expect(alice.locator("#app")).to_be_visible()
+    expect(bubbles(alice, "own")).to_have_text(["mine"])
+    expect(bubbles(alice, "other")).to_have_text(["theirs"])
+    expect_presence(alice, "Both here")

@@ -38,7 +38,9 @@ def test_the_store_holds_ciphertext_never_the_plaintext(person, stack):
     stored = stored_messages(stack, room_id(link))
     assert len(stored) == 1, stored
     assert SECRET not in stored[0]
-    text = json.loads(stored[0].partition("|")[2])["text"]  # entries are '<seat>|<message JSON>'
+    text = json.loads(stored[0].partition("|")[2])[
+        "text"
+    ]  # entries are '<seat>|<message JSON>'
     assert SECRET not in text and "4471" not in text
     sealed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     assert len(sealed) == 12 + len(SECRET) + 16, "iv, ciphertext and GCM tag"
@@ -49,7 +51,9 @@ def test_a_link_without_its_key_is_a_clear_error_and_takes_no_seat(person):
     link = create_room(alice)
     keyless = person()
     keyless.goto(link.split("#")[0])
-    expect(keyless.locator("#screen-title")).to_have_text("This link is missing its key")
+    expect(keyless.locator("#screen-title")).to_have_text(
+        "This link is missing its key"
+    )
     expect(keyless.locator("#key-input")).to_be_visible()
 
     bob = person()

@@ -1,11 +1,11 @@
 """The room's life: the lobby's name and notices, destroy with confirmation, expiry."""
 
-import json
+import re
 
 import pytest
 from playwright.sync_api import Route, expect
 
-from tests.browser.room_helpers import create_room, open_room, two_people_in_a_room
+from tests.browser.room_helpers import create_room, two_people_in_a_room
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -14,7 +14,7 @@ def test_lobby_gives_an_editable_anonymous_name_that_is_kept(person):
     page = person()
     page.goto("/")
     name = page.locator("#name-input")
-    expect(name).to_have_value(__import__("re").compile(r"^anonymous-[a-z]+-[a-z0-9]{5}$"))
+    expect(name).to_have_value(re.compile(r"^anonymous-[a-z]+-[a-z0-9]{5}$"))
     name.fill("Sam")
     page.reload()
     expect(name).to_have_value("Sam")

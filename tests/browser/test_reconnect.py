@@ -1,9 +1,16 @@
 """Realtime under trouble: a dropped WebSocket catches up, a failed send retries once."""
 
+import itertools
+
 import pytest
 from playwright.sync_api import Route, expect
 
-from tests.browser.room_helpers import bubbles, expect_presence, send, two_people_in_a_room
+from tests.browser.room_helpers import (
+    bubbles,
+    expect_presence,
+    send,
+    two_people_in_a_room,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -112,4 +119,4 @@ def test_reconnecting_backs_off_while_the_upgrade_is_refused(person):
         }"""
     )
     assert len(gaps) >= 2, gaps
-    assert all(later > earlier for earlier, later in zip(gaps, gaps[1:])), gaps
+    assert all(later > earlier for earlier, later in itertools.pairwise(gaps)), gaps
