@@ -11,10 +11,13 @@ function el(tag, className, text) {
 }
 
 export class MessageView {
-  constructor(log, empty, { onRetry }) {
+  constructor(log, empty, newer, { onRetry }) {
     this.log = log;
     this.empty = empty;
+    this.newer = newer; // "New messages" button, shown while the reader is scrolled up
     this.onRetry = onRetry;
+    log.addEventListener("scroll", () => { if (this.nearBottom()) newer.hidden = true; });
+    newer.addEventListener("click", () => this.scrollToEnd());
   }
 
   /**
@@ -44,6 +47,7 @@ export class MessageView {
     this.log.append(node);
     this.update(node, entry);
     if (stick) this.scrollToEnd();
+    else this.newer.hidden = false;
     return node;
   }
 
@@ -92,5 +96,6 @@ export class MessageView {
 
   scrollToEnd() {
     this.log.scrollTop = this.log.scrollHeight;
+    this.newer.hidden = true;
   }
 }

@@ -461,7 +461,7 @@ async function main() {
   }
   deadline = Date.now() + joined.ttl * 1000;
 
-  view = new MessageView($("messages"), $("empty"), { onRetry: deliver });
+  view = new MessageView($("messages"), $("empty"), $("newer"), { onRetry: deliver });
   $("my-name").textContent = myName;
   setUpComposer();
   setUpButtons();

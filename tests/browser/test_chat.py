@@ -118,3 +118,19 @@ def test_reloading_keeps_the_seat_and_the_history_on_the_right_sides(person):
     expect(bubbles(alice, "own")).to_have_text(["mine"])
     expect(bubbles(alice, "other")).to_have_text(["theirs"])
     expect_presence(alice, "Both here")
+
+
+def test_a_reader_scrolled_up_is_offered_new_messages_instead_of_a_jump(person):
+    alice, bob, _ = two_people_in_a_room(person)
+    for n in range(12):
+        send(alice, f"line {n}\n\n\n")
+    expect(bubbles(bob, "other")).to_have_count(12)
+    bob.locator("#messages").evaluate("log => { log.scrollTop = 0; }")
+    send(alice, "news")
+    expect(bubbles(bob, "other")).to_have_count(13)
+    newer = bob.get_by_role("button", name="New messages")
+    expect(newer).to_be_visible()
+    assert bob.locator("#messages").evaluate("log => log.scrollTop") == 0
+    newer.click()
+    expect(newer).to_be_hidden()
+    expect(bob.get_by_text("news")).to_be_in_viewport()
