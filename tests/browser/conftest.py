@@ -21,7 +21,7 @@ CHROMIUM_ARGS = [
 expect.set_options(timeout=10_000)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack():
     # The whole suite creates a room or two per test, all from 127.0.0.1.
     with local_stack(
@@ -30,7 +30,9 @@ def stack():
         yield running
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running on the main
+# thread while it is open; the tests outside tests/browser need it closed.
+@pytest.fixture(scope="package")
 def browser():
     chromium = require_program("chromium")
     with sync_playwright() as playwright:

@@ -111,15 +111,24 @@ def redis_process() -> Iterator[RedisProcess]:
 
 @contextmanager
 def serve_in_thread(app: web.Application) -> Iterator[str]:
-    """Runs an aiohttp app on its own loop in a thread; yields its base URL."""
+    """Runs an aiohttp app on an event loop of its own thread (the main thread
+    may have a loop running already: Playwright's); yields its base URL."""
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(app, access_log=None)
-    loop.run_until_complete(runner.setup())
     port = free_port()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    loop.run_until_complete(site.start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    ready = threading.Event()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+        ready.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
+    if not ready.wait(15):
+        raise RuntimeError("the server did not start")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
