@@ -23,10 +23,7 @@ expect.set_options(timeout=10_000)
 
 @pytest.fixture(scope="package")
 def stack():
-    # The whole suite creates a room or two per test, all from 127.0.0.1.
-    with local_stack(
-        LOG_LEVEL="WARNING", RATE_LIMIT_ROOMS_PER_MINUTE="1000"
-    ) as running:
+    with local_stack(LOG_LEVEL="WARNING") as running:
         yield running
 
 

@@ -4,7 +4,6 @@ import base64
 import json
 import secrets
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -15,18 +14,6 @@ pytestmark = pytest.mark.timeout(60)
 SECRET = "the door code is 4471"
 
 
-def stored_messages(stack, room: str) -> list[str]:
-    """The room's message list as the store holds it, read through the stack's Upstash endpoint."""
-    response = httpx.post(
-        f"{stack.origin}/_local/upstash",
-        json=["LRANGE", f"messages:{{{room}}}", "0", "-1"],
-        headers={"Authorization": f"Bearer {stack.upstash_token}"},
-        timeout=5,
-    )
-    response.raise_for_status()
-    return response.json()["result"]
-
-
 def test_the_store_holds_ciphertext_never_the_plaintext(person, stack):
     alice = person()
     link = create_room(alice)
@@ -35,12 +22,10 @@ def test_the_store_holds_ciphertext_never_the_plaintext(person, stack):
     send(alice, SECRET)
     expect(bubbles(bob, "other")).to_have_text([SECRET])
 
-    stored = stored_messages(stack, room_id(link))
+    stored = stack.redis("LRANGE", f"messages:{{{room_id(link)}}}", "0", "-1")
     assert len(stored) == 1, stored
     assert SECRET not in stored[0]
-    text = json.loads(stored[0].partition("|")[2])[
-        "text"
-    ]  # entries are '<seat>|<message JSON>'
+    text = json.loads(stored[0].partition("|")[2])["text"]  # entries are '<seat>|<message JSON>'
     assert SECRET not in text and "4471" not in text
     sealed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     assert len(sealed) == 12 + len(SECRET) + 16, "iv, ciphertext and GCM tag"
@@ -51,9 +36,7 @@ def test_a_link_without_its_key_is_a_clear_error_and_takes_no_seat(person):
     link = create_room(alice)
     keyless = person()
     keyless.goto(link.split("#")[0])
-    expect(keyless.locator("#screen-title")).to_have_text(
-        "This link is missing its key"
-    )
+    expect(keyless.locator("#screen-title")).to_have_text("This link is missing its key")
     expect(keyless.locator("#key-input")).to_be_visible()
 
     bob = person()
