@@ -60,14 +60,20 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
 
 
 def content_type(path: Path) -> str:
-    return _TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return (
+        _TYPES.get(path.suffix.lower())
+        or mimetypes.guess_type(path.name)[0]
+        or "application/octet-stream"
+    )
 
 
 def site_objects(site_dir: Path, ws_url: str) -> Iterator[SiteObject]:
     """Every file under site_dir (dotfiles skipped), then the generated config.json."""
     for path in sorted(p for p in site_dir.rglob("*") if p.is_file()):
         key = path.relative_to(site_dir).as_posix()
-        if key == CONFIG_KEY or any(part.startswith(".") for part in path.relative_to(site_dir).parts):
+        if key == CONFIG_KEY or any(
+            part.startswith(".") for part in path.relative_to(site_dir).parts
+        ):
             continue
         cache = PAGE_CACHE if path.suffix == ".html" else ASSET_CACHE
         yield SiteObject(key, path.read_bytes(), content_type(path), cache)
@@ -88,7 +94,9 @@ def delete_keys(s3: Any, bucket: str, keys: Sequence[str]) -> None:
         s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
 
 
-def publish(s3: Any, cloudfront: Any, outputs: dict[str, str], site_dir: Path = SITE_DIR) -> list[str]:
+def publish(
+    s3: Any, cloudfront: Any, outputs: dict[str, str], site_dir: Path = SITE_DIR
+) -> list[str]:
     """Upload the site, prune what it no longer has, invalidate; returns the keys written."""
     bucket = outputs["SiteBucketName"]
     stale = existing_keys(s3, bucket)
@@ -116,10 +124,14 @@ def publish(s3: Any, cloudfront: Any, outputs: dict[str, str], site_dir: Path = 
 
 def main(argv: Sequence[str] | None = None, session: Any = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stack-name", default=DEFAULT_STACK, help=f"default: {DEFAULT_STACK} ($PRIVOCHAT_STACK)")
+    parser.add_argument(
+        "--stack-name", default=DEFAULT_STACK, help=f"default: {DEFAULT_STACK} ($PRIVOCHAT_STACK)"
+    )
     parser.add_argument("--region", help="default: the AWS CLI/SDK configuration")
     parser.add_argument("--site-dir", type=Path, default=SITE_DIR)
-    parser.add_argument("--empty", action="store_true", help="delete every object of the site bucket and stop")
+    parser.add_argument(
+        "--empty", action="store_true", help="delete every object of the site bucket and stop"
+    )
     args = parser.parse_args(argv)
 
     session = session or boto3.Session(region_name=args.region)
@@ -131,7 +143,9 @@ def main(argv: Sequence[str] | None = None, session: Any = None) -> int:
         print(f"Deleted {len(keys)} objects from s3://{outputs['SiteBucketName']}")
         return 0
     written = publish(s3, session.client("cloudfront"), outputs, args.site_dir)
-    print(f"Published {len(written)} files to s3://{outputs['SiteBucketName']} and invalidated the CDN cache.")
+    print(
+        f"Published {len(written)} files to s3://{outputs['SiteBucketName']} and invalidated the CDN cache."
+    )
     print(f"Open {outputs['SiteUrl']} (changes show within a few minutes).")
     return 0
 

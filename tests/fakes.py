@@ -7,7 +7,8 @@ contract tests run against both), with a lock for atomicity and a settable clock
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from privochat.domain import (
@@ -33,9 +34,7 @@ class _Room:
 
 
 class InMemoryRoomStore:
-    def __init__(self, clock_ms: callable = None) -> None:  # type: ignore[valid-type]
-        import time
-
+    def __init__(self, clock_ms: Callable[[], int] | None = None) -> None:
         self.now_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
         self._rooms: dict[str, _Room] = {}
         self._conn: dict[str, str] = {}
@@ -70,7 +69,9 @@ class InMemoryRoomStore:
     def _ttl(self, room: _Room) -> int:
         return max(0, (room.expires_at_ms - self.now_ms()) // 1000)
 
-    def create_room(self, room_id: str, ttl_seconds: int, now_ms: int, client: str, limit: Limit) -> bool:
+    def create_room(
+        self, room_id: str, ttl_seconds: int, now_ms: int, client: str, limit: Limit
+    ) -> bool:
         with self._lock:
             self._count(f"create:{client}", limit)
             if self._room(room_id) is not None:
@@ -123,7 +124,8 @@ class InMemoryRoomStore:
             room, _ = self._seat(room_id, participant)
             del self._rooms[room_id]
             self._counters = {
-                key: count for key, count in self._counters.items()
+                key: count
+                for key, count in self._counters.items()
                 if key[0] not in {f"send:{p}" for p in room.seats}
             }
             for connection_id in room.connections:

@@ -86,7 +86,9 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 _ID_PATTERN = r"^[0-9A-Za-z_-]{21}$"
-RoomId = Annotated[str, Query(alias="roomId", pattern=_ID_PATTERN, description="21 URL-safe characters")]
+RoomId = Annotated[
+    str, Query(alias="roomId", pattern=_ID_PATTERN, description="21 URL-safe characters")
+]
 MessageId = Annotated[str | None, Query(pattern=_ID_PATTERN, description="a message id")]
 Token = Annotated[str | None, Cookie(alias=COOKIE_NAME, include_in_schema=False)]
 
@@ -129,7 +131,11 @@ class OriginCheck:
 
 async def _send_error(send: Send, status: int, code: str) -> None:
     response = JSONResponse(error_body(code), status_code=status)
-    start: Message = {"type": "http.response.start", "status": status, "headers": response.raw_headers}
+    start: Message = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": response.raw_headers,
+    }
     await send(start)
     await send({"type": "http.response.body", "body": response.body})
 
@@ -203,7 +209,9 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
     async def chat_error(_: Request, error: ChatError) -> JSONResponse:
         status, body = error_of(error)
         headers = (
-            {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, RateLimited) else None
+            {"Retry-After": str(error.retry_after_seconds)}
+            if isinstance(error, RateLimited)
+            else None
         )
         return JSONResponse(body, status_code=status, headers=headers)
 
@@ -212,7 +220,9 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
         first = error.errors()[0] if error.errors() else {}
         location = tuple(first.get("loc", ()))
         where = ".".join(str(part) for part in location if part != "body")
-        message = f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid")
+        message = (
+            f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid")
+        )
         # The contract: a malformed room ID (the query) is a 400, a malformed body a 422.
         status = 400 if location[:1] == ("query",) else 422
         return JSONResponse(error_body("bad-request", message), status_code=status)
@@ -231,7 +241,9 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
     @app.exception_handler(Exception)
     async def crash(_: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return JSONResponse(error_body("internal", "Something went wrong on our side."), status_code=500)
+        return JSONResponse(
+            error_body("internal", "Something went wrong on our side."), status_code=500
+        )
 
     @app.post("/api/room/create", responses=_errors(403, 429))
     def create_room(request: Request, chat: Service) -> RoomCreated:

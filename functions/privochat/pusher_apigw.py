@@ -41,7 +41,9 @@ class ApiGatewayPusher:
         data = json.dumps(event, separators=(",", ":")).encode()
         ids = list(connection_ids)
         delivered = self._pool.map(lambda connection_id: self._post(connection_id, data), ids)
-        return {connection_id for connection_id, ok in zip(ids, delivered) if ok is None}
+        return {
+            connection_id for connection_id, ok in zip(ids, delivered, strict=True) if ok is None
+        }
 
     def close(self, connection_ids: Iterable[str]) -> None:
         for connection_id in connection_ids:

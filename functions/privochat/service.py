@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .domain import (
     MAX_PARTICIPANTS,
@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 class Limits:
     """How often anyone may create a room, and a participant send a message."""
 
-    room_creations: Limit = Limit(max_requests=20, window_seconds=60)
-    messages: Limit = Limit(max_requests=120, window_seconds=60)
+    room_creations: Limit = field(default_factory=lambda: Limit(max_requests=20, window_seconds=60))
+    messages: Limit = field(default_factory=lambda: Limit(max_requests=120, window_seconds=60))
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,13 @@ class ChatService:
         store: RoomStore,
         pusher: Pusher,
         room_ttl_seconds: int,
-        limits: Limits = Limits(),
+        limits: Limits | None = None,
         clock_ms: Callable[[], int] = _now_ms,
     ) -> None:
         self._store = store
         self._pusher = pusher
         self._room_ttl_seconds = room_ttl_seconds
-        self._limits = limits
+        self._limits = limits or Limits()
         self._clock_ms = clock_ms
 
     def create_room(self, client: str) -> tuple[str, int]:
@@ -71,7 +71,10 @@ class ChatService:
         for _ in range(3):
             room_id = new_id()
             created = self._store.create_room(
-                room_id, self._room_ttl_seconds, self._clock_ms(), hashed(client),
+                room_id,
+                self._room_ttl_seconds,
+                self._clock_ms(),
+                hashed(client),
                 self._limits.room_creations,
             )
             if created:
@@ -81,8 +84,7 @@ class ChatService:
     def join(self, room_id: str | None, token: str | None) -> Joined:
         """Take a seat; a browser that already has a token keeps it (and its seat)."""
         room_id = check_room_id(room_id)
-        token = token if is_token(token) else new_token()
-        assert token is not None
+        token = token if token is not None and is_token(token) else new_token()
         seat = self._store.join(room_id, participant_key(room_id, token), MAX_PARTICIPANTS)
         return Joined(room_id, token, seat.ttl, seat.participants)
 
@@ -164,9 +166,8 @@ class ChatService:
 
     def _participant(self, room_id: str | None, token: str | None) -> tuple[str, str]:
         room_id = check_room_id(room_id)
-        if not is_token(token):
+        if token is None or not is_token(token):
             raise Unauthorized("This request needs the cookie of a participant of the room.")
-        assert token is not None
         return room_id, participant_key(room_id, token)
 
     def _push(

@@ -73,7 +73,8 @@ class Script:
     def load(cls, name: str) -> Script:
         folder = resources.files(__package__) / "lua"
         source = (folder / "lib.lua").read_text() + "\n" + (folder / f"{name}.lua").read_text()
-        return cls(source, hashlib.sha1(source.encode()).hexdigest())
+        # Redis names scripts by their SHA-1 (EVALSHA); not a security use.
+        return cls(source, hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest())
 
 
 _SCRIPTS = {
@@ -171,11 +172,19 @@ class UpstashRoomStore:
         # they need and take its reply, so that it can ride in our request.
         steps = FixedWindow(limit.max_requests, limit.window_seconds)._limit(identifier)
         _, (counter_script, counter_keys, counter_args) = next(steps)
-        counter = ["EVAL", counter_script, len(counter_keys), *counter_keys, *map(str, counter_args)]
-        keys, args = keys + counter_keys, args + [str(limit.max_requests)]
+        counter = [
+            "EVAL",
+            counter_script,
+            len(counter_keys),
+            *counter_keys,
+            *map(str, counter_args),
+        ]
+        keys, args = [*keys, *counter_keys], [*args, str(limit.max_requests)]
         script = _SCRIPTS[name]
         try:
-            count, result = self._transaction(counter, ["EVALSHA", script.sha, len(keys), *keys, *args])
+            count, result = self._transaction(
+                counter, ["EVALSHA", script.sha, len(keys), *keys, *args]
+            )
         except UpstashError as error:
             if "NOSCRIPT" not in str(error):
                 raise
@@ -196,7 +205,9 @@ class UpstashRoomStore:
             transaction.execute(command)
         return list(transaction.exec())
 
-    def create_room(self, room_id: str, ttl_seconds: int, now_ms: int, client: str, limit: Limit) -> bool:
+    def create_room(
+        self, room_id: str, ttl_seconds: int, now_ms: int, client: str, limit: Limit
+    ) -> bool:
         result = self._run(
             "create_room",
             [_meta(room_id)],

@@ -8,8 +8,8 @@ import logging
 import boto3
 
 from .config import Settings
-from .pusher_apigw import ApiGatewayPusher, management_client
 from .domain import Limit
+from .pusher_apigw import ApiGatewayPusher, management_client
 from .service import ChatService, Limits
 from .store_upstash import UpstashRoomStore, connect_upstash
 
@@ -35,7 +35,9 @@ def _upstash_token(config: Settings) -> str:
 @functools.cache
 def service() -> ChatService:
     config = settings()
-    redis = connect_upstash(config.upstash_url, _upstash_token(config), config.redis_timeout_seconds)
+    redis = connect_upstash(
+        config.upstash_url, _upstash_token(config), config.redis_timeout_seconds
+    )
     pusher = ApiGatewayPusher(management_client(config.websocket_management_url))
     limits = Limits(
         room_creations=Limit(config.room_creations_per_minute, 60),

@@ -44,7 +44,9 @@ def _failed(error: ChatError) -> LambdaResponse:
     return {"statusCode": status, "body": json.dumps(body)}
 
 
-def _logged(route: str, event: WebSocketEvent, started: float, response: LambdaResponse) -> LambdaResponse:
+def _logged(
+    route: str, event: WebSocketEvent, started: float, response: LambdaResponse
+) -> LambdaResponse:
     log_event(
         kind="ws",
         request_id=event["requestContext"]["connectionId"],
@@ -103,7 +105,7 @@ def _action(body: str | None) -> str:
     try:
         action = json.loads(body or "").get("action")
     except (ValueError, AttributeError):
-        raise BadRequest("Send JSON like {\"action\": \"ping\"} or {\"action\": \"typing\"}.") from None
+        raise BadRequest('Send JSON like {"action": "ping"} or {"action": "typing"}.') from None
     if action not in ("ping", "typing"):
-        raise BadRequest("Unknown action; use \"ping\" or \"typing\".")
+        raise BadRequest('Unknown action; use "ping" or "typing".')
     return str(action)

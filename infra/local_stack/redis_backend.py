@@ -23,14 +23,14 @@ class RedisBackend:
 
     def execute(self, command: list[str]) -> Reply:
         with self._lock or _NO_LOCK:
-            return self._client.execute_command(*self._adapted(command))
+            return self._client.execute_command(*self._adapted(command))  # type: ignore[no-untyped-call]  # redis-py is untyped here
 
     def pipeline(self, commands: list[list[str]], transaction: bool) -> list[Reply]:
         """Replies in order; a failed command's reply is its exception."""
         with self._lock or _NO_LOCK:
             pipe = self._client.pipeline(transaction=transaction)
             for command in commands:
-                pipe.execute_command(*self._adapted(command))
+                pipe.execute_command(*self._adapted(command))  # type: ignore[no-untyped-call]
             return list(pipe.execute(raise_on_error=False))
 
     @staticmethod
@@ -58,7 +58,9 @@ _NO_LOCK = _NoLock()
 
 
 def embedded() -> RedisBackend:
-    return RedisBackend(fakeredis.FakeRedis(server=fakeredis.FakeServer(), protocol=2), embedded=True)
+    return RedisBackend(
+        fakeredis.FakeRedis(server=fakeredis.FakeServer(), protocol=2), embedded=True
+    )
 
 
 def server(url: str) -> RedisBackend:

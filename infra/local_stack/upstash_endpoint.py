@@ -116,8 +116,10 @@ class UpstashEndpoint:
 
 
 def _is_command(body: Any) -> bool:
-    return isinstance(body, list) and bool(body) and all(
-        isinstance(arg, (str, int, float)) for arg in body
+    return (
+        isinstance(body, list)
+        and bool(body)
+        and all(isinstance(arg, (str, int, float)) for arg in body)
     )
 
 

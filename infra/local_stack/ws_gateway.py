@@ -57,7 +57,11 @@ class WebSocketGateway:
         max_seconds: float = 7200,
     ) -> None:
         self._runtime = runtime
-        self._routes = {"$connect": on_connect, "$disconnect": on_disconnect, "$default": on_default}
+        self._routes = {
+            "$connect": on_connect,
+            "$disconnect": on_disconnect,
+            "$default": on_default,
+        }
         self._stage = stage
         self._idle_seconds = idle_seconds
         self._max_seconds = max_seconds
@@ -91,12 +95,12 @@ class WebSocketGateway:
         if route == "$connect":
             event["headers"] = dict(request.headers.items())
             event["multiValueHeaders"] = {
-                name: request.headers.getall(name) for name in request.headers.keys()
+                name: request.headers.getall(name) for name in request.headers
             }
             if request.query:
                 event["queryStringParameters"] = dict(request.query.items())
                 event["multiValueQueryStringParameters"] = {
-                    name: request.query.getall(name) for name in request.query.keys()
+                    name: request.query.getall(name) for name in request.query
                 }
         if body is not None:
             event["body"] = body
@@ -125,7 +129,9 @@ class WebSocketGateway:
             await self._invoke("$disconnect", self._event(request, "$disconnect", connection_id))
         return ws
 
-    async def _serve(self, request: web.Request, connection_id: str, connection: Connection) -> None:
+    async def _serve(
+        self, request: web.Request, connection_id: str, connection: Connection
+    ) -> None:
         ws = connection.ws
         while not ws.closed:
             hard_stop = connection.connected_at + self._max_seconds - time.time()
@@ -134,7 +140,12 @@ class WebSocketGateway:
             except TimeoutError:
                 await ws.close(code=1001, message=b"Going away")
                 return
-            if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+            if message.type in (
+                WSMsgType.CLOSE,
+                WSMsgType.CLOSING,
+                WSMsgType.CLOSED,
+                WSMsgType.ERROR,
+            ):
                 return
             if message.type == WSMsgType.TEXT:
                 connection.last_active_at = time.time()
@@ -184,5 +195,8 @@ class WebSocketGateway:
 
 def _gone() -> web.Response:
     return web.Response(
-        status=410, text=json.dumps({"message": "Gone"}), content_type="application/json", headers=_GONE
+        status=410,
+        text=json.dumps({"message": "Gone"}),
+        content_type="application/json",
+        headers=_GONE,
     )

@@ -19,7 +19,9 @@ from tests.deploy.sam_templates import (
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "sam: runs the SAM CLI from .venv-sam (slow: sam validate, sam build)")
+    config.addinivalue_line(
+        "markers", "sam: runs the SAM CLI from .venv-sam (slow: sam validate, sam build)"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -35,5 +37,7 @@ def websocket_cfn() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def sam_cli() -> Path:
     if not SAM.exists():
-        skip_unless_required(f"no SAM CLI at {SAM}: `make sam-tools` (infra/sam-tools.sh) creates .venv-sam")
+        skip_unless_required(
+            f"no SAM CLI at {SAM}: `make sam-tools` (infra/sam-tools.sh) creates .venv-sam"
+        )
     return SAM

@@ -38,7 +38,9 @@ CHILD_PARAMETERS = {
 SAM_VENV = Path(os.environ.get("SAM_VENV", ROOT / ".venv-sam"))
 SAM = SAM_VENV / "bin" / "sam"
 # `sam build` needs a Python matching the template's Runtime on PATH.
-RUNTIME_PYTHON_BIN = Path(os.environ.get("SAM_RUNTIME_PYTHON_BIN", "/root/.pyenv/versions/3.12.1/bin"))
+RUNTIME_PYTHON_BIN = Path(
+    os.environ.get("SAM_RUNTIME_PYTHON_BIN", "/root/.pyenv/versions/3.12.1/bin")
+)
 
 
 def load_template(path: Path) -> dict[str, Any]:
@@ -56,14 +58,18 @@ def _as_packaged(template: dict[str, Any]) -> dict[str, Any]:
         if resource["Type"] == "AWS::Serverless::Function" and "CodeUri" in resource["Properties"]:
             resource["Properties"]["CodeUri"] = "s3://example-bucket/functions.zip"
         if resource["Type"] == "AWS::Serverless::Application":
-            resource["Properties"]["Location"] = "https://example-bucket.s3.amazonaws.com/websocket.yaml"
+            resource["Properties"]["Location"] = (
+                "https://example-bucket.s3.amazonaws.com/websocket.yaml"
+            )
     return packaged
 
 
 def transform(path: Path, parameters: dict[str, str]) -> dict[str, Any]:
     """The CloudFormation template aws-sam-translator makes of a SAM template."""
     translator = Translator(None, Parser(), boto_session=boto3.Session(region_name=REGION))
-    return translator.translate(_as_packaged(load_template(path)), parameters, get_managed_policy_map=dict)
+    return translator.translate(
+        _as_packaged(load_template(path)), parameters, get_managed_policy_map=dict
+    )
 
 
 def resources_of_type(template: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:

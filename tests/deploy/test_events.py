@@ -25,7 +25,9 @@ def event(name: str) -> dict:
 
 @pytest.fixture(scope="module")
 def stack_url() -> Iterator[str]:
-    with local_stack(LOCAL_UPSTASH_TOKEN=ENV_JSON["UPSTASH_REDIS_REST_TOKEN"], LOG_LEVEL="WARNING") as stack:
+    with local_stack(
+        LOCAL_UPSTASH_TOKEN=ENV_JSON["UPSTASH_REDIS_REST_TOKEN"], LOG_LEVEL="WARNING"
+    ) as stack:
         yield stack.origin
 
 
@@ -55,7 +57,9 @@ def participant(stack_url: str) -> tuple[str, str]:
 
 
 def test_env_json_declares_only_settings_the_template_declares() -> None:
-    template_env = load_template(TEMPLATE)["Resources"]["HttpFunction"]["Properties"]["Environment"]["Variables"]
+    template_env = load_template(TEMPLATE)["Resources"]["HttpFunction"]["Properties"][
+        "Environment"
+    ]["Variables"]
     assert set(ENV_JSON) <= set(template_env)  # sam local passes nothing else
     assert ENV_JSON["UPSTASH_REDIS_REST_TOKEN_PARAMETER"] == ""  # no SSM locally
 
@@ -65,7 +69,9 @@ def test_connect_event_as_shipped_is_refused_without_a_participants_cookie(handl
     assert ws_api.on_connect(event("connect.json"))["statusCode"] == 401
 
 
-def test_connect_default_disconnect_events_drive_a_connection_through_a_room(handlers, participant) -> None:
+def test_connect_default_disconnect_events_drive_a_connection_through_a_room(
+    handlers, participant
+) -> None:
     _, ws_api = handlers
     room_id, cookie = participant
     connect = event("connect.json")
@@ -79,7 +85,9 @@ def test_connect_default_disconnect_events_drive_a_connection_through_a_room(han
 
 
 def test_events_share_one_connection_and_api() -> None:
-    contexts = [event(n)["requestContext"] for n in ("connect.json", "default-ping.json", "disconnect.json")]
+    contexts = [
+        event(n)["requestContext"] for n in ("connect.json", "default-ping.json", "disconnect.json")
+    ]
     assert {c["connectionId"] for c in contexts} == {"Cb1sQdHRoAMCJxQ="}
     assert [c["eventType"] for c in contexts] == ["CONNECT", "MESSAGE", "DISCONNECT"]
     assert [c["routeKey"] for c in contexts] == ["$connect", "$default", "$disconnect"]

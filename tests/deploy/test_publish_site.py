@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from infra.publish_site import ASSET_CACHE, PAGE_CACHE, SITE_DIR, main
+from infra.publish_site import ASSET_CACHE, PAGE_CACHE, main
 
 REGION = "eu-west-1"
 STACK = "privochat-test"
@@ -75,7 +75,10 @@ def aws(monkeypatch: pytest.MonkeyPatch):
                         }
                     ],
                 },
-                "DefaultCacheBehavior": {"TargetOriginId": "site", "ViewerProtocolPolicy": "redirect-to-https"},
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "site",
+                    "ViewerProtocolPolicy": "redirect-to-https",
+                },
             }
         )["Distribution"]
         yield _Session(session, distribution["Id"]), distribution["Id"]
@@ -83,7 +86,9 @@ def aws(monkeypatch: pytest.MonkeyPatch):
 
 def _objects(session: _Session) -> dict[str, dict]:
     s3 = session.client("s3")
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="privochat-site-bucket").get("Contents", [])]
+    keys = [
+        o["Key"] for o in s3.list_objects_v2(Bucket="privochat-site-bucket").get("Contents", [])
+    ]
     return {key: s3.get_object(Bucket="privochat-site-bucket", Key=key) for key in keys}
 
 
@@ -105,7 +110,14 @@ def test_publish_uploads_the_site_with_types_and_cache_headers(aws, tmp_path: Pa
     session, _ = aws
     assert main(["--stack-name", STACK, "--site-dir", str(_site(tmp_path))], session=session) == 0
     objects = _objects(session)
-    assert sorted(objects) == ["config.json", "css/app.css", "favicon.svg", "index.html", "js/room.js", "room.html"]
+    assert sorted(objects) == [
+        "config.json",
+        "css/app.css",
+        "favicon.svg",
+        "index.html",
+        "js/room.js",
+        "room.html",
+    ]
     expected = {
         "index.html": ("text/html; charset=utf-8", PAGE_CACHE),
         "room.html": ("text/html; charset=utf-8", PAGE_CACHE),
@@ -115,7 +127,10 @@ def test_publish_uploads_the_site_with_types_and_cache_headers(aws, tmp_path: Pa
         "config.json": ("application/json", PAGE_CACHE),
     }
     for key, (content_type, cache) in expected.items():
-        assert (objects[key]["ContentType"], objects[key]["CacheControl"]) == (content_type, cache), key
+        assert (objects[key]["ContentType"], objects[key]["CacheControl"]) == (
+            content_type,
+            cache,
+        ), key
     assert f"https://{SITE_DOMAIN}" in capsys.readouterr().out
 
 

@@ -53,7 +53,13 @@ def _sam_python(sam_cli: Path) -> Path:
 
 def _providers(sam_cli: Path, template: Path) -> dict:
     result = subprocess.run(
-        [str(_sam_python(sam_cli)), "-c", _PROVIDER_SCRIPT, str(template), json.dumps(REQUIRED_PARAMETERS)],
+        [
+            str(_sam_python(sam_cli)),
+            "-c",
+            _PROVIDER_SCRIPT,
+            str(template),
+            json.dumps(REQUIRED_PARAMETERS),
+        ],
         cwd=ROOT,
         env=sam_env(),
         capture_output=True,
@@ -79,7 +85,9 @@ def test_sam_local_api_provider_finds_the_http_routes_without_crashing(sam_cli: 
     ]
 
 
-def test_websocket_routes_in_the_root_template_would_crash_the_provider(sam_cli: Path, tmp_path: Path) -> None:
+def test_websocket_routes_in_the_root_template_would_crash_the_provider(
+    sam_cli: Path, tmp_path: Path
+) -> None:
     """The control: the same resources in one template, WebSocket API first, make SAM
     CLI parse `$connect` as "METHOD /path" and fail: why the API is nested."""
     root = load_template(TEMPLATE)
@@ -87,14 +95,20 @@ def test_websocket_routes_in_the_root_template_would_crash_the_provider(sam_cli:
     flat = {
         **root,
         "Resources": {
-            **{k: v for k, v in child["Resources"].items() if v["Type"].startswith("AWS::ApiGatewayV2::")},
+            **{
+                k: v
+                for k, v in child["Resources"].items()
+                if v["Type"].startswith("AWS::ApiGatewayV2::")
+            },
             **{k: v for k, v in root["Resources"].items() if k != "WebSocket"},
         },
     }
     flat_template = tmp_path / "template.yaml"
     flat_template.write_text(json.dumps(flat))  # JSON is YAML
     found = _providers(sam_cli, flat_template)
-    assert found.get("error") == "ValueError: not enough values to unpack (expected 2, got 1)", found
+    assert found.get("error") == "ValueError: not enough values to unpack (expected 2, got 1)", (
+        found
+    )
 
 
 @pytest.mark.sam
@@ -113,9 +127,13 @@ def test_sam_validate_lint_passes(sam_cli: Path, template: Path) -> None:
 
 
 @pytest.mark.sam
-def test_sam_build_packages_one_arm64_code_package_for_all_four_functions(sam_cli: Path, tmp_path: Path) -> None:
+def test_sam_build_packages_one_arm64_code_package_for_all_four_functions(
+    sam_cli: Path, tmp_path: Path
+) -> None:
     if not (RUNTIME_PYTHON_BIN / "python3.12").exists():
-        skip_unless_required(f"sam build needs python3.12 (the Runtime): none in {RUNTIME_PYTHON_BIN}")
+        skip_unless_required(
+            f"sam build needs python3.12 (the Runtime): none in {RUNTIME_PYTHON_BIN}"
+        )
     build_dir = tmp_path / "build"
     result = subprocess.run(
         [
@@ -145,5 +163,7 @@ def test_sam_build_packages_one_arm64_code_package_for_all_four_functions(sam_cl
     assert (package / "privochat" / "http_api.py").exists()
     assert (package / "privochat" / "ws_api.py").exists()
     native = list((package / "pydantic_core").glob("_pydantic_core.*.so"))
-    assert native and all("aarch64" in so.name and "cpython-312" in so.name for so in native), native
+    assert native and all("aarch64" in so.name and "cpython-312" in so.name for so in native), (
+        native
+    )
     assert not (package / "tests").exists()

@@ -32,7 +32,9 @@ def _only(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _distribution(root_cfn: dict[str, Any]) -> dict[str, Any]:
-    return _only(resources_of_type(root_cfn, "AWS::CloudFront::Distribution"))["Properties"]["DistributionConfig"]
+    return _only(resources_of_type(root_cfn, "AWS::CloudFront::Distribution"))["Properties"][
+        "DistributionConfig"
+    ]
 
 
 def _behaviour(root_cfn: dict[str, Any], pattern: str) -> dict[str, Any]:
@@ -49,7 +51,9 @@ def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _all_functions(root_cfn: dict[str, Any], websocket_cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _all_functions(
+    root_cfn: dict[str, Any], websocket_cfn: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
     return {
         **resources_of_type(root_cfn, "AWS::Lambda::Function"),
         **resources_of_type(websocket_cfn, "AWS::Lambda::Function"),
@@ -65,21 +69,31 @@ def test_cfn_lint_finds_no_errors(path: Path) -> None:
 def test_sam_transform_gives_cloudformation_only(root_cfn, websocket_cfn) -> None:
     for template in (root_cfn, websocket_cfn):
         assert "Transform" not in template
-        assert not [r["Type"] for r in template["Resources"].values() if r["Type"].startswith("AWS::Serverless::")]
+        assert not [
+            r["Type"]
+            for r in template["Resources"].values()
+            if r["Type"].startswith("AWS::Serverless::")
+        ]
 
 
 def test_websocket_api_has_its_three_routes_throttled_stage_and_deployment(websocket_cfn) -> None:
     api = _only(resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Api"))
     assert api["Properties"]["ProtocolType"] == "WEBSOCKET"
     routes = resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Route")
-    assert sorted(r["Properties"]["RouteKey"] for r in routes.values()) == ["$connect", "$default", "$disconnect"]
+    assert sorted(r["Properties"]["RouteKey"] for r in routes.values()) == [
+        "$connect",
+        "$default",
+        "$disconnect",
+    ]
     assert len(resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Integration")) == 3
     deployment = _only(resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Deployment"))
     assert sorted(deployment["DependsOn"]) == sorted(routes)
     stage = _only(resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Stage"))["Properties"]
     assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
     permissions = resources_of_type(websocket_cfn, "AWS::Lambda::Permission")
-    assert {p["Properties"]["Principal"] for p in permissions.values()} == {"apigateway.amazonaws.com"}
+    assert {p["Properties"]["Principal"] for p in permissions.values()} == {
+        "apigateway.amazonaws.com"
+    }
     assert len(permissions) == 3
 
 
@@ -91,7 +105,9 @@ def test_http_api_serves_api_paths_and_is_throttled(root_cfn) -> None:
     assert list(body["paths"]) == ["/api/{proxy+}"]
 
 
-def test_functions_are_arm64_python312_with_limits_and_log_retention(root_cfn, websocket_cfn) -> None:
+def test_functions_are_arm64_python312_with_limits_and_log_retention(
+    root_cfn, websocket_cfn
+) -> None:
     functions = _all_functions(root_cfn, websocket_cfn)
     assert len(functions) == 4
     for name, function in functions.items():
@@ -103,9 +119,14 @@ def test_functions_are_arm64_python312_with_limits_and_log_retention(root_cfn, w
     for template in (root_cfn, websocket_cfn):
         groups = resources_of_type(template, "AWS::Logs::LogGroup")
         named = {g["Properties"]["LogGroupName"]["Fn::Sub"] for g in groups.values()}
-        expected = {f"/aws/lambda/${{{n}}}" for n in resources_of_type(template, "AWS::Lambda::Function")}
+        expected = {
+            f"/aws/lambda/${{{n}}}" for n in resources_of_type(template, "AWS::Lambda::Function")
+        }
         assert named == expected
-        assert all(g["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"} for g in groups.values())
+        assert all(
+            g["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+            for g in groups.values()
+        )
 
 
 def test_bucket_is_private_and_read_only_by_this_distribution_through_oac(root_cfn) -> None:
@@ -118,9 +139,9 @@ def test_bucket_is_private_and_read_only_by_this_distribution_through_oac(root_c
     }
     assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
     assert "WebsiteConfiguration" not in bucket
-    statements = _only(resources_of_type(root_cfn, "AWS::S3::BucketPolicy"))["Properties"]["PolicyDocument"][
-        "Statement"
-    ]
+    statements = _only(resources_of_type(root_cfn, "AWS::S3::BucketPolicy"))["Properties"][
+        "PolicyDocument"
+    ]["Statement"]
     allows = [s for s in statements if s["Effect"] == "Allow"]
     assert allows == [
         {
@@ -168,9 +189,13 @@ def test_cloudfront_functions_rewrite_room_and_ws_paths(root_cfn) -> None:
     ws = functions["WebSocketPathFunction"]["Properties"]["FunctionCode"]["Fn::Sub"]
     assert "request.uri = '/${StageName}'" in ws
     default = _distribution(root_cfn)["DefaultCacheBehavior"]["FunctionAssociations"]
-    assert default[0]["FunctionARN"] == {"Fn::GetAtt": ["RoomRewriteFunction", "FunctionMetadata.FunctionARN"]}
+    assert default[0]["FunctionARN"] == {
+        "Fn::GetAtt": ["RoomRewriteFunction", "FunctionMetadata.FunctionARN"]
+    }
     ws_assoc = _behaviour(root_cfn, "/ws")["FunctionAssociations"]
-    assert ws_assoc[0]["FunctionARN"] == {"Fn::GetAtt": ["WebSocketPathFunction", "FunctionMetadata.FunctionARN"]}
+    assert ws_assoc[0]["FunctionARN"] == {
+        "Fn::GetAtt": ["WebSocketPathFunction", "FunctionMetadata.FunctionARN"]
+    }
 
 
 def test_response_headers_policy_sets_strict_csp_hsts_and_no_referrer(root_cfn) -> None:
@@ -189,7 +214,9 @@ def test_response_headers_policy_sets_strict_csp_hsts_and_no_referrer(root_cfn) 
     assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
     assert security["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
     for pattern in ("/api/*",):
-        assert _behaviour(root_cfn, pattern)["ResponseHeadersPolicyId"] == {"Ref": "SecurityHeadersPolicy"}
+        assert _behaviour(root_cfn, pattern)["ResponseHeadersPolicyId"] == {
+            "Ref": "SecurityHeadersPolicy"
+        }
     assert _distribution(root_cfn)["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {
         "Ref": "SecurityHeadersPolicy"
     }
@@ -205,7 +232,9 @@ def test_manage_connections_is_scoped_to_this_websocket_api(root_cfn, websocket_
             "${WebSocketApi}/${StageName}/*/@connections/*"
         }
     ]
-    http_manage = [s for s in _statements(http_role) if s["Action"] == "execute-api:ManageConnections"]
+    http_manage = [
+        s for s in _statements(http_role) if s["Action"] == "execute-api:ManageConnections"
+    ]
     assert [s["Resource"] for s in http_manage] == [
         {
             "Fn::Sub": [
@@ -218,12 +247,17 @@ def test_manage_connections_is_scoped_to_this_websocket_api(root_cfn, websocket_
 
 
 def test_roles_grant_nothing_broad(root_cfn, websocket_cfn) -> None:
-    roles = {**resources_of_type(root_cfn, "AWS::IAM::Role"), **resources_of_type(websocket_cfn, "AWS::IAM::Role")}
+    roles = {
+        **resources_of_type(root_cfn, "AWS::IAM::Role"),
+        **resources_of_type(websocket_cfn, "AWS::IAM::Role"),
+    }
     assert len(roles) == 2
     for name, role in roles.items():
         managed = role["Properties"]["ManagedPolicyArns"]
         arns = [m if isinstance(m, str) else m["Fn::Sub"] for m in managed]
-        assert len(arns) == 1 and arns[0].endswith(":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"), name
+        assert len(arns) == 1 and arns[0].endswith(
+            ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+        ), name
         actions = sorted(s["Action"] for s in _statements(role))
         assert actions == ["execute-api:ManageConnections", "kms:Decrypt", "ssm:GetParameter"], name
         for statement in _statements(role):
@@ -237,15 +271,23 @@ def test_roles_grant_nothing_broad(root_cfn, websocket_cfn) -> None:
         assert "kms:ViaService" in kms["Condition"]["StringEquals"]
 
 
-def test_upstash_token_is_never_a_parameter_value_env_value_or_output(root_cfn, websocket_cfn) -> None:
+def test_upstash_token_is_never_a_parameter_value_env_value_or_output(
+    root_cfn, websocket_cfn
+) -> None:
     raw = load_template(TEMPLATE)
     assert "UpstashRestToken" not in raw["Parameters"]
-    assert not [p for p in raw["Parameters"] if "token" in p.lower() and not p.endswith(("ParameterName", "KmsKeyArn"))]
+    assert not [
+        p
+        for p in raw["Parameters"]
+        if "token" in p.lower() and not p.endswith(("ParameterName", "KmsKeyArn"))
+    ]
     assert raw["Parameters"]["UpstashTokenParameterName"]["AllowedPattern"].startswith("^/")
     for name, function in _all_functions(root_cfn, websocket_cfn).items():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["UPSTASH_REDIS_REST_TOKEN"] == "", name  # only env.json fills it, locally
-        assert variables["UPSTASH_REDIS_REST_TOKEN_PARAMETER"] == {"Ref": "UpstashTokenParameterName"}, name
+        assert variables["UPSTASH_REDIS_REST_TOKEN_PARAMETER"] == {
+            "Ref": "UpstashTokenParameterName"
+        }, name
     for template in (root_cfn, websocket_cfn):
         outputs = json.dumps(template.get("Outputs", {}))
         assert "Token" not in outputs and "TOKEN" not in outputs
@@ -274,12 +316,18 @@ def test_outputs_tell_the_user_every_url(root_cfn) -> None:
         "SiteBucketName",
         "DistributionId",
     } <= set(root_cfn["Outputs"])
-    assert root_cfn["Outputs"]["WebSocketUrl"]["Value"] == {"Fn::Sub": "wss://${Distribution.DomainName}/ws"}
+    assert root_cfn["Outputs"]["WebSocketUrl"]["Value"] == {
+        "Fn::Sub": "wss://${Distribution.DomainName}/ws"
+    }
 
 
 def test_a_customer_managed_key_is_optional() -> None:
     with_key = transform(
-        TEMPLATE, {**REQUIRED_PARAMETERS, "UpstashTokenKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/abc"}
+        TEMPLATE,
+        {
+            **REQUIRED_PARAMETERS,
+            "UpstashTokenKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/abc",
+        },
     )
     assert "HasCustomerManagedKey" in with_key["Conditions"]
 
@@ -295,7 +343,9 @@ def _handlers(template_path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "handler", [h for path in TEMPLATES for h in _handlers(path)], ids=lambda h: h.rsplit(".", 1)[-1]
+    "handler",
+    [h for path in TEMPLATES for h in _handlers(path)],
+    ids=lambda h: h.rsplit(".", 1)[-1],
 )
 def test_handler_named_in_template_imports_from_the_code_package(handler: str) -> None:
     module_name, function_name = handler.rsplit(".", 1)
@@ -309,7 +359,9 @@ def test_handler_named_in_template_imports_from_the_code_package(handler: str) -
 def test_both_templates_build_one_code_package() -> None:
     root = load_template(TEMPLATE)["Resources"]["HttpFunction"]["Properties"]
     child = load_template(WEBSOCKET_TEMPLATE)["Globals"]["Function"]
-    assert (ROOT / root["CodeUri"]).resolve() == (WEBSOCKET_TEMPLATE.parent / child["CodeUri"]).resolve()
+    assert (ROOT / root["CodeUri"]).resolve() == (
+        WEBSOCKET_TEMPLATE.parent / child["CodeUri"]
+    ).resolve()
     assert (ROOT / root["CodeUri"] / "requirements.txt").exists()
     for key in ("Runtime", "Architectures"):
         assert root[key] == child[key], key

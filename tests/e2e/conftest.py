@@ -38,13 +38,17 @@ class Participant:
         headers = {"Origin": self.stack.origin}
         if self.token:
             headers["Cookie"] = f"x-auth-token={self.token}"
-        with connect(f"{self.stack.ws_url}?roomId={room_id}", additional_headers=headers,
-                     open_timeout=5) as ws:
+        with connect(
+            f"{self.stack.ws_url}?roomId={room_id}", additional_headers=headers, open_timeout=5
+        ) as ws:
             yield ws
 
     def send(self, room_id: str, text: str, **extra: Any) -> httpx.Response:
-        return self.http.post("/api/messages", params={"roomId": room_id},
-                              json={"sender": "someone", "text": text, **extra})
+        return self.http.post(
+            "/api/messages",
+            params={"roomId": room_id},
+            json={"sender": "someone", "text": text, **extra},
+        )
 
 
 def next_event(ws: ClientConnection, kind: str, timeout: float = 5) -> dict[str, Any]:

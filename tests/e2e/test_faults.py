@@ -19,9 +19,10 @@ BOUND_SECONDS = TIMEOUT_SECONDS + 4
 
 @pytest.fixture
 def redis_and_stack() -> Iterator[tuple[RedisProcess, LocalStack]]:
-    with redis_process() as server, local_stack(
-        REDIS_URL=server.url, REDIS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS)
-    ) as stack:
+    with (
+        redis_process() as server,
+        local_stack(REDIS_URL=server.url, REDIS_TIMEOUT_SECONDS=str(TIMEOUT_SECONDS)) as stack,
+    ):
         yield server, stack
 
 
@@ -67,7 +68,10 @@ def test_a_frozen_redis_is_a_503_within_the_timeout_and_a_retry_stores_once(
     # after thawing): the retry with the same clientId stores nothing new.
     retry = ann.send(room_id, "during the freeze", clientId="f-1")
     assert retry.status_code == 200
-    texts = [m["text"] for m in bob.http.get("/api/messages", params={"roomId": room_id}).json()["messages"]]
+    texts = [
+        m["text"]
+        for m in bob.http.get("/api/messages", params={"roomId": room_id}).json()["messages"]
+    ]
     assert texts == ["during the freeze"]
 
 
@@ -102,7 +106,6 @@ def test_a_websocket_is_refused_with_503_while_redis_is_down(
     room_id = ann.http.post("/api/room/create").json()["roomId"]
     ann.join(room_id)
     server.stop()
-    with pytest.raises(InvalidStatus) as refused:
-        with ann.websocket(room_id):
-            pass
+    with pytest.raises(InvalidStatus) as refused, ann.websocket(room_id):
+        pass
     assert refused.value.response.status_code == 503

@@ -37,8 +37,11 @@ def test_no_token_in_any_body_push_or_log_line_and_no_message_text_in_logs(
         for person, ws in ((ann, bob_ws), (bob, ann_ws)):
             seen.append(person.send(room, "secret words").text)
             seen.append(json.dumps(next_event(ws, "message")))
-        seen += [ann.join(room).text, ann.http.get("/api/messages", params={"roomId": room}).text,
-                 ann.http.get("/api/room/ttl", params={"roomId": room}).text]
+        seen += [
+            ann.join(room).text,
+            ann.http.get("/api/messages", params={"roomId": room}).text,
+            ann.http.get("/api/room/ttl", params={"roomId": room}).text,
+        ]
     seen.append(bob.http.delete("/api/room", params={"roomId": room}).text)
     log = stack.log.read_text()
     for token in (ann.token, bob.token):
@@ -48,21 +51,25 @@ def test_no_token_in_any_body_push_or_log_line_and_no_message_text_in_logs(
     assert '"kind": "http"' in log and '"kind": "ws"' in log  # the logs are there, just clean
 
 
-def test_a_websocket_from_a_foreign_origin_is_refused(stack: LocalStack, room: str, people: tuple[Participant, ...]) -> None:
+def test_a_websocket_from_a_foreign_origin_is_refused(
+    stack: LocalStack, room: str, people: tuple[Participant, ...]
+) -> None:
     from websockets.sync.client import connect
 
     ann = people[0]
     headers = {"Origin": "https://evil.example", "Cookie": f"x-auth-token={ann.token}"}
-    with pytest.raises(InvalidStatus) as refused:
-        with connect(f"{stack.ws_url}?roomId={room}", additional_headers=headers):
-            pass
+    with (
+        pytest.raises(InvalidStatus) as refused,
+        connect(f"{stack.ws_url}?roomId={room}", additional_headers=headers),
+    ):
+        pass
     assert refused.value.response.status_code == 403
 
 
 def test_a_participant_of_one_room_can_do_nothing_in_another(
     stack: LocalStack, room: str, people: tuple[Participant, ...]
 ) -> None:
-    ann, bob, carol = people
+    ann, _, carol = people
     other = carol.http.post("/api/room/create").json()["roomId"]
     carol.join(other)
     Participant(stack).join(other)  # the other room is now full
@@ -72,24 +79,35 @@ def test_a_participant_of_one_room_can_do_nothing_in_another(
     assert ann.send(other, "let me in").status_code == 401
     assert ann.http.delete("/api/room", params=params).status_code == 401
     assert ann.join(other).status_code == 409
-    with pytest.raises(InvalidStatus) as refused:
-        with ann.websocket(other):
-            pass
+    with pytest.raises(InvalidStatus) as refused, ann.websocket(other):
+        pass
     assert refused.value.response.status_code == 401
     assert carol.http.get("/api/messages", params=params).json() == {"messages": []}
 
 
-def test_cross_site_form_posts_are_refused(stack: LocalStack, room: str, people: tuple[Participant, ...]) -> None:
+def test_cross_site_form_posts_are_refused(
+    stack: LocalStack, room: str, people: tuple[Participant, ...]
+) -> None:
     ann = people[0]
     cookie = {"Cookie": f"x-auth-token={ann.token}"}
     form = "sender=eve&text=forged"
     url = f"{stack.origin}/api/messages?roomId={room}"
-    from_evil = httpx.post(url, content=form, headers={
-        **cookie, "Origin": "https://evil.example", "Content-Type": "application/x-www-form-urlencoded"})
+    from_evil = httpx.post(
+        url,
+        content=form,
+        headers={
+            **cookie,
+            "Origin": "https://evil.example",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
     assert from_evil.status_code == 403 and from_evil.json()["error"] == "forbidden"
     # Even without an Origin header, only a JSON body is taken.
-    as_text = httpx.post(url, content=json.dumps({"sender": "eve", "text": "forged"}),
-                         headers={**cookie, "Content-Type": "text/plain"})
+    as_text = httpx.post(
+        url,
+        content=json.dumps({"sender": "eve", "text": "forged"}),
+        headers={**cookie, "Content-Type": "text/plain"},
+    )
     assert as_text.status_code == 422 and as_text.json()["error"] == "bad-request"
     assert ann.http.get("/api/messages", params={"roomId": room}).json() == {"messages": []}
 
@@ -112,12 +130,17 @@ def test_rate_limits_answer_429_with_retry_after_and_store_nothing() -> None:
         assert refused.status_code == 429 and refused.json()["error"] == "rate-limited"
         assert 1 <= int(refused.headers["retry-after"]) <= 60
         # Another browser (CloudFront tells its address) may still create rooms.
-        elsewhere = ann.http.post("/api/room/create", headers={"CloudFront-Viewer-Address": "198.51.100.9:4431"})
+        elsewhere = ann.http.post(
+            "/api/room/create", headers={"CloudFront-Viewer-Address": "198.51.100.9:4431"}
+        )
         assert elsewhere.status_code == 200
         ann.join(room_id)
         for i in range(3):
             assert ann.send(room_id, f"m{i}").status_code == 200
         too_many = ann.send(room_id, "one too many")
         assert too_many.status_code == 429 and int(too_many.headers["retry-after"]) >= 1
-        texts = [m["text"] for m in ann.http.get("/api/messages", params={"roomId": room_id}).json()["messages"]]
+        texts = [
+            m["text"]
+            for m in ann.http.get("/api/messages", params={"roomId": room_id}).json()["messages"]
+        ]
         assert texts == ["m0", "m1", "m2"]

@@ -71,7 +71,9 @@ def create_and_join(http: Any) -> tuple[str, str, str]:
     return room_id, tokens[0], tokens[1]
 
 
-def test_join_sets_a_strict_httponly_secure_cookie_and_never_returns_the_token(handlers: Any) -> None:
+def test_join_sets_a_strict_httponly_secure_cookie_and_never_returns_the_token(
+    handlers: Any,
+) -> None:
     http, _ = handlers
     _, created, _ = call(http, "POST", "/api/room/create")
     status, body, response = call(http, "POST", "/api/room/join", {"roomId": created["roomId"]})
@@ -87,13 +89,26 @@ def test_join_sets_a_strict_httponly_secure_cookie_and_never_returns_the_token(h
 def test_a_message_is_stored_and_pushed_to_both_connections(handlers: Any) -> None:
     http, ws = handlers
     room_id, ann, bob = create_and_join(http)
-    assert ws.on_connect(ws_event("$connect", "A1=", room_id, ann, origin=SITE))["statusCode"] == 200
-    assert ws.on_connect(ws_event("$connect", "B1=", room_id, bob, origin=SITE))["statusCode"] == 200
+    assert (
+        ws.on_connect(ws_event("$connect", "A1=", room_id, ann, origin=SITE))["statusCode"] == 200
+    )
+    assert (
+        ws.on_connect(ws_event("$connect", "B1=", room_id, bob, origin=SITE))["statusCode"] == 200
+    )
     assert posted("A1=") == [{"type": "presence", "online": 2}]
-    status, body, _ = call(http, "POST", "/api/messages", {"roomId": room_id},
-                           {"sender": "ann", "text": "hi bob"}, cookie=ann)
+    status, body, _ = call(
+        http,
+        "POST",
+        "/api/messages",
+        {"roomId": room_id},
+        {"sender": "ann", "text": "hi bob"},
+        cookie=ann,
+    )
     assert status == 200 and body["message"]["own"] is True
-    pushed = {"type": "message", "message": {k: v for k, v in body["message"].items() if k != "own"}}
+    pushed = {
+        "type": "message",
+        "message": {k: v for k, v in body["message"].items() if k != "own"},
+    }
     assert posted("A1=")[-1] == pushed and posted("B1=")[-1] == pushed
     _, listed, _ = call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=bob)
     assert listed == {"messages": [{**body["message"], "own": False}]}
@@ -113,7 +128,9 @@ def test_ping_gets_a_pong_with_presence_and_typing_reaches_the_other(handlers: A
 
 
 @pytest.mark.parametrize("body", ["not json", "[]", '{"action":"shout"}', '{"nothing":1}', ""])
-def test_unknown_websocket_actions_get_an_error_and_change_nothing(handlers: Any, body: str) -> None:
+def test_unknown_websocket_actions_get_an_error_and_change_nothing(
+    handlers: Any, body: str
+) -> None:
     http, ws = handlers
     room_id, ann, _ = create_and_join(http)
     ws.on_connect(ws_event("$connect", "A3=", room_id, ann))
@@ -133,7 +150,12 @@ def test_connect_is_refused_without_a_participants_cookie_and_stores_nothing(
     assert ws.on_connect(ws_event("$connect", "X2=", room_id, "f" * 43))["statusCode"] == 401
     assert ws.on_connect(ws_event("$connect", "X3=", "N" * 21, ann))["statusCode"] == 404
     assert ws.on_connect(ws_event("$connect", "X4=", "bad", ann))["statusCode"] == 400
-    assert ws.on_connect(ws_event("$connect", "X5=", room_id, ann, origin="https://evil.example"))["statusCode"] == 403
+    assert (
+        ws.on_connect(ws_event("$connect", "X5=", room_id, ann, origin="https://evil.example"))[
+            "statusCode"
+        ]
+        == 403
+    )
     assert upstash_embedded.keys("conn:X*") == []
 
 
@@ -142,14 +164,20 @@ def test_a_gone_connection_is_pruned_and_the_sender_still_gets_200(handlers: Any
     room_id, ann, bob = create_and_join(http)
     ws.on_connect(ws_event("$connect", "A4=", room_id, ann))
     ws.on_connect(ws_event("$connect", "B4=", room_id, bob))
-    client = wiring.service()._pusher._client  # noqa: SLF001 - the boto3 client the handler uses
+    client = wiring.service()._pusher._client
     inject_faults(client, lambda c: 410 if c == "A4=" else None)
-    status, body, _ = call(http, "POST", "/api/messages", {"roomId": room_id},
-                           {"sender": "bob", "text": "you there?"}, cookie=bob)
+    status, body, _ = call(
+        http,
+        "POST",
+        "/api/messages",
+        {"roomId": room_id},
+        {"sender": "bob", "text": "you there?"},
+        cookie=bob,
+    )
     assert status == 200
     assert posted("B4=")[-1]["message"]["id"] == body["message"]["id"]
-    assert wiring.service()._store.connections_of("A4=") is None  # noqa: SLF001
-    assert wiring.service()._store.connections_of("B4=").seats == {"B4=": 2}  # noqa: SLF001
+    assert wiring.service()._store.connections_of("A4=") is None
+    assert wiring.service()._store.connections_of("B4=").seats == {"B4=": 2}
 
 
 def test_destroy_pushes_destroy_to_both_then_everything_is_404(
@@ -159,7 +187,7 @@ def test_destroy_pushes_destroy_to_both_then_everything_is_404(
     room_id, ann, bob = create_and_join(http)
     ws.on_connect(ws_event("$connect", "A5=", room_id, ann))
     ws.on_connect(ws_event("$connect", "B5=", room_id, bob))
-    requests = record_requests(wiring.service()._pusher._client)  # noqa: SLF001
+    requests = record_requests(wiring.service()._pusher._client)
     status, body, _ = call(http, "DELETE", "/api/room", {"roomId": room_id}, cookie=ann)
     assert (status, body) == (200, {"destroyed": True})
     destroy = json.dumps({"type": "destroy"}, separators=(",", ":")).encode()
@@ -168,7 +196,11 @@ def test_destroy_pushes_destroy_to_both_then_everything_is_404(
     # ... then the server hangs up on both.
     assert sorted(c for method, c, _ in requests if method == "DELETE") == ["A5=", "B5="]
     assert posted("A5=") == posted("B5=") == []
-    for method, path in (("GET", "/api/room/ttl"), ("GET", "/api/messages"), ("DELETE", "/api/room")):
+    for method, path in (
+        ("GET", "/api/room/ttl"),
+        ("GET", "/api/messages"),
+        ("DELETE", "/api/room"),
+    ):
         assert call(http, method, path, {"roomId": room_id}, cookie=bob)[0] == 404
     assert upstash_embedded.keys(f"*{room_id}*") == []
 
@@ -182,14 +214,34 @@ def test_destroy_pushes_destroy_to_both_then_everything_is_404(
         ("GET", "/api/messages", {"roomId": "Z" * 21}, None, 401, "unauthorized"),
         ("POST", "/api/messages", {"roomId": "Z" * 21}, "not json", 422, "bad-request"),
         ("POST", "/api/messages", {"roomId": "Z" * 21}, {"sender": "a"}, 422, "bad-request"),
-        ("POST", "/api/messages", {"roomId": "Z" * 21}, {"sender": "a", "text": "x" * 8001}, 422, "bad-request"),
-        ("POST", "/api/messages", {"roomId": "Z" * 21}, {"sender": "a", "text": "y" * 40_000}, 413, "payload-too-large"),
+        (
+            "POST",
+            "/api/messages",
+            {"roomId": "Z" * 21},
+            {"sender": "a", "text": "x" * 8001},
+            422,
+            "bad-request",
+        ),
+        (
+            "POST",
+            "/api/messages",
+            {"roomId": "Z" * 21},
+            {"sender": "a", "text": "y" * 40_000},
+            413,
+            "payload-too-large",
+        ),
         ("GET", "/api/nowhere", {}, None, 404, "not-found"),
         ("PUT", "/api/room", {}, None, 405, "bad-request"),
     ],
 )
 def test_bad_requests_get_a_clear_json_error(
-    handlers: Any, method: str, path: str, query: dict[str, str], body: object, status: int, code: str
+    handlers: Any,
+    method: str,
+    path: str,
+    query: dict[str, str],
+    body: object,
+    status: int,
+    code: str,
 ) -> None:
     http, _ = handlers
     got_status, got_body, _ = call(http, method, path, query, body)
@@ -200,10 +252,19 @@ def test_bad_requests_get_a_clear_json_error(
 def test_a_cross_site_write_is_refused(handlers: Any) -> None:
     http, _ = handlers
     room_id, ann, _ = create_and_join(http)
-    status, body, _ = call(http, "POST", "/api/messages", {"roomId": room_id}, {"sender": "a", "text": "b"},
-                           cookie=ann, headers={"origin": "https://evil.example"})
+    status, body, _ = call(
+        http,
+        "POST",
+        "/api/messages",
+        {"roomId": room_id},
+        {"sender": "a", "text": "b"},
+        cookie=ann,
+        headers={"origin": "https://evil.example"},
+    )
     assert (status, body["error"]) == (403, "forbidden")
-    assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1] == {"messages": []}
+    assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1] == {
+        "messages": []
+    }
 
 
 def test_openapi_document_is_served(handlers: Any) -> None:

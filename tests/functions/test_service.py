@@ -17,7 +17,6 @@ from privochat.domain import (
 from privochat.service import ChatService, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
 
-
 CLIENT = "203.0.113.7"
 GENEROUS = Limits(room_creations=Limit(10_000, 60), messages=Limit(10_000, 60))
 
@@ -34,7 +33,9 @@ def store() -> InMemoryRoomStore:
 
 @pytest.fixture
 def chat(store: InMemoryRoomStore, pusher: RecordingPusher) -> ChatService:
-    return ChatService(store, pusher, room_ttl_seconds=600, limits=GENEROUS, clock_ms=lambda: 1_700_000_000_000)
+    return ChatService(
+        store, pusher, room_ttl_seconds=600, limits=GENEROUS, clock_ms=lambda: 1_700_000_000_000
+    )
 
 
 @pytest.fixture
@@ -60,7 +61,9 @@ def test_join_hands_out_a_256_bit_token_and_counts_participants(chat: ChatServic
     assert chat.join(room_id, None).participants == 2
 
 
-def test_joining_again_keeps_the_token_and_seat(chat: ChatService, room: tuple[str, str, str]) -> None:
+def test_joining_again_keeps_the_token_and_seat(
+    chat: ChatService, room: tuple[str, str, str]
+) -> None:
     room_id, ann, _ = room
     again = chat.join(room_id, ann)
     assert again.token == ann and again.participants == 2
@@ -87,11 +90,13 @@ def test_one_browser_token_opens_several_rooms(chat: ChatService) -> None:
 def test_the_store_never_sees_the_token(store: InMemoryRoomStore, chat: ChatService) -> None:
     room_id, _ = chat.create_room(CLIENT)
     token = chat.join(room_id, None).token
-    seats = store._rooms[room_id].seats  # noqa: SLF001 - looking inside the fake on purpose
+    seats = store._rooms[room_id].seats
     assert token not in seats and participant_key(room_id, token) in seats
 
 
-@pytest.mark.parametrize("room_id", [None, "", "short", "x" * 22, "a" * 20 + "!", "../../etc/passwd12"])
+@pytest.mark.parametrize(
+    "room_id", [None, "", "short", "x" * 22, "a" * 20 + "!", "../../etc/passwd12"]
+)
 def test_malformed_room_ids_are_bad_requests(chat: ChatService, room_id: str | None) -> None:
     with pytest.raises(BadRequest):
         chat.join(room_id, None)
@@ -119,7 +124,9 @@ def test_requests_without_a_participants_cookie_are_unauthorized(
             chat.destroy(room_id, token)
 
 
-def test_a_participant_of_one_room_can_do_nothing_in_another(chat: ChatService, room: tuple[str, str, str]) -> None:
+def test_a_participant_of_one_room_can_do_nothing_in_another(
+    chat: ChatService, room: tuple[str, str, str]
+) -> None:
     other, _ = chat.create_room(CLIENT)
     chat.join(other, None)
     with pytest.raises(Unauthorized):
@@ -155,7 +162,9 @@ def test_empty_or_over_long_messages_are_refused_and_nothing_is_stored(
     assert pusher.pushed == []
 
 
-def test_the_longest_allowed_message_is_accepted(chat: ChatService, room: tuple[str, str, str]) -> None:
+def test_the_longest_allowed_message_is_accepted(
+    chat: ChatService, room: tuple[str, str, str]
+) -> None:
     room_id, ann, _ = room
     chat.send(room_id, ann, "x" * 100, "y" * 8000)
     assert len(chat.messages(room_id, ann)) == 1
@@ -171,12 +180,16 @@ def test_a_retry_with_the_same_client_id_stores_once_and_returns_the_first(
     assert len(chat.messages(room_id, ann)) == 1
 
 
-def test_a_malformed_client_id_is_a_bad_request(chat: ChatService, room: tuple[str, str, str]) -> None:
+def test_a_malformed_client_id_is_a_bad_request(
+    chat: ChatService, room: tuple[str, str, str]
+) -> None:
     with pytest.raises(BadRequest):
         chat.send(room[0], room[1], "ann", "hi", client_id="no spaces allowed")
 
 
-def test_messages_after_an_id_are_only_the_later_ones(chat: ChatService, room: tuple[str, str, str]) -> None:
+def test_messages_after_an_id_are_only_the_later_ones(
+    chat: ChatService, room: tuple[str, str, str]
+) -> None:
     room_id, ann, bob = room
     sent = [chat.send(room_id, ann if i % 2 else bob, "x", f"m{i}") for i in range(5)]
     later = chat.messages(room_id, ann, after=sent[2].id)
@@ -196,13 +209,19 @@ def test_destroy_tells_every_connection_then_hangs_up_and_deletes_all(
     assert pusher.events_for("ca")[-1] == {"type": "destroy"}
     assert pusher.events_for("cb")[-1] == {"type": "destroy"}
     assert sorted(pusher.closed) == ["ca", "cb"]
-    for call in (lambda: chat.messages(room_id, ann), lambda: chat.ttl(room_id, bob),
-                 lambda: chat.join(room_id, ann), lambda: chat.destroy(room_id, ann)):
+    for call in (
+        lambda: chat.messages(room_id, ann),
+        lambda: chat.ttl(room_id, bob),
+        lambda: chat.join(room_id, ann),
+        lambda: chat.destroy(room_id, ann),
+    ):
         with pytest.raises(RoomNotFound):
             call()
 
 
-def test_presence_goes_one_two_one(chat: ChatService, pusher: RecordingPusher, room: tuple[str, str, str]) -> None:
+def test_presence_goes_one_two_one(
+    chat: ChatService, pusher: RecordingPusher, room: tuple[str, str, str]
+) -> None:
     room_id, ann, bob = room
     chat.connect(room_id, ann, "ca")
     assert chat.ping("ca")
@@ -248,7 +267,9 @@ def test_a_gone_connection_is_forgotten_and_the_push_goes_on(
     assert store.connections_of("cb").seats == {"cb": 2}  # type: ignore[union-attr]
 
 
-def test_events_from_unknown_connections_are_ignored(chat: ChatService, pusher: RecordingPusher) -> None:
+def test_events_from_unknown_connections_are_ignored(
+    chat: ChatService, pusher: RecordingPusher
+) -> None:
     assert chat.ping("nobody") is False
     assert chat.typing("nobody") is False
     chat.disconnect("nobody")

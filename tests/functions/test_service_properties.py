@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +15,9 @@ UNLIMITED = Limits(room_creations=Limit(10**9, 60), messages=Limit(10**9, 60))
 
 
 def new_chat() -> ChatService:
-    return ChatService(InMemoryRoomStore(), RecordingPusher(), room_ttl_seconds=600, limits=UNLIMITED)
+    return ChatService(
+        InMemoryRoomStore(), RecordingPusher(), room_ttl_seconds=600, limits=UNLIMITED
+    )
 
 
 def room_with_two(chat: ChatService) -> tuple[str, str, str]:
@@ -28,10 +32,8 @@ def test_at_most_two_seats_whatever_the_order_of_joins(joiners: int, rejoins: li
     room_id, _ = chat.create_room("client")
     seated: list[str] = []
     for _ in range(joiners):
-        try:
+        with contextlib.suppress(RoomFull):
             seated.append(chat.join(room_id, None).token)
-        except RoomFull:
-            pass
     assert len(seated) == min(joiners, 2)
     for index in rejoins:
         if index < len(seated):
@@ -39,25 +41,34 @@ def test_at_most_two_seats_whatever_the_order_of_joins(joiners: int, rejoins: li
 
 
 @settings(max_examples=50, deadline=None)
-@given(texts=st.lists(st.text(min_size=1, max_size=30).filter(str.strip), min_size=1, max_size=15),
-       data=st.data())
-def test_after_any_message_lists_exactly_the_later_ones(texts: list[str], data: st.DataObject) -> None:
+@given(
+    texts=st.lists(st.text(min_size=1, max_size=30).filter(str.strip), min_size=1, max_size=15),
+    data=st.data(),
+)
+def test_after_any_message_lists_exactly_the_later_ones(
+    texts: list[str], data: st.DataObject
+) -> None:
     chat = new_chat()
     room_id, ann, bob = room_with_two(chat)
     sent = [chat.send(room_id, ann if i % 2 else bob, "x", text) for i, text in enumerate(texts)]
     k = data.draw(st.integers(0, len(sent) - 1))
     later = chat.messages(room_id, ann, after=sent[k].id)
-    assert [m["id"] for m in later] == [m.id for m in sent[k + 1:]]
+    assert [m["id"] for m in later] == [m.id for m in sent[k + 1 :]]
     assert [m["text"] for m in chat.messages(room_id, bob)] == texts
 
 
 @settings(max_examples=80, deadline=None)
-@given(sender=st.text(max_size=SENDER_MAX_CHARS + 5), text=st.text(max_size=60) | st.just("y" * (TEXT_MAX_CHARS + 1)))
+@given(
+    sender=st.text(max_size=SENDER_MAX_CHARS + 5),
+    text=st.text(max_size=60) | st.just("y" * (TEXT_MAX_CHARS + 1)),
+)
 def test_a_message_is_stored_exactly_when_it_is_valid(sender: str, text: str) -> None:
     chat = new_chat()
     room_id, ann, _ = room_with_two(chat)
-    valid = 1 <= len(sender) <= SENDER_MAX_CHARS and bool(sender.strip()) and (
-        1 <= len(text) <= TEXT_MAX_CHARS and bool(text.strip())
+    valid = (
+        1 <= len(sender) <= SENDER_MAX_CHARS
+        and bool(sender.strip())
+        and (1 <= len(text) <= TEXT_MAX_CHARS and bool(text.strip()))
     )
     try:
         chat.send(room_id, ann, sender, text)
@@ -70,7 +81,9 @@ def test_a_message_is_stored_exactly_when_it_is_valid(sender: str, text: str) ->
 
 @settings(max_examples=50, deadline=None)
 @given(client_ids=st.lists(st.sampled_from(["a", "b", "c", None]), min_size=1, max_size=20))
-def test_each_client_id_stores_one_message_however_often_it_is_retried(client_ids: list[str | None]) -> None:
+def test_each_client_id_stores_one_message_however_often_it_is_retried(
+    client_ids: list[str | None],
+) -> None:
     chat = new_chat()
     room_id, ann, _ = room_with_two(chat)
     first: dict[str, str] = {}

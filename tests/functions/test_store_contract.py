@@ -10,9 +10,16 @@ import time
 
 import pytest
 
-from privochat.domain import Limit, Message, RateLimited, RoomFull, RoomNotFound, Unauthorized, new_id
+from privochat.domain import (
+    Limit,
+    Message,
+    RateLimited,
+    RoomFull,
+    RoomNotFound,
+    Unauthorized,
+    new_id,
+)
 from tests.functions.conftest import UpstashSetup
-
 
 ROOMS = Limit(max_requests=10_000, window_seconds=60)
 MESSAGES = Limit(max_requests=10_000, window_seconds=60)
@@ -163,7 +170,9 @@ def test_connections_carry_their_seat_and_presence_counts_people(store) -> None:
     assert store.connections_of("a1").seats == {"a1": 1}
 
 
-def test_destroy_returns_the_connections_and_leaves_nothing(store, upstash_setup: UpstashSetup | None) -> None:  # type: ignore[no-untyped-def]
+def test_destroy_returns_the_connections_and_leaves_nothing(
+    store, upstash_setup: UpstashSetup | None
+) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store)
     store.join(room_id, "p1", 2)
     store.join(room_id, "p2", 2)
@@ -213,7 +222,8 @@ def test_stored_messages_are_json_with_the_authors_seat(upstash_embedded: Upstas
 
 
 def test_room_creation_is_limited_per_client_and_refused_creations_store_nothing(
-    store, upstash_setup: UpstashSetup | None  # type: ignore[no-untyped-def]
+    store,
+    upstash_setup: UpstashSetup | None,  # type: ignore[no-untyped-def]
 ) -> None:
     limit = Limit(max_requests=2, window_seconds=60)
     client = new_id()
@@ -243,7 +253,9 @@ def test_messages_are_limited_per_participant_and_refused_ones_are_not_stored(st
     assert [s.message.text for s in stored] == ["0", "1", "2", "my own budget"]
 
 
-def test_destroy_deletes_the_participants_rate_limit_counters(upstash_embedded: UpstashSetup) -> None:
+def test_destroy_deletes_the_participants_rate_limit_counters(
+    upstash_embedded: UpstashSetup,
+) -> None:
     store = upstash_embedded.store()
     room_id = _room(store)
     store.join(room_id, "a" * 64, 2)

@@ -17,10 +17,16 @@ def http_event(
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An HTTP API (payload format 2.0) event."""
-    all_headers = {"host": "abc123.execute-api.eu-west-1.amazonaws.com", "x-forwarded-proto": "https"}
+    all_headers = {
+        "host": "abc123.execute-api.eu-west-1.amazonaws.com",
+        "x-forwarded-proto": "https",
+    }
     if body is not None:
         body = body if isinstance(body, str) else json.dumps(body)
-        all_headers |= {"content-type": "application/json", "content-length": str(len(body.encode()))}
+        all_headers |= {
+            "content-type": "application/json",
+            "content-length": str(len(body.encode())),
+        }
     all_headers |= headers or {}
     event: dict[str, Any] = {
         "version": "2.0",
@@ -32,8 +38,13 @@ def http_event(
             "accountId": "123456789012",
             "apiId": "abc123",
             "domainName": all_headers["host"],
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": "203.0.113.7", "userAgent": "pytest"},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "pytest",
+            },
             "requestId": str(uuid.uuid4()),
             "routeKey": "$default",
             "stage": "$default",

@@ -33,7 +33,9 @@ def free_port() -> int:
 def require_program(name: str) -> str:
     """The program's path; without it the test is skipped, except where CI asks
     for every test to run (PRIVOCHAT_REQUIRE_ALL=1): then it fails."""
-    path = shutil.which(name) or (f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}") else None)
+    path = shutil.which(name) or (
+        f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}") else None
+    )
     if path is None:
         message = f"{name} is not installed (scripts/install-system-deps.sh installs it)"
         if os.environ.get("PRIVOCHAT_REQUIRE_ALL") == "1":
@@ -74,8 +76,19 @@ class RedisProcess:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.program, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.folder],
+            [
+                self.program,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.folder,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -173,7 +186,10 @@ class LocalStack:
 
 # Tests and load runs create many rooms from one address; the rate-limit tests
 # start a stack with small limits of their own.
-GENEROUS_LIMITS = {"RATE_LIMIT_ROOMS_PER_MINUTE": "100000", "RATE_LIMIT_MESSAGES_PER_MINUTE": "100000"}
+GENEROUS_LIMITS = {
+    "RATE_LIMIT_ROOMS_PER_MINUTE": "100000",
+    "RATE_LIMIT_MESSAGES_PER_MINUTE": "100000",
+}
 
 
 @contextmanager
@@ -186,8 +202,13 @@ def local_stack(**env: str) -> Iterator[LocalStack]:
             process = subprocess.Popen(
                 [sys.executable, "-m", "infra.local_stack"],
                 cwd=ROOT,
-                env={**os.environ, "PORT": str(port), "LOCAL_UPSTASH_TOKEN": token, **GENEROUS_LIMITS,
-                     **env},
+                env={
+                    **os.environ,
+                    "PORT": str(port),
+                    "LOCAL_UPSTASH_TOKEN": token,
+                    **GENEROUS_LIMITS,
+                    **env,
+                },
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
