@@ -3,7 +3,7 @@ PORT ?= 3000
 PYTEST_ARGS ?=
 BIN := .venv/bin
 
-.PHONY: run test venv system-deps sam-tools publish-site clean
+.PHONY: run test lint venv system-deps sam-tools publish-site clean
 
 venv:
 	@bash scripts/bootstrap.sh
@@ -17,8 +17,14 @@ system-deps:
 sam-tools:
 	@bash infra/sam-tools.sh
 
-test: venv system-deps sam-tools
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Coverage of functions/ (branch), with the floor set in pyproject.toml.
+test: venv system-deps sam-tools lint
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 publish-site: venv
 	$(BIN)/python -m infra.publish_site $(ARGS)

@@ -2,7 +2,7 @@
 # Creates .venv-sam: an isolated virtualenv with a pinned AWS SAM CLI.
 # SAM CLI pins its own boto3/pydantic/aws-sam-translator, so it must not share
 # the project's .venv. `sam build` also needs a Python matching the template's
-# Runtime (python3.12) on PATH: see tests/deploy/conftest.py and docs/deploy.md.
+# Runtime (python3.12) on PATH: see tests/deploy/conftest.py and the README (Deploy to AWS).
 #
 # Usage: bash infra/sam-tools.sh            (idempotent; re-run after a pin change)
 # Env:   SAM_VENV (default: <repo>/.venv-sam), SAM_PYTHON (interpreter for the venv)
