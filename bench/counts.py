@@ -14,7 +14,18 @@ from websockets.typing import Origin
 
 from tests.support.servers import LocalStack
 
-OPERATIONS = ("create", "join", "ttl", "$connect", "send", "list", "ping", "typing", "$disconnect", "destroy")
+OPERATIONS = (
+    "create",
+    "join",
+    "ttl",
+    "$connect",
+    "send",
+    "list",
+    "ping",
+    "typing",
+    "$disconnect",
+    "destroy",
+)
 
 
 def settled_count(stack: LocalStack, quiet_seconds: float = 0.3) -> int:
@@ -40,7 +51,9 @@ class _Person:
         self.stack = stack
         self.http = stack.client()
 
-    def call(self, method: str, path: str, room_id: str | None = None, **kwargs: object) -> httpx.Response:
+    def call(
+        self, method: str, path: str, room_id: str | None = None, **kwargs: object
+    ) -> httpx.Response:
         params = {"roomId": room_id} if room_id else None
         response = self.http.request(method, path, params=params, **kwargs)  # type: ignore[arg-type]
         response.raise_for_status()

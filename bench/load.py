@@ -17,7 +17,9 @@ from bench.loadgen import run_load, stack_on_redis_server
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.load", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--rooms", type=int, default=200, help="rooms at once (200)")
     parser.add_argument("--messages", type=int, default=50, help="messages per participant (50)")
     parser.add_argument(
@@ -28,8 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     with stack_on_redis_server() as (stack, redis_url):
-        print(f"local stack {stack.origin} on redis-server {redis_url} (rate limits lifted)", flush=True)
-        result = asyncio.run(run_load(stack.origin, args.rooms, args.messages, settle_seconds=args.settle))
+        print(
+            f"local stack {stack.origin} on redis-server {redis_url} (rate limits lifted, rooms live an hour)",
+            flush=True,
+        )
+        result = asyncio.run(
+            run_load(stack.origin, args.rooms, args.messages, settle_seconds=args.settle)
+        )
     print(result.report("PrivoChat load run (local stack, real redis-server)"))
     return 0 if result.ok else 1
 

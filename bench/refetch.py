@@ -14,9 +14,7 @@ import statistics
 import time
 from typing import Any
 
-import httpx
-
-from bench.loadgen import PADDING, LoadResult, Participant
+from bench.loadgen import PADDING, LoadResult, Participant, http_pool
 
 SEED_PARALLEL = 8
 
@@ -37,7 +35,9 @@ async def _seed(ann: Participant, room_id: str, count: int) -> None:
     await asyncio.gather(*(one(i) for i in range(count)))
 
 
-async def _sample(ann: Participant, bob: Participant, room_id: str, i: int) -> dict[str, float] | None:
+async def _sample(
+    ann: Participant, bob: Participant, room_id: str, i: int
+) -> dict[str, float] | None:
     started = time.perf_counter()
     sent = await ann.call(
         "POST",
@@ -58,7 +58,7 @@ async def _sample(ann: Participant, bob: Participant, room_id: str, i: int) -> d
     return {
         "push_bytes": bob.inbox.frame_bytes[message_id],
         "push_ms": (pushed_at - started) * 1000,
-        "refetch_bytes": len(listed.content),
+        "refetch_bytes": len(listed.body),
         "refetch_ms": (refetched_at - started) * 1000,
     }
 
@@ -69,8 +69,8 @@ async def run_refetch(
     """{"levels": [{history, push_bytes, refetch_bytes, push_ms, refetch_ms}, ...], "problems": {...}}
     (medians over `samples` messages per history length)."""
     result = LoadResult(rooms=1, messages_per_participant=0)
-    transport = httpx.AsyncHTTPTransport()
-    ann, bob = (Participant(name, origin, transport, result) for name in ("ann", "bob"))
+    pool = http_pool(4)
+    ann, bob = (Participant(name, origin, pool, result) for name in ("ann", "bob"))
     levels: list[dict[str, float]] = []
     try:
         created = await ann.call("POST", "/api/room/create")
@@ -86,11 +86,13 @@ async def run_refetch(
             history = target + samples
             level: dict[str, float] = {"history": target}
             for key in ("push_bytes", "refetch_bytes", "push_ms", "refetch_ms"):
-                level[key] = round(statistics.median(s[key] for s in taken), 2) if taken else float("nan")
+                level[key] = (
+                    round(statistics.median(s[key] for s in taken), 2) if taken else float("nan")
+                )
             levels.append(level)
     finally:
         await asyncio.gather(ann.close(), bob.close(), return_exceptions=True)
-        await transport.aclose()
+        await pool.close()
     return {
         "levels": levels,
         "samples": samples,

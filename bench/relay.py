@@ -19,7 +19,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
@@ -62,7 +62,9 @@ async def _serve(port: int) -> None:
 def relay_server() -> Iterator[str]:
     """The relay in a process of its own (as the local stack is); yields its ws:// URL."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "bench.relay", "--serve", str(port)], cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.relay", "--serve", str(port)], cwd=ROOT
+    )
     try:
         _wait_for_port(port, process)
         yield f"ws://127.0.0.1:{port}"
@@ -78,7 +80,7 @@ class RelayParty(Party):
         self.reader: asyncio.Task[None] | None = None
 
     async def open(self, url: str) -> None:
-        self.ws = await connect(url, open_timeout=REQUEST_TIMEOUT, max_size=2**20)
+        self.ws = await connect(url, open_timeout=REQUEST_TIMEOUT, max_size=2**20, compression=None)
         self.reader = asyncio.create_task(self.inbox.read(self.ws, pushed_message))
         await self.ws.send('{"action":"ping"}')
         await asyncio.wait_for(self.inbox.pong.wait(), REQUEST_TIMEOUT)
@@ -105,7 +107,9 @@ class RelayParty(Party):
             await asyncio.gather(self.reader, return_exceptions=True)
 
 
-async def run_relay_load(url: str, rooms: int, messages: int, *, settle_seconds: float = 15.0) -> LoadResult:
+async def run_relay_load(
+    url: str, rooms: int, messages: int, *, settle_seconds: float = 15.0
+) -> LoadResult:
     """The load generator's shape (rooms x 2 x messages) against the bare relay."""
     result = LoadResult(rooms, messages)
     pairs = [(RelayParty("ann"), RelayParty("bob")) for _ in range(rooms)]
@@ -131,14 +135,14 @@ async def run_relay_load(url: str, rooms: int, messages: int, *, settle_seconds:
     except (OSError, TimeoutError) as error:
         result.problem("relay", f"{type(error).__name__}: {error}")
     finally:
-        await asyncio.gather(*(party.close() for pair in pairs for party in pair), return_exceptions=True)
+        await asyncio.gather(
+            *(party.close() for pair in pairs for party in pair), return_exceptions=True
+        )
     return result
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.relay")
     parser.add_argument("--serve", type=int, required=True, metavar="PORT")
-    try:
+    with suppress(KeyboardInterrupt):
         asyncio.run(_serve(parser.parse_args().serve))
-    except KeyboardInterrupt:
-        pass

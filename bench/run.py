@@ -37,7 +37,10 @@ LIBRARIES = "fastapi+mangum+upstash_redis+boto3"
 
 def _levels(text: str) -> list[tuple[int, int]]:
     """ "1:100,50:20" -> [(1, 100), (50, 20)]: rooms, messages per participant."""
-    return [(int(rooms), int(messages)) for rooms, messages in (part.split(":") for part in text.split(","))]
+    return [
+        (int(rooms), int(messages))
+        for rooms, messages in (part.split(":") for part in text.split(","))
+    ]
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -47,7 +50,10 @@ def _ints(text: str) -> tuple[int, ...]:
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
         "settings": {
             "levels": args.levels,
             "histories": args.histories,
@@ -58,7 +64,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     print(f"(b) import times, {args.import_runs} fresh processes each ...", flush=True)
     results["import_ms"] = import_times(args.import_runs)
     with stack_on_redis_server() as (stack, redis_url):
-        print(f"local stack {stack.origin} on redis-server {redis_url} (rate limits lifted)", flush=True)
+        print(
+            f"local stack {stack.origin} on redis-server {redis_url} (rate limits lifted, rooms live an hour)",
+            flush=True,
+        )
         print("(a) Upstash requests per operation ...", flush=True)
         results["upstash_requests"] = requests_per_operation(stack)
         print(f"(e) refetch vs push at {args.histories} messages of history ...", flush=True)
@@ -71,7 +80,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     with relay_server() as relay_url:
         for rooms, messages in _levels(args.levels):
             print(f"(d) bare relay: {rooms} rooms x 2 x {messages} messages ...", flush=True)
-            results["relay"].append(asyncio.run(run_relay_load(relay_url, rooms, messages)).summary())
+            results["relay"].append(
+                asyncio.run(run_relay_load(relay_url, rooms, messages)).summary()
+            )
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return results
 
@@ -83,8 +94,14 @@ def table(results: dict[str, Any]) -> str:
     libraries = results["import_ms"][LIBRARIES]
     for label, ms in results["import_ms"].items():
         if label != LIBRARIES:
-            rows.append((f"import ms (fresh process): {label}", f"{ms:.0f}", f"{LIBRARIES}: {libraries:.0f}"))
-    for ours, floor in zip(results["load"], results["relay"]):
+            rows.append(
+                (
+                    f"import ms (fresh process): {label}",
+                    f"{ms:.0f}",
+                    f"{LIBRARIES}: {libraries:.0f}",
+                )
+            )
+    for ours, floor in zip(results["load"], results["relay"], strict=True):
         where = f"{ours['rooms']} rooms x2 x{ours['messages_per_participant']}"
         rows.append(
             (
@@ -110,10 +127,16 @@ def table(results: dict[str, Any]) -> str:
             )
         )
         rows.append(
-            (f"ms per message, {history}", f"{level['push_ms']:.1f}", f"refetch {level['refetch_ms']:.1f}")
+            (
+                f"ms per message, {history}",
+                f"{level['push_ms']:.1f}",
+                f"refetch {level['refetch_ms']:.1f}",
+            )
         )
     verdicts = [run["ok"] for run in results["load"] + results["relay"]]
-    rows.append(("every message exactly once, in order, stored", "yes" if all(verdicts) else "NO", ""))
+    rows.append(
+        ("every message exactly once, in order, stored", "yes" if all(verdicts) else "NO", "")
+    )
     width = max(len(r[0]) for r in rows)
     head = f"{'measure':<{width}}  {'PrivoChat':>15}  baseline"
     lines = [head, "-" * (len(head) + 40)]
@@ -158,7 +181,11 @@ def chart(results: dict[str, Any], path: Path) -> None:
         label="refetch the whole history",
     )
     size.plot(
-        histories, [level["push_bytes"] for level in levels], "o-", color="tab:blue", label="PrivoChat push"
+        histories,
+        [level["push_bytes"] for level in levels],
+        "o-",
+        color="tab:blue",
+        label="PrivoChat push",
     )
     size.set(
         xscale="log",
@@ -182,7 +209,9 @@ def passed(results: dict[str, Any]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument(
         "--levels",
         default="1:100,50:20,200:10",
@@ -191,7 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--histories", type=_ints, default=(10, 100, 1000), help="history lengths (10,100,1000)"
     )
-    parser.add_argument("--samples", type=int, default=20, help="messages sampled per history length (20)")
+    parser.add_argument(
+        "--samples", type=int, default=20, help="messages sampled per history length (20)"
+    )
     parser.add_argument("--import-runs", type=int, default=7, help="fresh processes per import (7)")
     parser.add_argument(
         "--quick", action="store_true", help="a small run: 1:20,20:5; 10,100; 5 samples; 3 imports"

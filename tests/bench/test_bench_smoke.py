@@ -26,7 +26,9 @@ def test_five_rooms_get_every_message_exactly_once_in_order_and_stored(stack: Lo
     assert result.http_statuses.keys() == {"200"}
 
 
-def test_every_operation_is_one_upstash_request_as_the_benchmark_counts_it(stack: LocalStack) -> None:
+def test_every_operation_is_one_upstash_request_as_the_benchmark_counts_it(
+    stack: LocalStack,
+) -> None:
     assert requests_per_operation(stack) == dict.fromkeys(OPERATIONS, 1)
 
 
@@ -39,7 +41,12 @@ def _room(ann_order: list[str], bob_order: list[str], stored: list[str]) -> Load
         for m_id in order:
             party.inbox.record(
                 m_id,
-                {"id": m_id, "sender": "ann" if m_id[0] == "a" else "bob", "text": m_id, "timestamp": 1},
+                {
+                    "id": m_id,
+                    "sender": "ann" if m_id[0] == "a" else "bob",
+                    "text": m_id,
+                    "timestamp": 1,
+                },
                 10,
             )
     result = LoadResult(rooms=1, messages_per_participant=0)
@@ -58,9 +65,9 @@ def _room(ann_order: list[str], bob_order: list[str], stored: list[str]) -> Load
 def test_the_checks_catch_loss_duplicates_and_misorder() -> None:
     assert not _room(["a1", "b1", "a2"], ["b1", "a1", "a2"], ["a1", "b1", "a2"]).problem_counts
     assert _room(["a1", "a2"], ["a1", "b1", "a2"], ["a1", "b1", "a2"]).problem_counts == {"lost": 1}
-    assert _room(["a1", "b1", "a2", "a2"], ["a1", "b1", "a2"], ["a1", "b1", "a2"]).problem_counts == {
-        "duplicate": 1
-    }
+    assert _room(
+        ["a1", "b1", "a2", "a2"], ["a1", "b1", "a2"], ["a1", "b1", "a2"]
+    ).problem_counts == {"duplicate": 1}
     assert _room(["a2", "a1", "b1"], ["a1", "b1", "a2"], ["a1", "b1", "a2"]).problem_counts == {
         "misordered": 1
     }
