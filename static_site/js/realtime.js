@@ -1,7 +1,10 @@
 // The room's WebSocket: pings at once (the first pong carries the presence count) and every
 // few minutes, reconnects with exponential backoff after a drop, and reports its state.
+// A ping without a pong means the server no longer counts this connection (or the network
+// silently died): the socket is closed and opened again, which registers it anew.
 
 const PING_EVERY_MS = 4 * 60 * 1000;
+const PONG_WITHIN_MS = 6000;
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 15000;
 
@@ -19,6 +22,7 @@ export class RoomSocket {
     this.stopped = false;
     this.retryTimer = null;
     this.pingTimer = null;
+    this.pongTimer = null;
     this.holdUntil = 0;
     addEventListener("online", () => this.reconnectNow());
     document.addEventListener("visibilitychange", () => {
@@ -31,9 +35,9 @@ export class RoomSocket {
     const socket = new WebSocket(this.url);
     this.socket = socket;
     socket.addEventListener("open", () => {
-      this.send({ action: "ping" });
+      this.ping();
       clearInterval(this.pingTimer);
-      this.pingTimer = setInterval(() => this.send({ action: "ping" }), PING_EVERY_MS);
+      this.pingTimer = setInterval(() => this.ping(), PING_EVERY_MS);
       this.handlers.onState("open");
       this.handlers.onOpen();
     });
@@ -44,12 +48,16 @@ export class RoomSocket {
       } catch {
         return;
       }
-      if (event.type === "pong") this.failures = 0;
+      if (event.type === "pong") {
+        this.failures = 0;
+        clearTimeout(this.pongTimer);
+      }
       this.handlers.onEvent(event);
     });
     socket.addEventListener("close", () => {
       if (this.socket !== socket) return;
       clearInterval(this.pingTimer);
+      clearTimeout(this.pongTimer);
       this.socket = null;
       if (!this.stopped) this.scheduleRetry();
     });
@@ -74,6 +82,13 @@ export class RoomSocket {
     this.scheduleRetry();
   }
 
+  ping() {
+    if (!this.send({ action: "ping" })) return;
+    const socket = this.socket;
+    clearTimeout(this.pongTimer);
+    this.pongTimer = setTimeout(() => socket.close(4001, "no pong"), PONG_WITHIN_MS);
+  }
+
   get isOpen() {
     return this.socket?.readyState === WebSocket.OPEN;
   }
@@ -88,6 +103,7 @@ export class RoomSocket {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
+    clearTimeout(this.pongTimer);
     this.socket?.close(1000);
     this.socket = null;
   }

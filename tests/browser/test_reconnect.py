@@ -1,13 +1,16 @@
-"""Realtime under trouble: a dropped WebSocket catches up, a failed send retries once."""
+"""Realtime under trouble: a dropped or silent WebSocket is replaced and catches up,
+a failed send retries once."""
 
 import itertools
 
 import pytest
-from playwright.sync_api import Route, expect
+from playwright.sync_api import Route, WebSocketRoute, expect
 
 from tests.browser.room_helpers import (
     bubbles,
+    create_room,
     expect_presence,
+    open_room,
     send,
     two_people_in_a_room,
 )
@@ -120,3 +123,28 @@ def test_reconnecting_backs_off_while_the_upgrade_is_refused(person):
     )
     assert len(gaps) >= 2, gaps
     assert all(later > earlier for earlier, later in itertools.pairwise(gaps)), gaps
+
+
+def test_a_connection_whose_ping_gets_no_pong_is_replaced(person):
+    alice = person()
+    link = create_room(alice)
+    bob = person()
+    sockets: list[WebSocketRoute] = []
+
+    def first_socket_loses_its_pongs(socket: WebSocketRoute) -> None:
+        server = socket.connect_to_server()
+        sockets.append(socket)
+        silenced = len(sockets) == 1  # as if the server had forgotten this connection
+
+        def to_page(message: str | bytes) -> None:
+            if not (silenced and '"pong"' in str(message)):
+                socket.send(message)
+
+        server.on_message(to_page)
+
+    bob.route_web_socket("**/ws?*", first_socket_loses_its_pongs)
+    open_room(bob, link)
+    expect_presence(bob, "Both here")
+    assert len(sockets) == 2
+    send(alice, "still there?")
+    expect(bubbles(bob, "other")).to_have_text(["still there?"])
