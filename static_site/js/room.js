@@ -13,7 +13,7 @@ const TYPING_SHOWN_MS = 3000;
 const TTL_RESYNC_MS = 60000;
 
 const $ = (id) => document.getElementById(id);
-const roomId = decodeURIComponent(location.pathname.replace(/^\/room\//, "").replace(/\/$/, ""));
+const roomId = location.pathname.replace(/^\/room\//, "").replace(/\/$/, ""); // checked in main()
 const keyText = location.hash.slice(1);
 const myName = getName();
 
