@@ -121,10 +121,25 @@ class Party:
     sent_at: dict[str, float] = field(default_factory=dict)
     inbox: Inbox = field(default_factory=Inbox)
     resent: set[str] = field(default_factory=set)  # ids of messages whose send was retried
+    ws: ClientConnection | None = None
+    reader: asyncio.Task[None] | None = None
 
     def note_sent(self, message: dict[str, Any], started: float) -> None:
         self.sent.append(message)
         self.sent_at[message["id"]] = started
+
+    async def listen(self, ws: ClientConnection) -> None:
+        """Reads `ws` into the inbox from now on, and greets as the browser does (ping, pong)."""
+        self.ws = ws
+        self.reader = asyncio.create_task(self.inbox.read(ws, pushed_message))
+        await ws.send('{"action":"ping"}')
+        await asyncio.wait_for(self.inbox.pong.wait(), REQUEST_TIMEOUT)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+        if self.reader is not None:
+            await asyncio.gather(self.reader, return_exceptions=True)
 
 
 @dataclass
@@ -320,8 +335,6 @@ class Participant(Party):
             timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT),
         )
         self.result = result
-        self.ws: ClientConnection | None = None
-        self.reader: asyncio.Task[None] | None = None
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Answer | None:
         """The answer (one that is not 2xx is noted as a problem); None when none came."""
@@ -364,7 +377,7 @@ class Participant(Party):
         """Opens the WebSocket with the cookie and greets (ping, pong) as the browser does."""
         ws_url = self.origin.replace("http", "ws", 1) + f"/ws?roomId={room_id}"
         try:
-            self.ws = await connect(
+            ws = await connect(
                 ws_url,
                 additional_headers={"Cookie": f"x-auth-token={self.cookie()}"},
                 origin=Origin(self.origin),
@@ -372,19 +385,14 @@ class Participant(Party):
                 max_size=2**20,
                 compression=None,  # API Gateway's WebSockets have no permessage-deflate
             )
-            self.reader = asyncio.create_task(self.inbox.read(self.ws, pushed_message))
-            await self.ws.send(json.dumps({"action": "ping"}))
-            await asyncio.wait_for(self.inbox.pong.wait(), REQUEST_TIMEOUT)
+            await self.listen(ws)
             return True
         except Exception as error:  # any failure to open is a finding
             self.result.problem("websocket", f"{self.name}: {type(error).__name__}: {error}")
             return False
 
     async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-        if self.reader is not None:
-            await asyncio.gather(self.reader, return_exceptions=True)
+        await super().close()
         await self.http.close()
 
 

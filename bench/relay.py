@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 
 from bench.loadgen import (
@@ -30,7 +30,6 @@ from bench.loadgen import (
     LoadResult,
     Party,
     check_room,
-    pushed_message,
     wait_for_deliveries,
 )
 from tests.support.servers import ROOT, _wait_for_port, free_port
@@ -74,16 +73,12 @@ def relay_server() -> Iterator[str]:
 
 
 class RelayParty(Party):
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.ws: ClientConnection | None = None
-        self.reader: asyncio.Task[None] | None = None
+    """A participant of the relay: no HTTP; a frame out, and the same frame back."""
 
     async def open(self, url: str) -> None:
-        self.ws = await connect(url, open_timeout=REQUEST_TIMEOUT, max_size=2**20, compression=None)
-        self.reader = asyncio.create_task(self.inbox.read(self.ws, pushed_message))
-        await self.ws.send('{"action":"ping"}')
-        await asyncio.wait_for(self.inbox.pong.wait(), REQUEST_TIMEOUT)
+        await self.listen(
+            await connect(url, open_timeout=REQUEST_TIMEOUT, max_size=2**20, compression=None)
+        )
 
     async def talk(self, room: int, count: int, padding: str) -> None:
         assert self.ws is not None
@@ -99,12 +94,6 @@ class RelayParty(Party):
             await self.ws.send(json.dumps({"type": "message", "message": message}))
             self.note_sent(message, started)
             await self.inbox.arrival(message_id)
-
-    async def close(self) -> None:
-        if self.ws is not None:
-            await self.ws.close()
-        if self.reader is not None:
-            await asyncio.gather(self.reader, return_exceptions=True)
 
 
 async def run_relay_load(
