@@ -157,44 +157,40 @@ def chart(results: dict[str, Any], path: Path) -> None:
 
     fig, (latency, size) = plt.subplots(1, 2, figsize=(12, 4.5))
     rooms = [run["rooms"] for run in results["load"]]
-    for runs, name, color in (
-        (results["load"], "PrivoChat", "tab:blue"),
-        (results["relay"], "bare relay", "tab:gray"),
-    ):
-        latency.plot(rooms, [r["p50_ms"] for r in runs], "o-", color=color, label=f"{name} p50")
-        latency.plot(rooms, [r["p99_ms"] for r in runs], "s--", color=color, label=f"{name} p99")
-    latency.set(
-        xscale="log",
-        yscale="log",
-        xlabel="concurrent rooms (2 participants each)",
-        ylabel="POST -> other WebSocket (ms)",
-        title="Delivery latency by load",
-    )
-    latency.legend()
     levels = results["refetch"]["levels"]
     histories = [level["history"] for level in levels]
-    size.plot(
-        histories,
-        [level["refetch_bytes"] for level in levels],
-        "o-",
-        color="tab:red",
-        label="refetch the whole history",
-    )
-    size.plot(
-        histories,
-        [level["push_bytes"] for level in levels],
-        "o-",
-        color="tab:blue",
-        label="PrivoChat push",
-    )
-    size.set(
-        xscale="log",
-        yscale="log",
-        xlabel="messages of history",
-        ylabel="bytes per delivered message",
-        title="Bytes per message by history length",
-    )
-    size.legend()
+    lines = [
+        (latency, rooms, [r[f"p{q}_ms"] for r in runs], style, color, f"{name} p{q}")
+        for runs, name, color in (
+            (results["load"], "PrivoChat", "tab:blue"),
+            (results["relay"], "bare relay", "tab:gray"),
+        )
+        for q, style in (("50", "o-"), ("99", "s--"))
+    ] + [
+        (size, histories, [level[key] for level in levels], "o-", color, name)
+        for key, color, name in (
+            ("refetch_bytes", "tab:red", "refetch the whole history"),
+            ("push_bytes", "tab:blue", "PrivoChat push"),
+        )
+    ]
+    for axes, xs, ys, style, color, label in lines:
+        axes.plot(xs, ys, style, color=color, label=label)
+    for axes, xlabel, ylabel, title in (
+        (
+            latency,
+            "concurrent rooms (2 participants each)",
+            "POST -> other WebSocket (ms)",
+            "Delivery latency by load",
+        ),
+        (
+            size,
+            "messages of history",
+            "bytes per delivered message",
+            "Bytes per message by history length",
+        ),
+    ):
+        axes.set(xscale="log", yscale="log", xlabel=xlabel, ylabel=ylabel, title=title)
+        axes.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
