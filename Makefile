@@ -3,7 +3,7 @@ PORT ?= 3000
 PYTEST_ARGS ?=
 BIN := .venv/bin
 
-.PHONY: run test lint venv system-deps sam-tools publish-site clean
+.PHONY: run test lint bench load venv system-deps sam-tools publish-site clean
 
 venv:
 	@bash scripts/bootstrap.sh
@@ -25,6 +25,13 @@ lint: venv
 # Coverage of functions/ (branch), with the floor set in pyproject.toml.
 test: venv system-deps sam-tools lint
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+# bench/README.md: the benchmark (~2 min) and the full load run (~4 min).
+bench: venv system-deps
+	$(BIN)/python -m bench.run $(ARGS)
+
+load: venv system-deps
+	$(BIN)/python -m bench.load $(ARGS)
 
 publish-site: venv
 	$(BIN)/python -m infra.publish_site $(ARGS)

@@ -31,6 +31,7 @@ class _Room:
     messages: list[StoredMessage] = field(default_factory=list)
     by_client_id: dict[str, StoredMessage] = field(default_factory=dict)
     connections: dict[str, int] = field(default_factory=dict)
+    connected_at: dict[str, int] = field(default_factory=dict)
 
 
 class InMemoryRoomStore:
@@ -132,10 +133,13 @@ class InMemoryRoomStore:
                 self._conn.pop(connection_id, None)
             return RoomConnections(room_id, dict(room.connections))
 
-    def connect(self, room_id: str, participant: str, connection_id: str) -> RoomConnections:
+    def connect(
+        self, room_id: str, participant: str, connection_id: str, now_ms: int
+    ) -> RoomConnections:
         with self._lock:
             room, seat = self._seat(room_id, participant)
             room.connections[connection_id] = seat
+            room.connected_at[connection_id] = now_ms
             self._conn[connection_id] = room_id
             return RoomConnections(room_id, dict(room.connections))
 
@@ -146,6 +150,7 @@ class InMemoryRoomStore:
             if room is None:
                 return None
             room.connections.pop(connection_id, None)
+            room.connected_at.pop(connection_id, None)
             return RoomConnections(room_id, dict(room.connections))  # type: ignore[arg-type]
 
     def connections_of(self, connection_id: str) -> RoomConnections | None:
@@ -156,12 +161,16 @@ class InMemoryRoomStore:
                 return None
             return RoomConnections(room_id, dict(room.connections))  # type: ignore[arg-type]
 
-    def forget_connections(self, room_id: str, connection_ids: Iterable[str]) -> None:
+    def forget_connections(
+        self, room_id: str, connection_ids: Iterable[str], connected_before_ms: int
+    ) -> None:
         with self._lock:
             room = self._room(room_id)
+            if room is None:
+                return
             for connection_id in connection_ids:
-                self._conn.pop(connection_id, None)
-                if room is not None:
+                if room.connected_at.get(connection_id, connected_before_ms) < connected_before_ms:
+                    self._conn.pop(connection_id, None)
                     room.connections.pop(connection_id, None)
 
 

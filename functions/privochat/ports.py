@@ -44,8 +44,10 @@ class RoomStore(Protocol):
         """Delete every key of the room (the participants' message rate-limit
         counters included); return the connections it had."""
 
-    def connect(self, room_id: str, participant: str, connection_id: str) -> RoomConnections:
-        """Add a WebSocket connection of a participant to the room."""
+    def connect(
+        self, room_id: str, participant: str, connection_id: str, now_ms: int
+    ) -> RoomConnections:
+        """Add a WebSocket connection of a participant to the room, connected now."""
 
     def disconnect(self, connection_id: str) -> RoomConnections | None:
         """Remove a connection; the room's remaining connections, or None if the
@@ -54,8 +56,12 @@ class RoomStore(Protocol):
     def connections_of(self, connection_id: str) -> RoomConnections | None:
         """The room a connection belongs to, with all of its connections."""
 
-    def forget_connections(self, room_id: str, connection_ids: Iterable[str]) -> None:
-        """Drop connections that the gateway reported gone."""
+    def forget_connections(
+        self, room_id: str, connection_ids: Iterable[str], connected_before_ms: int
+    ) -> None:
+        """Drop connections that the gateway reported gone, but not those that
+        connected at or after `connected_before_ms` (their $connect may still be
+        running, and the gateway answers 410 until it returns)."""
 
 
 class Pusher(Protocol):

@@ -28,6 +28,11 @@ from .ports import Pusher, RoomStore
 
 log = logging.getLogger(__name__)
 
+# A push to a connection whose $connect has not returned yet is answered 410 by
+# the gateway; such a young connection is not forgotten. $connect takes well
+# under a second; a gone connection is normally removed by its $disconnect.
+CONNECTING_GRACE_MS = 10_000
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -129,7 +134,7 @@ class ChatService:
 
     def connect(self, room_id: str | None, token: str | None, connection_id: str) -> None:
         room_id, participant = self._participant(room_id, token)
-        connections = self._store.connect(room_id, participant, connection_id)
+        connections = self._store.connect(room_id, participant, connection_id, self._clock_ms())
         # The gateway cannot push to a connection before its $connect returns;
         # the new client learns the count from the answer to its first ping.
         self._push(
@@ -184,7 +189,9 @@ class ChatService:
         gone = self._pusher.push(targets, event)
         if gone:
             try:
-                self._store.forget_connections(connections.room_id, gone)
+                self._store.forget_connections(
+                    connections.room_id, gone, self._clock_ms() - CONNECTING_GRACE_MS
+                )
             except Unavailable:
                 # Harmless: they will be pruned again at the next push, and expire with the room.
                 log.warning("could not forget %d gone connections", len(gone))

@@ -6,7 +6,7 @@ server does not know the script yet), atomic on the server. Key layout:
     meta:{room}         hash: createdAt, participants, <participant key> -> seat
     messages:{room}     list of '<seat>|<message JSON>'
     client-ids:{room}   hash: '<seat>:<clientId>' -> the stored message
-    connections:{room}  hash: connection ID -> seat
+    connections:{room}  hash: connection ID -> '<seat>:<connected at, ms>'
     conn:<connection>   the room ID of a connection (for $disconnect)
     ratelimit:create:<hashed client>:<window>, ratelimit:send:<participant>:<window>
                         upstash-ratelimit's fixed-window counters
@@ -129,7 +129,10 @@ def _parse_stored(element: str) -> StoredMessage:
 
 
 def _parse_connections(room_id: str, flat: list[str]) -> RoomConnections:
-    return RoomConnections(room_id, {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)})
+    """From HGETALL of connections:{room}: connection ID -> '<seat>:<connected at>'."""
+    return RoomConnections(
+        room_id, {flat[i]: int(flat[i + 1].partition(":")[0]) for i in range(0, len(flat), 2)}
+    )
 
 
 class UpstashRoomStore:
@@ -255,11 +258,13 @@ class UpstashRoomStore:
         )
         return _parse_connections(room_id, connections)
 
-    def connect(self, room_id: str, participant: str, connection_id: str) -> RoomConnections:
+    def connect(
+        self, room_id: str, participant: str, connection_id: str, now_ms: int
+    ) -> RoomConnections:
         _, connections = self._run(
             "connect",
             [_meta(room_id), _connections(room_id), _conn(connection_id)],
-            [participant, connection_id, room_id],
+            [participant, connection_id, room_id, str(now_ms)],
         )
         return _parse_connections(room_id, connections)
 
@@ -269,8 +274,14 @@ class UpstashRoomStore:
     def connections_of(self, connection_id: str) -> RoomConnections | None:
         return self._room_of(self._run("connections_of", [_conn(connection_id)], []))
 
-    def forget_connections(self, room_id: str, connection_ids: Iterable[str]) -> None:
-        self._run("forget_connections", [_connections(room_id)], list(connection_ids))
+    def forget_connections(
+        self, room_id: str, connection_ids: Iterable[str], connected_before_ms: int
+    ) -> None:
+        self._run(
+            "forget_connections",
+            [_connections(room_id)],
+            [str(connected_before_ms), *connection_ids],
+        )
 
     @staticmethod
     def _room_of(result: Reply) -> RoomConnections | None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import TYPE_CHECKING, cast
 
-import boto3
+import botocore.session
 
 from .config import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
 from .domain import Limit
 from .pusher_apigw import ApiGatewayPusher, management_client
 from .service import ChatService, Limits
@@ -27,7 +31,7 @@ def settings() -> Settings:
 def _upstash_token(config: Settings) -> str:
     if config.upstash_token or not config.upstash_token_parameter:
         return config.upstash_token
-    ssm = boto3.client("ssm")
+    ssm = cast("SSMClient", botocore.session.get_session().create_client("ssm"))
     parameter = ssm.get_parameter(Name=config.upstash_token_parameter, WithDecryption=True)
     return str(parameter["Parameter"]["Value"])
 

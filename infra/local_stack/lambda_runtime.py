@@ -45,13 +45,20 @@ class LambdaRuntime:
 
     async def invoke(self, name: str, handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
         """The handler's response; a crash or a timeout becomes what API Gateway
-        answers then: a 500 (or 504) without details."""
-        context = LambdaContext(name, self._timeout)
+        answers then: a 500 (or 504) without details. The timeout counts from
+        the start of the invocation: waiting for a free thread is not the
+        function's time (Lambda would start another environment)."""
         loop = asyncio.get_running_loop()
+        started = asyncio.Event()
+
+        def run() -> dict[str, Any]:
+            loop.call_soon_threadsafe(started.set)
+            return handler(event, LambdaContext(name, self._timeout))
+
+        invocation = loop.run_in_executor(self._pool, run)
         try:
-            return await asyncio.wait_for(
-                loop.run_in_executor(self._pool, handler, event, context), self._timeout
-            )
+            await started.wait()
+            return await asyncio.wait_for(invocation, self._timeout)
         except TimeoutError:
             return {"statusCode": 504, "body": '{"message":"Endpoint request timed out"}'}
         except Exception:  # the handler's crash is the gateway's 500

@@ -102,9 +102,11 @@ def build_app(config: StackConfig) -> web.Application:
         endpoint.add_routes(app, UPSTASH_PREFIX)
         app["upstash"] = endpoint
         app.on_cleanup.append(lambda _: _close(backend))
-    WebSocketGateway(
+    websockets = WebSocketGateway(
         runtime, ws_api.on_connect, ws_api.on_disconnect, ws_api.on_default
-    ).add_routes(app, "/ws", MANAGEMENT_PREFIX)
+    )
+    websockets.add_routes(app, "/ws", MANAGEMENT_PREFIX)
+    app.on_shutdown.append(websockets.close_all)
     app.router.add_route("*", "/api/{tail:.*}", HttpGateway(runtime, http_api.handler).handle)
     app.router.add_get("/", _page("index.html"))
     app.router.add_get("/room/{room_id}", _page("room.html"))

@@ -106,6 +106,11 @@ class WebSocketGateway:
             event["body"] = body
         return event
 
+    async def close_all(self, _: web.Application) -> None:
+        """On shutdown: hang up on every client (each then gets its $disconnect)."""
+        for connection in list(self.connections.values()):
+            await connection.ws.close(code=1001, message=b"Server shutting down")
+
     async def _invoke(self, route: str, event: dict[str, Any]) -> dict[str, Any]:
         return await self._runtime.invoke(route, self._routes[route], event)
 

@@ -159,11 +159,16 @@ def test_connect_is_refused_without_a_participants_cookie_and_stores_nothing(
     assert upstash_embedded.keys("conn:X*") == []
 
 
-def test_a_gone_connection_is_pruned_and_the_sender_still_gets_200(handlers: Any) -> None:
+def test_a_gone_connection_is_pruned_and_the_sender_still_gets_200(
+    handlers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     http, ws = handlers
     room_id, ann, bob = create_and_join(http)
     ws.on_connect(ws_event("$connect", "A4=", room_id, ann))
     ws.on_connect(ws_event("$connect", "B4=", room_id, bob))
+    # A minute later (a 410 for a connection still connecting is not taken as gone).
+    clock = wiring.service()._clock_ms
+    monkeypatch.setattr(wiring.service(), "_clock_ms", lambda: clock() + 60_000)
     client = wiring.service()._pusher._client
     inject_faults(client, lambda c: 410 if c == "A4=" else None)
     status, body, _ = call(

@@ -21,6 +21,7 @@ from privochat.domain import (
 )
 from tests.functions.conftest import UpstashSetup
 
+T0 = 1_700_000_000_000  # a connection time, ms
 ROOMS = Limit(max_requests=10_000, window_seconds=60)
 MESSAGES = Limit(max_requests=10_000, window_seconds=60)
 
@@ -142,7 +143,7 @@ def test_strangers_can_neither_read_nor_write(store) -> None:  # type: ignore[no
         lambda: store.append_message(room_id, "stranger", _message(), None, MESSAGES),
         lambda: store.messages(room_id, "stranger", None),
         lambda: store.destroy(room_id, "stranger", MESSAGES),
-        lambda: store.connect(room_id, "stranger", "conn-x"),
+        lambda: store.connect(room_id, "stranger", "conn-x", T0),
     ):
         with pytest.raises(Unauthorized):
             attempt()
@@ -154,9 +155,9 @@ def test_connections_carry_their_seat_and_presence_counts_people(store) -> None:
     room_id = _room(store)
     store.join(room_id, "p1", 2)
     store.join(room_id, "p2", 2)
-    assert store.connect(room_id, "p1", "a1").online == 1
-    assert store.connect(room_id, "p1", "a2").online == 1  # a second tab
-    both = store.connect(room_id, "p2", "b1")
+    assert store.connect(room_id, "p1", "a1", T0).online == 1
+    assert store.connect(room_id, "p1", "a2", T0).online == 1  # a second tab
+    both = store.connect(room_id, "p2", "b1", T0)
     assert both.seats == {"a1": 1, "a2": 1, "b1": 2}
     assert both.online == 2
     _, connections = store.append_message(room_id, "p1", _message(), None, MESSAGES)
@@ -165,9 +166,20 @@ def test_connections_carry_their_seat_and_presence_counts_people(store) -> None:
     left = store.disconnect("b1")
     assert (left.room_id, left.online, set(left.ids())) == (room_id, 1, {"a1", "a2"})
     assert store.disconnect("b1") is None
-    store.forget_connections(room_id, ["a2"])
+    store.forget_connections(room_id, ["a2"], T0 + 1)
     assert store.connections_of("a2") is None
     assert store.connections_of("a1").seats == {"a1": 1}
+
+
+def test_a_connection_that_connected_after_the_cutoff_is_not_forgotten(store) -> None:  # type: ignore[no-untyped-def]
+    """The gateway answers 410 while a connection's $connect is still running."""
+    room_id = _room(store)
+    store.join(room_id, "p1", 2)
+    store.connect(room_id, "p1", "old", T0)
+    store.connect(room_id, "p1", "young", T0 + 5_000)
+    store.forget_connections(room_id, ["old", "young"], T0 + 1_000)
+    assert store.connections_of("young").seats == {"young": 1}
+    assert store.connections_of("old") is None
 
 
 def test_destroy_returns_the_connections_and_leaves_nothing(
@@ -176,8 +188,8 @@ def test_destroy_returns_the_connections_and_leaves_nothing(
     room_id = _room(store)
     store.join(room_id, "p1", 2)
     store.join(room_id, "p2", 2)
-    store.connect(room_id, "p1", "d1")
-    store.connect(room_id, "p2", "d2")
+    store.connect(room_id, "p1", "d1", T0)
+    store.connect(room_id, "p2", "d2", T0)
     store.append_message(room_id, "p1", _message(), "c-1", MESSAGES)
     assert set(store.destroy(room_id, "p2", MESSAGES).ids()) == {"d1", "d2"}
     with pytest.raises(RoomNotFound):
@@ -194,7 +206,7 @@ def test_destroy_returns_the_connections_and_leaves_nothing(
 def test_every_key_of_a_room_expires_with_it(store, upstash_setup: UpstashSetup | None) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store, ttl=1)
     store.join(room_id, "p1", 2)
-    store.connect(room_id, "p1", f"e-{room_id}")
+    store.connect(room_id, "p1", f"e-{room_id}", T0)
     store.append_message(room_id, "p1", _message(), "c-1", MESSAGES)
     if upstash_setup is not None:
         keys = upstash_setup.keys(f"*{room_id}*")
@@ -258,13 +270,20 @@ def test_destroy_deletes_the_participants_rate_limit_counters(
 ) -> None:
     store = upstash_embedded.store()
     room_id = _room(store)
-    store.join(room_id, "a" * 64, 2)
-    store.join(room_id, "b" * 64, 2)
-    store.append_message(room_id, "a" * 64, _message(), None, MESSAGES)
-    store.append_message(room_id, "b" * 64, _message(), None, MESSAGES)
-    assert len(upstash_embedded.keys("ratelimit:send:[ab]*")) == 2
-    store.destroy(room_id, "a" * 64, MESSAGES)
-    assert upstash_embedded.keys("ratelimit:send:[ab]*") == []
+    ann, bob = new_id().ljust(64, "a"), new_id().ljust(64, "b")  # shaped like token hashes
+    store.join(room_id, ann, 2)
+    store.join(room_id, bob, 2)
+    store.append_message(room_id, ann, _message(), None, MESSAGES)
+    store.append_message(room_id, bob, _message(), None, MESSAGES)
+
+    def counters() -> list[bytes]:
+        return upstash_embedded.keys(f"ratelimit:send:{ann}:*") + upstash_embedded.keys(
+            f"ratelimit:send:{bob}:*"
+        )
+
+    assert len(counters()) == 2
+    store.destroy(room_id, ann, MESSAGES)
+    assert counters() == []
 
 
 @pytest.mark.parametrize("store_kind", ["embedded", "redis-server"])
