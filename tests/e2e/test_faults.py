@@ -26,6 +26,14 @@ def redis_and_stack() -> Iterator[tuple[RedisProcess, LocalStack]]:
         yield server, stack
 
 
+def _joined(stack: LocalStack) -> tuple[Participant, str]:
+    """Ann, and a room she has joined."""
+    ann = Participant(stack)
+    room_id = ann.http.post("/api/room/create").json()["roomId"]
+    ann.join(room_id)
+    return ann, room_id
+
+
 def _unavailable(response) -> bool:  # type: ignore[no-untyped-def]
     return response.status_code == 503 and response.json()["error"] == "unavailable"
 
@@ -79,9 +87,7 @@ def test_redis_errors_are_503_and_change_nothing_then_recovery(
     redis_and_stack: tuple[RedisProcess, LocalStack],
 ) -> None:
     server, stack = redis_and_stack
-    ann = Participant(stack)
-    room_id = ann.http.post("/api/room/create").json()["roomId"]
-    ann.join(room_id)
+    ann, room_id = _joined(stack)
     ann.send(room_id, "before")
     admin = redis.Redis.from_url(server.url)
     admin.config_set("maxmemory-policy", "noeviction")
@@ -102,9 +108,7 @@ def test_a_websocket_is_refused_with_503_while_redis_is_down(
     from websockets.exceptions import InvalidStatus
 
     server, stack = redis_and_stack
-    ann = Participant(stack)
-    room_id = ann.http.post("/api/room/create").json()["roomId"]
-    ann.join(room_id)
+    ann, room_id = _joined(stack)
     server.stop()
     with pytest.raises(InvalidStatus) as refused, ann.websocket(room_id):
         pass

@@ -59,6 +59,19 @@ def call(http: Any, *args: Any, **kwargs: Any) -> tuple[int, dict[str, Any], dic
     return response["statusCode"], json.loads(response["body"]), response
 
 
+def send(
+    http: Any, room_id: str, token: str, text: str
+) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    return call(
+        http,
+        "POST",
+        "/api/messages",
+        {"roomId": room_id},
+        {"sender": "x", "text": text},
+        cookie=token,
+    )
+
+
 def create_and_join(http: Any) -> tuple[str, str, str]:
     _, created, _ = call(http, "POST", "/api/room/create", headers={"origin": SITE})
     room_id = created["roomId"]
@@ -96,14 +109,7 @@ def test_a_message_is_stored_and_pushed_to_both_connections(handlers: Any) -> No
         ws.on_connect(ws_event("$connect", "B1=", room_id, bob, origin=SITE))["statusCode"] == 200
     )
     assert posted("A1=") == [{"type": "presence", "online": 2}]
-    status, body, _ = call(
-        http,
-        "POST",
-        "/api/messages",
-        {"roomId": room_id},
-        {"sender": "ann", "text": "hi bob"},
-        cookie=ann,
-    )
+    status, body, _ = send(http, room_id, ann, "hi bob")
     assert status == 200 and body["message"]["own"] is True
     pushed = {
         "type": "message",
@@ -171,14 +177,7 @@ def test_a_gone_connection_is_pruned_and_the_sender_still_gets_200(
     monkeypatch.setattr(wiring.service(), "_clock_ms", lambda: clock() + 60_000)
     client = wiring.service()._pusher._client
     inject_faults(client, lambda c: 410 if c == "A4=" else None)
-    status, body, _ = call(
-        http,
-        "POST",
-        "/api/messages",
-        {"roomId": room_id},
-        {"sender": "bob", "text": "you there?"},
-        cookie=bob,
-    )
+    status, body, _ = send(http, room_id, bob, "you there?")
     assert status == 200
     assert posted("B4=")[-1]["message"]["id"] == body["message"]["id"]
     assert wiring.service()._store.connections_of("A4=") is None
