@@ -32,7 +32,7 @@ def stack_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def handlers(stack_url: str, monkeypatch: pytest.MonkeyPatch):
+def handlers(stack_url: str, monkeypatch: pytest.MonkeyPatch, lambda_event_loop: None):
     """The handlers with env.json's settings, its Docker host name pointed at the stack."""
     for name, value in ENV_JSON.items():
         monkeypatch.setenv(name, value.replace(DOCKER_HOST_ORIGIN, stack_url))

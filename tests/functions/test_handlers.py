@@ -23,7 +23,9 @@ SITE = "https://chat.example.com"
 
 
 @pytest.fixture
-def handlers(upstash_embedded: UpstashSetup, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def handlers(
+    upstash_embedded: UpstashSetup, monkeypatch: pytest.MonkeyPatch, lambda_event_loop: None
+) -> Iterator[Any]:
     for name, value in {
         "UPSTASH_REDIS_REST_URL": upstash_embedded.url,
         "UPSTASH_REDIS_REST_TOKEN": upstash_embedded.token,

@@ -3,8 +3,11 @@ no 5xx, and every answer matches the documented schema."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
 
 from privochat.http_api import chat_service, create_app
 from privochat.service import ChatService
@@ -14,7 +17,8 @@ app = create_app()
 app.dependency_overrides[chat_service] = lambda: ChatService(
     InMemoryRoomStore(), RecordingPusher(), room_ttl_seconds=600
 )
-schema = schemathesis.openapi.from_asgi("/api/openapi.json", app)
+config = SchemathesisConfig.from_path(str(Path(__file__).with_name("schemathesis.toml")))
+schema = schemathesis.openapi.from_asgi("/api/openapi.json", app, config=config)
 
 
 @schema.parametrize()
