@@ -166,9 +166,15 @@ class RoomConnections:
         """Participants connected now: two tabs of one person count once."""
         return len(set(self.seats.values()))
 
-    def ids(self, *, excluding_seat: int | None = None, excluding: str | None = None) -> list[str]:
+    def ids(
+        self,
+        *,
+        only_seat: int | None = None,
+        excluding_seat: int | None = None,
+        excluding: str | None = None,
+    ) -> list[str]:
         return [
             connection_id
             for connection_id, seat in self.seats.items()
-            if seat != excluding_seat and connection_id != excluding
+            if seat != excluding_seat and connection_id != excluding and only_seat in (None, seat)
         ]

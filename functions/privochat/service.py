@@ -11,7 +11,6 @@ from .domain import (
     MAX_PARTICIPANTS,
     Limit,
     Message,
-    RoomConnections,
     Unauthorized,
     Unavailable,
     check_client_id,
@@ -112,7 +111,17 @@ class ChatService:
         )
         # A retry (same clientId) pushes again: the first push may never have
         # happened. Clients drop a message whose id they already show.
-        self._push(connections, {"type": "message", "message": stored.message.to_wire()})
+        # Each connection is told whether the message is its participant's own
+        # (another tab of the author shows it on the author's side).
+        for targets, own in (
+            (connections.ids(only_seat=stored.seat), True),
+            (connections.ids(excluding_seat=stored.seat), False),
+        ):
+            event: dict[str, object] = {
+                "type": "message",
+                "message": stored.message.to_wire(own=own),
+            }
+            self._push(connections.room_id, targets, event)
         return stored.message
 
     def messages(
@@ -138,15 +147,16 @@ class ChatService:
         # The gateway cannot push to a connection before its $connect returns;
         # the new client learns the count from the answer to its first ping.
         self._push(
-            connections,
+            room_id,
+            connections.ids(excluding=connection_id),
             {"type": "presence", "online": connections.online},
-            excluding=connection_id,
         )
 
     def disconnect(self, connection_id: str) -> None:
         connections = self._store.disconnect(connection_id)
         if connections is not None:
-            self._push(connections, {"type": "presence", "online": connections.online})
+            presence = {"type": "presence", "online": connections.online}
+            self._push(connections.room_id, connections.ids(), presence)
 
     def ping(self, connection_id: str) -> bool:
         """Answer a ping with a pong that carries the presence count."""
@@ -166,7 +176,9 @@ class ChatService:
         if connections is None:
             return False
         own_seat = connections.seats.get(connection_id)
-        self._push(connections, {"type": "typing"}, excluding_seat=own_seat)
+        self._push(
+            connections.room_id, connections.ids(excluding_seat=own_seat), {"type": "typing"}
+        )
         return True
 
     def _participant(self, room_id: str | None, token: str | None) -> tuple[str, str]:
@@ -175,22 +187,14 @@ class ChatService:
             raise Unauthorized("This request needs the cookie of a participant of the room.")
         return room_id, participant_key(room_id, token)
 
-    def _push(
-        self,
-        connections: RoomConnections,
-        event: dict[str, object],
-        *,
-        excluding: str | None = None,
-        excluding_seat: int | None = None,
-    ) -> None:
-        targets = connections.ids(excluding=excluding, excluding_seat=excluding_seat)
+    def _push(self, room_id: str, targets: list[str], event: dict[str, object]) -> None:
         if not targets:
             return
         gone = self._pusher.push(targets, event)
         if gone:
             try:
                 self._store.forget_connections(
-                    connections.room_id, gone, self._clock_ms() - CONNECTING_GRACE_MS
+                    room_id, gone, self._clock_ms() - CONNECTING_GRACE_MS
                 )
             except Unavailable:
                 # Harmless: they will be pruned again at the next push, and expire with the room.

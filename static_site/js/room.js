@@ -123,9 +123,9 @@ function showAlert(message) {
 // ---------- messages ----------
 
 /**
- * The element of our own unconfirmed send with this text, if any. A push carries no `own` and
- * can arrive before the POST's answer (or instead of it, when the answer is lost): the text we
- * encrypted ourselves tells which send it confirms.
+ * The element of our own unconfirmed send with this text, if any. A push (`own` when it is
+ * ours, perhaps sent from another tab) can arrive before the POST's answer (or instead of it,
+ * when the answer is lost): the text we encrypted ourselves tells which send it confirms.
  */
 function unconfirmedSendOf(text) {
   for (const [node, send] of sends) if (send.text === text) return node;
@@ -195,7 +195,7 @@ function onPush(message) {
     return;
   }
   lastServerId = message.id;
-  enqueue(() => ingest(message, false));
+  enqueue(() => ingest(message, Boolean(message.own)));
 }
 
 // Sends go out one at a time, so the server stores them in the order they were written.

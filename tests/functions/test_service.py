@@ -147,10 +147,8 @@ def test_send_stores_and_pushes_the_message_to_every_connection(
     chat.connect(room_id, ann, "ca")
     chat.connect(room_id, bob, "cb")
     message = chat.send(room_id, ann, "ann", "hello")
-    pushed = {"type": "message", "message": message.to_wire()}
-    assert pusher.events_for("ca")[-1] == pushed
-    assert pusher.events_for("cb")[-1] == pushed
-    assert "own" not in pushed["message"]  # type: ignore[operator]
+    assert pusher.events_for("ca")[-1] == {"type": "message", "message": message.to_wire(own=True)}
+    assert pusher.events_for("cb")[-1] == {"type": "message", "message": message.to_wire(own=False)}
     assert chat.messages(room_id, bob) == [message.to_wire(own=False)]
     assert chat.messages(room_id, ann) == [message.to_wire(own=True)]
 
@@ -185,6 +183,19 @@ def test_a_retry_with_the_same_client_id_stores_once_and_returns_the_first(
     retry = chat.send(room_id, ann, "ann", "hello", client_id="c1")
     assert retry == first
     assert len(chat.messages(room_id, ann)) == 1
+
+
+def test_a_message_pushed_to_another_tab_of_its_author_is_marked_own(
+    chat: ChatService, pusher: RecordingPusher, room: tuple[str, str, str]
+) -> None:
+    room_id, ann, bob = room
+    chat.connect(room_id, ann, "ann-tab-1")
+    chat.connect(room_id, ann, "ann-tab-2")
+    chat.connect(room_id, bob, "cb")
+    message = chat.send(room_id, ann, "ann", "from tab 1")
+    for tab in ("ann-tab-1", "ann-tab-2"):
+        assert pusher.events_for(tab)[-1]["message"] == message.to_wire(own=True)
+    assert pusher.events_for("cb")[-1]["message"] == message.to_wire(own=False)
 
 
 def test_a_malformed_client_id_is_a_bad_request(
@@ -275,7 +286,7 @@ def test_a_gone_connection_is_forgotten_and_the_push_goes_on(
     clock[0] += 60_000
     pusher.gone.add("ca")
     message = chat.send(room_id, bob, "bob", "still there?")
-    assert pusher.events_for("cb")[-1]["message"] == message.to_wire()  # type: ignore[index]
+    assert pusher.events_for("cb")[-1]["message"] == message.to_wire(own=True)  # type: ignore[index]
     assert store.connections_of("cb").seats == {"cb": 2}  # type: ignore[union-attr]
 
 
