@@ -17,15 +17,15 @@ def log_event(
     route: str,
     status: int,
     started: float,
-    error: str | None = None,
+    connection_id: str | None = None,
 ) -> None:
-    record = {
+    record: dict[str, object] = {
         "kind": kind,
         "requestId": request_id,
         "route": route,
         "status": status,
         "durationMs": round((time.perf_counter() - started) * 1000, 1),
     }
-    if error:
-        record["error"] = error
+    if connection_id is not None:
+        record["connectionId"] = connection_id
     print(json.dumps(record), file=sys.stdout, flush=True)

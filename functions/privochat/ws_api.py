@@ -47,12 +47,14 @@ def _failed(error: ChatError) -> LambdaResponse:
 def _logged(
     route: str, event: WebSocketEvent, started: float, response: LambdaResponse
 ) -> LambdaResponse:
+    context = event["requestContext"]
     log_event(
         kind="ws",
-        request_id=event["requestContext"]["connectionId"],
+        request_id=context.get("requestId", "-"),
         route=route,
         status=response["statusCode"],
         started=started,
+        connection_id=context["connectionId"],
     )
     return response
 

@@ -43,6 +43,8 @@ class StackConfig:
     upstash_token: str = ""
     # The local Upstash endpoint's token; random unless given (tests give one).
     local_upstash_token: str = ""
+    # API Gateway closes a WebSocket idle for 10 minutes (tests shorten it).
+    websocket_idle_seconds: float = 600
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -52,6 +54,7 @@ class StackConfig:
             upstash_url=os.environ.get("UPSTASH_REDIS_REST_URL", ""),
             upstash_token=os.environ.get("UPSTASH_REDIS_REST_TOKEN", ""),
             local_upstash_token=os.environ.get("LOCAL_UPSTASH_TOKEN", ""),
+            websocket_idle_seconds=float(os.environ.get("LOCAL_WS_IDLE_SECONDS", "600")),
         )
 
     @property
@@ -103,7 +106,11 @@ def build_app(config: StackConfig) -> web.Application:
         app["upstash"] = endpoint
         app.on_cleanup.append(lambda _: _close(backend))
     websockets = WebSocketGateway(
-        runtime, ws_api.on_connect, ws_api.on_disconnect, ws_api.on_default
+        runtime,
+        ws_api.on_connect,
+        ws_api.on_disconnect,
+        ws_api.on_default,
+        idle_seconds=config.websocket_idle_seconds,
     )
     websockets.add_routes(app, "/ws", MANAGEMENT_PREFIX)
     app.on_shutdown.append(websockets.close_all)

@@ -169,3 +169,23 @@ def test_a_room_and_all_its_keys_expire_after_its_ttl() -> None:
             == 404
         )
         assert bob.join(room_id).status_code == 404
+
+
+def test_the_local_gateway_closes_an_idle_websocket_like_api_gateway() -> None:
+    with local_stack(LOCAL_WS_IDLE_SECONDS="1") as idle:
+        ann, bob = Participant(idle), Participant(idle)
+        room_id = ann.http.post("/api/room/create").json()["roomId"]
+        ann.join(room_id), bob.join(room_id)
+        with ann.websocket(room_id) as ann_ws, bob.websocket(room_id) as bob_ws:
+            greet(ann_ws)
+            greet(bob_ws)
+            # Bob keeps talking; Ann says nothing and is hung up on after a second.
+            presence: list[int] = []
+            deadline = time.monotonic() + 5
+            while ann_ws.close_code is None and time.monotonic() < deadline:
+                bob_ws.send(json.dumps({"action": "ping"}))
+                while (event := json.loads(bob_ws.recv(timeout=5)))["type"] != "pong":
+                    presence += [event["online"]] if event["type"] == "presence" else []
+                time.sleep(0.25)
+            assert ann_ws.close_code == 1001
+            assert presence == [1] or next_event(bob_ws, "presence")["online"] == 1

@@ -274,3 +274,31 @@ def test_openapi_document_is_served(handlers: Any) -> None:
     http, _ = handlers
     status, spec, _ = call(http, "GET", "/api/openapi.json")
     assert status == 200 and "/api/messages" in spec["paths"]
+
+
+def test_each_request_and_event_is_one_json_log_line_without_secrets(
+    handlers: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    http, ws = handlers
+    room_id, ann, bob = create_and_join(http)
+    ws.on_connect(ws_event("$connect", "L1=", room_id, ann))
+    send(http, room_id, bob, "secret words")
+    ws.on_default(ws_event("$default", "L1=", body='{"action":"ping"}'))
+    ws.on_disconnect(ws_event("$disconnect", "L1="))
+    output = capsys.readouterr().out
+    records = [json.loads(line) for line in output.splitlines()]
+    assert [r["route"] for r in records] == [
+        "POST /api/room/create",
+        "POST /api/room/join",
+        "POST /api/room/join",
+        "$connect",
+        "POST /api/messages",
+        "$default",
+        "$disconnect",
+    ]
+    for record in records:
+        assert record["status"] == 200 and record["durationMs"] >= 0 and record["requestId"]
+        assert set(record) <= {"kind", "requestId", "connectionId", "route", "status", "durationMs"}
+    assert {r["connectionId"] for r in records if r["kind"] == "ws"} == {"L1="}
+    for secret in (ann, bob, "secret words"):
+        assert secret not in output
