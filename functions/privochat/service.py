@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .domain import (
     MAX_PARTICIPANTS,
@@ -35,10 +35,10 @@ CONNECTING_GRACE_MS = 10_000
 
 @dataclass(frozen=True)
 class Limits:
-    """How often anyone may create a room, and a participant send a message."""
+    """How often one client may create a room, and one participant send a message."""
 
-    room_creations: Limit = field(default_factory=lambda: Limit(max_requests=20, window_seconds=60))
-    messages: Limit = field(default_factory=lambda: Limit(max_requests=120, window_seconds=60))
+    room_creations: Limit
+    messages: Limit
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,13 @@ class ChatService:
         store: RoomStore,
         pusher: Pusher,
         room_ttl_seconds: int,
-        limits: Limits | None = None,
+        limits: Limits,
         clock_ms: Callable[[], int] = _now_ms,
     ) -> None:
         self._store = store
         self._pusher = pusher
         self._room_ttl_seconds = room_ttl_seconds
-        self._limits = limits or Limits()
+        self._limits = limits
         self._clock_ms = clock_ms
 
     def create_room(self, client: str) -> tuple[str, int]:

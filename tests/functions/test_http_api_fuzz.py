@@ -9,13 +9,16 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
+from privochat.domain import Limit
 from privochat.http_api import chat_service, create_app
-from privochat.service import ChatService
+from privochat.service import ChatService, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
 
 app = create_app()
+# The default limits of a deployment (config.py).
+LIMITS = Limits(room_creations=Limit(20, 60), messages=Limit(120, 60))
 app.dependency_overrides[chat_service] = lambda: ChatService(
-    InMemoryRoomStore(), RecordingPusher(), room_ttl_seconds=600
+    InMemoryRoomStore(), RecordingPusher(), room_ttl_seconds=600, limits=LIMITS
 )
 config = SchemathesisConfig.from_path(str(Path(__file__).with_name("schemathesis.toml")))
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", app, config=config)

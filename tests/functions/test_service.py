@@ -302,7 +302,9 @@ def test_events_from_unknown_connections_are_ignored(
 def test_room_creation_over_the_limit_is_rate_limited_per_client(
     store: InMemoryRoomStore, pusher: RecordingPusher
 ) -> None:
-    chat = ChatService(store, pusher, 600, limits=Limits(room_creations=Limit(2, 60)))
+    chat = ChatService(
+        store, pusher, 600, limits=Limits(room_creations=Limit(2, 60), messages=GENEROUS.messages)
+    )
     chat.create_room(CLIENT)
     chat.create_room(CLIENT)
     with pytest.raises(RateLimited) as caught:
@@ -314,7 +316,12 @@ def test_room_creation_over_the_limit_is_rate_limited_per_client(
 def test_sending_over_the_limit_is_rate_limited_and_stores_nothing(
     store: InMemoryRoomStore, pusher: RecordingPusher
 ) -> None:
-    chat = ChatService(store, pusher, 600, limits=Limits(messages=Limit(2, 60)))
+    chat = ChatService(
+        store,
+        pusher,
+        600,
+        limits=Limits(room_creations=GENEROUS.room_creations, messages=Limit(2, 60)),
+    )
     room_id, _ = chat.create_room(CLIENT)
     ann = chat.join(room_id, None).token
     chat.send(room_id, ann, "ann", "one")
