@@ -11,6 +11,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import TypeGuard
 
 MAX_PARTICIPANTS = 2
 SENDER_MAX_CHARS = 100
@@ -69,7 +70,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def is_token(value: str | None) -> bool:
+def is_token(value: str | None) -> TypeGuard[str]:
     return value is not None and _TOKEN.fullmatch(value) is not None
 
 

@@ -88,7 +88,7 @@ class ChatService:
     def join(self, room_id: str | None, token: str | None) -> Joined:
         """Take a seat; a browser that already has a token keeps it (and its seat)."""
         room_id = check_room_id(room_id)
-        token = token if token is not None and is_token(token) else new_token()
+        token = token if is_token(token) else new_token()
         seat = self._store.join(room_id, participant_key(room_id, token), MAX_PARTICIPANTS)
         return Joined(room_id, token, seat.ttl, seat.participants)
 
@@ -112,10 +112,11 @@ class ChatService:
         # A retry (same clientId) pushes again: the first push may never have
         # happened. Clients drop a message whose id they already show.
         # Each connection is told whether the message is its participant's own
-        # (another tab of the author shows it on the author's side).
+        # (another tab of the author shows it on the author's side). The other
+        # participant first: theirs is the delivery that is waited for.
         for targets, own in (
-            (connections.ids(only_seat=stored.seat), True),
             (connections.ids(excluding_seat=stored.seat), False),
+            (connections.ids(only_seat=stored.seat), True),
         ):
             event: dict[str, object] = {
                 "type": "message",
@@ -183,7 +184,7 @@ class ChatService:
 
     def _participant(self, room_id: str | None, token: str | None) -> tuple[str, str]:
         room_id = check_room_id(room_id)
-        if token is None or not is_token(token):
+        if not is_token(token):
             raise Unauthorized("This request needs the cookie of a participant of the room.")
         return room_id, participant_key(room_id, token)
 
