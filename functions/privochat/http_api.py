@@ -94,7 +94,8 @@ Token = Annotated[str | None, Cookie(alias=COOKIE_NAME, include_in_schema=False)
 
 
 class BodyLimit:
-    """Refuses a body over the limit with 413 before anything parses it."""
+    """Refuses a body over the limit with 413 before anything parses it: by its
+    Content-Length when it has one, else by what arrives (read up to the limit)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -104,12 +105,30 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        declared = headers.get(b"content-length", b"0")
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
         if not declared.isdigit() or int(declared) > self.max_bytes:
             await _send_error(send, 413, "payload-too-large")
             return
-        await self.app(scope, receive, send)
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                await _send_error(send, 413, "payload-too-large")
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
 
 class OriginCheck:

@@ -302,3 +302,21 @@ def test_each_request_and_event_is_one_json_log_line_without_secrets(
     assert {r["connectionId"] for r in records if r["kind"] == "ws"} == {"L1="}
     for secret in (ann, bob, "secret words"):
         assert secret not in output
+
+
+def test_a_large_body_without_content_length_is_refused_too(handlers: Any) -> None:
+    http, _ = handlers
+    room_id, ann, _ = create_and_join(http)
+    event = http_event(
+        "POST",
+        "/api/messages",
+        {"roomId": room_id},
+        {"sender": "a", "text": "y" * 40_000},
+        cookie=ann,
+    )
+    del event["headers"]["content-length"]
+    response = http(event, None)
+    assert response["statusCode"] == 413
+    assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1] == {
+        "messages": []
+    }
