@@ -22,7 +22,7 @@ from .config import Settings
 from .domain import CLIENT_ID_MAX_CHARS, SENDER_MAX_CHARS, TEXT_MAX_CHARS, ChatError, RateLimited
 from .logs import log_event
 from .service import ChatService
-from .wire import COOKIE_NAME, error_body, error_of
+from .wire import COOKIE_NAME, STATUS_BY_CODE, error_body, error_of
 
 log = logging.getLogger(__name__)
 # Our own line per request (logs.py) says more; Mangum's would repeat it.
@@ -107,7 +107,7 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length", b"0")
         if not declared.isdigit() or int(declared) > self.max_bytes:
-            await _send_error(send, 413, "payload-too-large")
+            await _send_error(send, "payload-too-large")
             return
         body, more = b"", True
         while more:
@@ -117,7 +117,7 @@ class BodyLimit:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.max_bytes:
-                await _send_error(send, 413, "payload-too-large")
+                await _send_error(send, "payload-too-large")
                 return
         replayed = False
 
@@ -143,12 +143,13 @@ class OriginCheck:
         if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
             origin = dict(scope["headers"]).get(b"origin")
             if not self.settings().origin_allowed(origin.decode() if origin else None):
-                await _send_error(send, 403, "forbidden")
+                await _send_error(send, "forbidden")
                 return
         await self.app(scope, receive, send)
 
 
-async def _send_error(send: Send, status: int, code: str) -> None:
+async def _send_error(send: Send, code: str) -> None:
+    status = STATUS_BY_CODE[code]
     response = JSONResponse(error_body(code), status_code=status)
     start: Message = {
         "type": "http.response.start",

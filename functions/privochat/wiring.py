@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, cast
 import botocore.session
 
 from .config import Settings
-
-if TYPE_CHECKING:
-    from mypy_boto3_ssm import SSMClient
 from .domain import Limit
 from .pusher_apigw import ApiGatewayPusher, management_client
 from .service import ChatService, Limits
 from .store_upstash import UpstashRoomStore, connect_upstash
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
 
 
 @functools.cache

@@ -97,7 +97,7 @@ def on_default(event: WebSocketEvent, context: Any = None) -> LambdaResponse:
         response = _OK if known else _refusal(410, "room-not-found")
     except BadRequest as error:
         chat.reply(connection_id, {"type": "error", "error": error.code, "message": str(error)})
-        response = _refusal(400, error.code, str(error))
+        response = _failed(error)
     except ChatError as error:
         response = _failed(error)
     return _logged("$default", event, started, response)
