@@ -45,6 +45,9 @@ class StackConfig:
     local_upstash_token: str = ""
     # API Gateway closes a WebSocket idle for 10 minutes (tests shorten it).
     websocket_idle_seconds: float = 600
+    # The functions' secret (tokens' MACs); random unless given, so a restarted
+    # stack forgets its tokens unless it is given the same one.
+    app_secret: str = ""
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -55,6 +58,7 @@ class StackConfig:
             upstash_token=os.environ.get("UPSTASH_REDIS_REST_TOKEN", ""),
             local_upstash_token=os.environ.get("LOCAL_UPSTASH_TOKEN", ""),
             websocket_idle_seconds=float(os.environ.get("LOCAL_WS_IDLE_SECONDS", "600")),
+            app_secret=os.environ.get("APP_SECRET", ""),
         )
 
     @property
@@ -78,6 +82,7 @@ def lambda_environment(config: StackConfig, upstash_token: str) -> dict[str, str
         "UPSTASH_REDIS_REST_TOKEN": upstash_token if uses_local_upstash else config.upstash_token,
         "WEBSOCKET_MANAGEMENT_URL": config.origin + MANAGEMENT_PREFIX,
         "ALLOWED_ORIGINS": f"{config.origin},http://localhost:{config.port}",
+        "APP_SECRET": config.app_secret or secrets.token_urlsafe(32),
     }
 
 
