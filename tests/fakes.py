@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from privochat.domain import (
+    Hello,
+    History,
     Limit,
     Message,
     RateLimited,
@@ -19,15 +21,19 @@ from privochat.domain import (
     RoomFull,
     RoomNotFound,
     Seat,
+    SeatHello,
     StoredMessage,
     Unauthorized,
+    WrongKey,
 )
 
 
 @dataclass
 class _Room:
     expires_at_ms: int
+    verifier: str
     seats: dict[str, int] = field(default_factory=dict)
+    hellos: dict[int, Hello] = field(default_factory=dict)
     messages: list[StoredMessage] = field(default_factory=list)
     by_client_id: dict[str, StoredMessage] = field(default_factory=dict)
     connections: dict[str, int] = field(default_factory=dict)
@@ -71,25 +77,49 @@ class InMemoryRoomStore:
         return max(0, (room.expires_at_ms - self.now_ms()) // 1000)
 
     def create_room(
-        self, room_id: str, ttl_seconds: int, now_ms: int, client: str, limit: Limit
+        self,
+        room_id: str,
+        verifier: str,
+        ttl_seconds: int,
+        now_ms: int,
+        client: str,
+        limit: Limit,
     ) -> bool:
         with self._lock:
             self._count(f"create:{client}", limit)
             if self._room(room_id) is not None:
                 return False
-            self._rooms[room_id] = _Room(expires_at_ms=self.now_ms() + ttl_seconds * 1000)
+            self._rooms[room_id] = _Room(self.now_ms() + ttl_seconds * 1000, verifier)
             return True
 
-    def join(self, room_id: str, participant: str, max_participants: int) -> Seat:
+    @staticmethod
+    def _hellos(room: _Room) -> tuple[SeatHello, ...]:
+        return tuple(SeatHello(seat, room.hellos[seat]) for seat in sorted(room.hellos))
+
+    def join(
+        self, room_id: str, participant: str, verifier: str, max_participants: int
+    ) -> Seat:
         with self._lock:
             room = self._room(room_id)
             if room is None:
                 raise RoomNotFound()
+            if verifier != room.verifier:
+                raise WrongKey()
             if participant not in room.seats:
                 if len(room.seats) >= max_participants:
                     raise RoomFull()
                 room.seats[participant] = len(room.seats) + 1
-            return Seat(room.seats[participant], len(room.seats), self._ttl(room))
+            return Seat(
+                room.seats[participant], len(room.seats), self._ttl(room), self._hellos(room)
+            )
+
+    def publish_hello(
+        self, room_id: str, participant: str, hello: Hello
+    ) -> tuple[SeatHello, RoomConnections]:
+        with self._lock:
+            room, seat = self._seat(room_id, participant)
+            room.hellos[seat] = hello
+            return SeatHello(seat, hello), RoomConnections(room_id, dict(room.connections))
 
     def ttl(self, room_id: str, participant: str) -> int:
         with self._lock:
@@ -97,28 +127,27 @@ class InMemoryRoomStore:
             return self._ttl(room)
 
     def append_message(
-        self, room_id: str, participant: str, message: Message, client_id: str | None, limit: Limit
+        self, room_id: str, participant: str, message: Message, client_id: str, limit: Limit
     ) -> tuple[StoredMessage, RoomConnections]:
         with self._lock:
             room, seat = self._seat(room_id, participant)
             self._count(f"send:{participant}", limit)
             key = f"{seat}:{client_id}"
-            stored = room.by_client_id.get(key) if client_id else None
+            stored = room.by_client_id.get(key)
             if stored is None:
                 stored = StoredMessage(seat, message)
                 room.messages.append(stored)
-                if client_id:
-                    room.by_client_id[key] = stored
+                room.by_client_id[key] = stored
             return stored, RoomConnections(room_id, dict(room.connections))
 
-    def messages(
-        self, room_id: str, participant: str, after: str | None
-    ) -> tuple[int, list[StoredMessage]]:
+    def messages(self, room_id: str, participant: str, after: str | None, limit: int) -> History:
         with self._lock:
             room, seat = self._seat(room_id, participant)
             ids = [each.message.id for each in room.messages]
             start = ids.index(after) + 1 if after in ids else 0
-            return seat, list(room.messages[start:])
+            page = room.messages[start : start + limit]
+            more = start + limit < len(room.messages)
+            return History(seat, page, self._hellos(room), more)
 
     def destroy(self, room_id: str, participant: str, message_limit: Limit) -> RoomConnections:
         with self._lock:

@@ -14,6 +14,10 @@ class Settings:
     # The token itself, or the name of an SSM SecureString that holds it (in AWS).
     upstash_token: str = ""
     upstash_token_parameter: str = ""
+    # The functions' own secret (it makes tokens unforgeable), or the name of an
+    # SSM SecureString that holds it. Without either, a random one per process.
+    app_secret: str = ""
+    app_secret_parameter: str = ""
     websocket_management_url: str = "http://127.0.0.1:3000/_local/apigw"
     room_ttl_seconds: int = 600
     # Origins allowed to open a WebSocket or change state; empty: no Origin check.
@@ -35,6 +39,8 @@ class Settings:
             upstash_token_parameter=env.get(
                 "UPSTASH_REDIS_REST_TOKEN_PARAMETER", defaults.upstash_token_parameter
             ),
+            app_secret=env.get("APP_SECRET", defaults.app_secret),
+            app_secret_parameter=env.get("APP_SECRET_PARAMETER", defaults.app_secret_parameter),
             websocket_management_url=env.get(
                 "WEBSOCKET_MANAGEMENT_URL", defaults.websocket_management_url
             ),

@@ -7,23 +7,28 @@ unguessable; a participant's token is never stored, only its hash.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
 from typing import TypeGuard
 
 MAX_PARTICIPANTS = 2
-SENDER_MAX_CHARS = 100
-# The browser limits plaintext to 1000 characters; its ciphertext is longer.
-TEXT_MAX_CHARS = 8000
+# The longest wire text of protocol v2 (docs/protocol.md): a 1000-character
+# message padded to the 8192-byte bucket, sealed and base64url-encoded, is 10,974.
+TEXT_MAX_CHARS = 11_000
 CLIENT_ID_MAX_CHARS = 64
+# A participant re-keys only when its browser lost its keys: a few generations at most.
+MAX_GENERATION = 10_000
 
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-"
 _ID_LENGTH = 21  # nanoid-style: 21 symbols of 6 bits = 126 bits
 _ROOM_ID = re.compile(r"[0-9A-Za-z_-]{21}")
-_TOKEN = re.compile(r"[0-9A-Za-z_-]{43}")  # token_urlsafe(32): 256 bits
+_TOKEN = re.compile(r"[0-9A-Za-z_-]{43}")  # 32 bytes, base64url
 _CLIENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_KEY_32 = re.compile(r"[0-9A-Za-z_-]{42}[AEIMQUYcgkosw048]")  # base64url of exactly 32 bytes
 
 
 class ChatError(Exception):
@@ -48,6 +53,12 @@ class RoomFull(ChatError):
     code = "room-full"
 
 
+class WrongKey(ChatError):
+    """The join proof does not match the room's verifier: no seat, no cookie."""
+
+    code = "wrong-key"
+
+
 class RateLimited(ChatError):
     code = "rate-limited"
 
@@ -66,12 +77,47 @@ def new_id() -> str:
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
+def _b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _token_tag(secret: bytes, room_id: str, nonce: bytes) -> bytes:
+    return hmac.digest(secret, b"privochat token\0" + room_id.encode() + b"\0" + nonce, "sha256")[
+        :16
+    ]
+
+
+def new_token(room_id: str, secret: bytes) -> str:
+    """A participant's token for one room: 128 random bits and a 128-bit MAC of
+    them and the room under the server's secret. The server can tell a token it
+    issued for this room from any other without storing it (no session fixation,
+    and a join retried after a lost answer can keep the token it was sent)."""
+    nonce = secrets.token_bytes(16)
+    return _b64url(nonce + _token_tag(secret, room_id, nonce))
 
 
 def is_token(value: str | None) -> TypeGuard[str]:
     return value is not None and _TOKEN.fullmatch(value) is not None
+
+
+def issued_for(token: str | None, room_id: str, secret: bytes) -> TypeGuard[str]:
+    """Whether this server issued `token` for `room_id`."""
+    if not is_token(token):
+        return False
+    raw = base64.urlsafe_b64decode(token + "=")
+    return hmac.compare_digest(raw[16:], _token_tag(secret, room_id, raw[:16]))
+
+
+def key_bytes(value: str | None, name: str) -> bytes:
+    """32 bytes given as base64url without padding (a verifier, proof, key or MAC)."""
+    if value is None or not _KEY_32.fullmatch(value):
+        raise BadRequest(f"{name} must be 32 bytes in base64url (43 characters, no padding).")
+    return base64.urlsafe_b64decode(value + "=")
+
+
+def verifier_of(proof: str | None) -> str:
+    """What a room stores to check joins: SHA-256 of the proof, never the proof."""
+    return _b64url(hashlib.sha256(key_bytes(proof, "proof")).digest())
 
 
 def check_room_id(room_id: str | None) -> str:
@@ -86,6 +132,31 @@ def check_message_id(message_id: str) -> str:
     return message_id
 
 
+@dataclass(frozen=True)
+class Hello:
+    """A participant's public handshake values (docs/protocol.md). Opaque to the
+    server, which keeps the last one of each seat and relays it."""
+
+    generation: int
+    commit: str
+    mac: str
+    pub: str | None = None
+
+
+@dataclass(frozen=True)
+class SeatHello:
+    seat: int
+    hello: Hello
+
+
+def new_hello(generation: int, commit: str, mac: str, pub: str | None) -> Hello:
+    if not 1 <= generation <= MAX_GENERATION:
+        raise BadRequest(f"generation must be 1 to {MAX_GENERATION}.")
+    for name, value in (("commit", commit), ("mac", mac)) + ((("pub", pub),) if pub else ()):
+        key_bytes(value, name)
+    return Hello(generation, commit, mac, pub)
+
+
 def participant_key(room_id: str, token: str) -> str:
     """What the store keeps instead of the token: a SHA-256 salted with the room,
     so that the same browser cannot be linked across rooms from the stored data."""
@@ -94,21 +165,12 @@ def participant_key(room_id: str, token: str) -> str:
 
 @dataclass(frozen=True)
 class Message:
+    """A message as the server knows it: an opaque sealed text (names, lengths
+    and sequence numbers are inside it), with its ID and arrival time."""
+
     id: str
-    sender: str
     text: str
     timestamp: int  # ms since the epoch
-
-    def to_wire(self, own: bool | None = None) -> dict[str, object]:
-        wire: dict[str, object] = {
-            "id": self.id,
-            "sender": self.sender,
-            "text": self.text,
-            "timestamp": self.timestamp,
-        }
-        if own is not None:
-            wire["own"] = own
-        return wire
 
 
 @dataclass(frozen=True)
@@ -119,16 +181,15 @@ class StoredMessage:
     message: Message
 
 
-def new_message(sender: str, text: str, now_ms: int) -> Message:
-    if not 1 <= len(sender) <= SENDER_MAX_CHARS or not sender.strip():
-        raise BadRequest(f"sender must be 1 to {SENDER_MAX_CHARS} characters.")
+def new_message(text: str, now_ms: int) -> Message:
     if not 1 <= len(text) <= TEXT_MAX_CHARS or not text.strip():
         raise BadRequest(f"text must be 1 to {TEXT_MAX_CHARS} characters.")
-    return Message(id=new_id(), sender=sender, text=text, timestamp=now_ms)
+    return Message(id=new_id(), text=text, timestamp=now_ms)
 
 
-def check_client_id(client_id: str | None) -> str | None:
-    if client_id is not None and not _CLIENT_ID.fullmatch(client_id):
+def check_client_id(client_id: str | None) -> str:
+    """Every send names itself, so a send retried after a lost answer is stored once."""
+    if client_id is None or not _CLIENT_ID.fullmatch(client_id):
         raise BadRequest(f"clientId must be 1 to {CLIENT_ID_MAX_CHARS} URL-safe characters.")
     return client_id
 
@@ -153,6 +214,17 @@ class Seat:
     seat: int
     participants: int
     ttl: int
+    hellos: tuple[SeatHello, ...] = ()
+
+
+@dataclass(frozen=True)
+class History:
+    """A page of a room's messages as one participant sees it."""
+
+    seat: int
+    messages: list[StoredMessage]
+    hellos: tuple[SeatHello, ...]
+    more: bool
 
 
 @dataclass(frozen=True)

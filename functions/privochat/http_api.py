@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Cookie, Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from mangum import Mangum
@@ -19,10 +19,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import wiring
 from .config import Settings
-from .domain import CLIENT_ID_MAX_CHARS, SENDER_MAX_CHARS, TEXT_MAX_CHARS, ChatError, RateLimited
+from .cookies import cookie_name, parse_cookie_header, room_token, with_room_token
+from .domain import (
+    CLIENT_ID_MAX_CHARS,
+    MAX_GENERATION,
+    TEXT_MAX_CHARS,
+    ChatError,
+    RateLimited,
+    Unavailable,
+)
 from .logs import log_event
+from .payloads import hello_payload, message_payload
 from .service import ChatService
-from .wire import COOKIE_NAME, STATUS_BY_CODE, error_body, error_of
+from .wire import STATUS_BY_CODE, error_body, error_of
 
 log = logging.getLogger(__name__)
 # Our own line per request (logs.py) says more; Mangum's would repeat it.
@@ -34,15 +43,53 @@ class ErrorBody(BaseModel):
     message: str
 
 
+_KEY_PATTERN = r"^[0-9A-Za-z_-]{42}[AEIMQUYcgkosw048]$"  # base64url of 32 bytes, no padding
+
+
+def _key_field(description: str, default: Any = ...) -> Any:
+    return Field(
+        default, min_length=43, max_length=43, pattern=_KEY_PATTERN, description=description
+    )
+
+
+class CreateRoom(BaseModel):
+    verifier: str = _key_field("SHA-256 of the join proof derived from the link key")
+
+
+class JoinRoom(BaseModel):
+    proof: str = _key_field("the join proof derived from the link key")
+
+
 class RoomCreated(BaseModel):
     roomId: str
     ttl: int
+
+
+class HelloOut(BaseModel):
+    seat: int
+    generation: int
+    commit: str
+    mac: str
+    pub: str | None = None
 
 
 class RoomJoined(BaseModel):
     roomId: str
     ttl: int
     participants: int
+    seat: int
+    hellos: list[HelloOut]
+
+
+class PublishHello(BaseModel):
+    generation: int = Field(ge=1, le=MAX_GENERATION)
+    commit: str = _key_field("commitment to the ephemeral public key")
+    mac: str = _key_field("HMAC of the commitment under the link's hello key")
+    pub: str | None = _key_field("the ephemeral X25519 public key, once revealed", default=None)
+
+
+class HelloPublished(BaseModel):
+    hello: HelloOut
 
 
 class RoomTtl(BaseModel):
@@ -55,7 +102,7 @@ class RoomDestroyed(BaseModel):
 
 class MessageOut(BaseModel):
     id: str
-    sender: str
+    seat: int
     text: str
     timestamp: int
     own: bool
@@ -63,6 +110,8 @@ class MessageOut(BaseModel):
 
 class MessageList(BaseModel):
     messages: list[MessageOut]
+    hellos: list[HelloOut]
+    more: bool
 
 
 class MessageSent(BaseModel):
@@ -70,13 +119,11 @@ class MessageSent(BaseModel):
 
 
 class SendMessage(BaseModel):
+    # A `sender` from a version 1 client is ignored: names travel inside the text.
     model_config = ConfigDict(extra="ignore")
 
-    sender: str = Field(min_length=1, max_length=SENDER_MAX_CHARS)
     text: str = Field(min_length=1, max_length=TEXT_MAX_CHARS)
-    clientId: str | None = Field(
-        default=None, min_length=1, max_length=CLIENT_ID_MAX_CHARS, pattern=r"^[0-9A-Za-z_-]+$"
-    )
+    clientId: str = Field(min_length=1, max_length=CLIENT_ID_MAX_CHARS, pattern=r"^[0-9A-Za-z_-]+$")
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -90,7 +137,13 @@ RoomId = Annotated[
     str, Query(alias="roomId", pattern=_ID_PATTERN, description="21 URL-safe characters")
 ]
 MessageId = Annotated[str | None, Query(pattern=_ID_PATTERN, description="a message id")]
-Token = Annotated[str | None, Cookie(alias=COOKIE_NAME, include_in_schema=False)]
+
+
+def _cookies(request: Request) -> dict[str, str]:
+    return parse_cookie_header(request.headers.get("cookie"))
+
+
+Cookies = Annotated[dict[str, str], Depends(_cookies)]
 
 
 class BodyLimit:
@@ -178,15 +231,23 @@ def _allowed_methods(app: FastAPI, scope: Scope) -> str:
     return ", ".join(sorted(methods))
 
 
-def _set_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
+def _set_cookie(
+    response: Response,
+    request: Request,
+    cookies: dict[str, str],
+    room_id: str,
+    token: str,
+    max_age: int,
+) -> None:
+    secure = request.url.scheme == "https"
     response.set_cookie(
-        COOKIE_NAME,
-        token,
+        cookie_name(secure),
+        with_room_token(cookies, room_id, token),
         max_age=max_age,
         path="/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure,
     )
 
 
@@ -203,7 +264,7 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
         title="PrivoChat API",
         version="1",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # FastAPI's docs page loads its script from a CDN
         redoc_url=None,
     )
     app.add_middleware(OriginCheck, settings=settings)
@@ -266,42 +327,86 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
         )
 
     @app.post("/api/room/create", responses=_errors(403, 429))
-    def create_room(request: Request, chat: Service) -> RoomCreated:
-        room_id, ttl = chat.create_room(_client_address(request))
+    def create_room(body: CreateRoom, request: Request, chat: Service) -> RoomCreated:
+        room_id, ttl = chat.create_room(_client_address(request), body.verifier)
         return RoomCreated(roomId=room_id, ttl=ttl)
 
-    @app.post("/api/room/join", responses=_errors(400, 403, 404, 409))
+    @app.post(
+        "/api/room/join",
+        response_model=RoomJoined,
+        response_model_exclude_none=True,
+        responses=_errors(400, 403, 404, 409),
+    )
     def join_room(
-        request: Request, response: Response, chat: Service, roomId: RoomId, token: Token = None
-    ) -> RoomJoined:
-        joined = chat.join(roomId, token)
-        _set_cookie(response, request, joined.token, settings().room_ttl_seconds)
-        return RoomJoined(roomId=joined.room_id, ttl=joined.ttl, participants=joined.participants)
-
-    @app.get("/api/room/ttl", responses=_errors(400, 401, 404))
-    def room_ttl(chat: Service, roomId: RoomId, token: Token = None) -> RoomTtl:
-        return RoomTtl(ttl=chat.ttl(roomId, token))
-
-    @app.delete("/api/room", responses=_errors(400, 401, 403, 404))
-    def destroy_room(chat: Service, roomId: RoomId, token: Token = None) -> RoomDestroyed:
-        chat.destroy(roomId, token)
-        return RoomDestroyed(destroyed=True)
-
-    @app.get("/api/messages", responses=_errors(400, 401, 404))
-    def list_messages(
+        body: JoinRoom,
+        request: Request,
+        response: Response,
         chat: Service,
         roomId: RoomId,
-        after: MessageId = None,
-        token: Token = None,
+        cookies: Cookies,
+    ) -> RoomJoined | JSONResponse:
+        token = chat.seat_token(roomId, room_token(cookies, roomId))
+        max_age = settings().room_ttl_seconds
+        try:
+            joined = chat.join(roomId, token, body.proof)
+        except Unavailable as error:
+            # The store may have seated this token before its answer was lost:
+            # the browser gets it now, so that its retry lands in the same seat.
+            status, error_json = error_of(error)
+            failed = JSONResponse(error_json, status_code=status)
+            _set_cookie(failed, request, cookies, roomId, token, max_age)
+            return failed
+        _set_cookie(response, request, cookies, roomId, token, max_age)
+        return RoomJoined(
+            roomId=joined.room_id,
+            ttl=joined.ttl,
+            participants=joined.participants,
+            seat=joined.seat,
+            hellos=[HelloOut.model_validate(hello_payload(each)) for each in joined.hellos],
+        )
+
+    @app.post(
+        "/api/room/hello",
+        response_model_exclude_none=True,
+        responses=_errors(400, 401, 403, 404),
+    )
+    def publish_hello(
+        body: PublishHello, chat: Service, roomId: RoomId, cookies: Cookies
+    ) -> HelloPublished:
+        published = chat.publish_hello(
+            roomId, room_token(cookies, roomId), body.generation, body.commit, body.mac, body.pub
+        )
+        return HelloPublished(hello=HelloOut.model_validate(hello_payload(published)))
+
+    @app.get("/api/room/ttl", responses=_errors(400, 401, 404))
+    def room_ttl(chat: Service, roomId: RoomId, cookies: Cookies) -> RoomTtl:
+        return RoomTtl(ttl=chat.ttl(roomId, room_token(cookies, roomId)))
+
+    @app.delete("/api/room", responses=_errors(400, 401, 403, 404))
+    def destroy_room(chat: Service, roomId: RoomId, cookies: Cookies) -> RoomDestroyed:
+        chat.destroy(roomId, room_token(cookies, roomId))
+        return RoomDestroyed(destroyed=True)
+
+    @app.get("/api/messages", response_model_exclude_none=True, responses=_errors(400, 401, 404))
+    def list_messages(
+        chat: Service, roomId: RoomId, cookies: Cookies, after: MessageId = None
     ) -> MessageList:
-        return MessageList.model_validate({"messages": chat.messages(roomId, token, after)})
+        history = chat.messages(roomId, room_token(cookies, roomId), after)
+        return MessageList(
+            messages=[
+                MessageOut.model_validate(message_payload(each, each.seat == history.seat))
+                for each in history.messages
+            ],
+            hellos=[HelloOut.model_validate(hello_payload(each)) for each in history.hellos],
+            more=history.more,
+        )
 
     @app.post("/api/messages", responses=_errors(400, 401, 403, 404, 429))
     def send_message(
-        body: SendMessage, chat: Service, roomId: RoomId, token: Token = None
+        body: SendMessage, chat: Service, roomId: RoomId, cookies: Cookies
     ) -> MessageSent:
-        message = chat.send(roomId, token, body.sender, body.text, body.clientId)
-        return MessageSent(message=MessageOut.model_validate(message.to_wire(own=True)))
+        stored = chat.send(roomId, room_token(cookies, roomId), body.text, body.clientId)
+        return MessageSent(message=MessageOut.model_validate(message_payload(stored, own=True)))
 
     return app
 

@@ -10,35 +10,48 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from .domain import Limit, Message, RoomConnections, Seat, StoredMessage
+from .domain import Hello, History, Limit, Message, RoomConnections, Seat, SeatHello, StoredMessage
 
 
 class RoomStore(Protocol):
     def create_room(
-        self, room_id: str, ttl_seconds: int, now_ms: int, client: str, limit: Limit
+        self,
+        room_id: str,
+        verifier: str,
+        ttl_seconds: int,
+        now_ms: int,
+        client: str,
+        limit: Limit,
     ) -> bool:
-        """Create an empty room; False if the ID is already taken. Raises
-        `RateLimited` when `client` created `limit` rooms in the current window."""
+        """Create an empty room that admits those who prove `verifier`; False if the
+        ID is already taken. Raises `RateLimited` when `client` created `limit`
+        rooms in the current window."""
 
-    def join(self, room_id: str, participant: str, max_participants: int) -> Seat:
-        """Give `participant` a seat (the same one again if it has one)."""
+    def join(self, room_id: str, participant: str, verifier: str, max_participants: int) -> Seat:
+        """Give `participant` a seat (the same one again if it has one), with the
+        room's hellos. Raises `WrongKey` (changing nothing) unless `verifier` is
+        the room's."""
+
+    def publish_hello(
+        self, room_id: str, participant: str, hello: Hello
+    ) -> tuple[SeatHello, RoomConnections]:
+        """Keep `hello` as the latest of the participant's seat; return it with
+        its seat, and the room's connections."""
 
     def ttl(self, room_id: str, participant: str) -> int:
         """Seconds the room has left."""
 
     def append_message(
-        self, room_id: str, participant: str, message: Message, client_id: str | None, limit: Limit
+        self, room_id: str, participant: str, message: Message, client_id: str, limit: Limit
     ) -> tuple[StoredMessage, RoomConnections]:
         """Store `message`, unless `client_id` was already used by this participant:
         then return the message stored the first time. Also returns the room's
         connections, so that the caller can push without asking again. Raises
         `RateLimited` (storing nothing) over the participant's `limit`."""
 
-    def messages(
-        self, room_id: str, participant: str, after: str | None
-    ) -> tuple[int, list[StoredMessage]]:
-        """The caller's seat and the messages, oldest first (only those after
-        message `after` when it is given and known)."""
+    def messages(self, room_id: str, participant: str, after: str | None, limit: int) -> History:
+        """At most `limit` messages, oldest first: from the start, or after message
+        `after` when it is given and known; with the caller's seat and the hellos."""
 
     def destroy(self, room_id: str, participant: str, message_limit: Limit) -> RoomConnections:
         """Delete every key of the room (the participants' message rate-limit

@@ -9,20 +9,26 @@ from dataclasses import dataclass
 
 from .domain import (
     MAX_PARTICIPANTS,
+    History,
     Limit,
-    Message,
+    SeatHello,
+    StoredMessage,
     Unauthorized,
     Unavailable,
     check_client_id,
     check_message_id,
     check_room_id,
     hashed,
-    is_token,
+    issued_for,
+    key_bytes,
+    new_hello,
     new_id,
     new_message,
     new_token,
     participant_key,
+    verifier_of,
 )
+from .payloads import hello_payload, message_payload
 from .ports import Pusher, RoomStore
 
 log = logging.getLogger(__name__)
@@ -31,6 +37,8 @@ log = logging.getLogger(__name__)
 # the gateway; such a young connection is not forgotten. $connect takes well
 # under a second; a gone connection is normally removed by its $disconnect.
 CONNECTING_GRACE_MS = 10_000
+# A page of history stays far under Lambda's 6 MB answer: 200 messages of at most 11 KB.
+PAGE_MESSAGES = 200
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,8 @@ class Joined:
     token: str
     ttl: int
     participants: int
+    seat: int
+    hellos: tuple[SeatHello, ...]
 
 
 def _now_ms() -> int:
@@ -60,22 +70,26 @@ class ChatService:
         pusher: Pusher,
         room_ttl_seconds: int,
         limits: Limits,
+        secret: bytes,
         clock_ms: Callable[[], int] = _now_ms,
     ) -> None:
         self._store = store
         self._pusher = pusher
         self._room_ttl_seconds = room_ttl_seconds
         self._limits = limits
+        self._secret = secret
         self._clock_ms = clock_ms
 
-    def create_room(self, client: str) -> tuple[str, int]:
+    def create_room(self, client: str, verifier: str) -> tuple[str, int]:
         """`client` identifies who asks (an IP address) for the rate limit; only a
-        hash of it is stored."""
+        hash of it is stored. `verifier` is what joins will be checked against."""
+        key_bytes(verifier, "verifier")
         # 126 random bits: a collision is all but impossible, but never overwrite a room.
         for _ in range(3):
             room_id = new_id()
             created = self._store.create_room(
                 room_id,
+                verifier,
                 self._room_ttl_seconds,
                 self._clock_ms(),
                 hashed(client),
@@ -85,12 +99,44 @@ class ChatService:
                 return room_id, self._room_ttl_seconds
         raise Unavailable("Could not allocate a room ID.")
 
-    def join(self, room_id: str | None, token: str | None) -> Joined:
-        """Take a seat; a browser that already has a token keeps it (and its seat)."""
+    def seat_token(self, room_id: str | None, presented: str | None) -> str:
+        """The token a join will use, chosen before the store is touched: the one
+        the browser brings if this server issued it for this room (a rejoin, or a
+        retry after a lost answer), else a new one (never a token planted by
+        someone else). The caller hands it to the browser even when the join
+        fails as unavailable, so that the retry lands in the same seat."""
         room_id = check_room_id(room_id)
-        token = token if is_token(token) else new_token()
-        seat = self._store.join(room_id, participant_key(room_id, token), MAX_PARTICIPANTS)
-        return Joined(room_id, token, seat.ttl, seat.participants)
+        if issued_for(presented, room_id, self._secret):
+            return presented
+        return new_token(room_id, self._secret)
+
+    def join(self, room_id: str | None, token: str, proof: str | None) -> Joined:
+        """Take a seat with the link's proof; a participant who joins again keeps theirs."""
+        room_id = check_room_id(room_id)
+        if not issued_for(token, room_id, self._secret):
+            raise Unauthorized("Join with a token from seat_token().")
+        verifier = verifier_of(proof)
+        seat = self._store.join(
+            room_id, participant_key(room_id, token), verifier, MAX_PARTICIPANTS
+        )
+        return Joined(room_id, token, seat.ttl, seat.participants, seat.seat, seat.hellos)
+
+    def publish_hello(
+        self,
+        room_id: str | None,
+        token: str | None,
+        generation: int,
+        commit: str,
+        mac: str,
+        pub: str | None = None,
+    ) -> SeatHello:
+        """Keep the caller's latest hello and relay it to every connection of the room."""
+        room_id, participant = self._participant(room_id, token)
+        hello = new_hello(generation, commit, mac, pub)
+        stored, connections = self._store.publish_hello(room_id, participant, hello)
+        event: dict[str, object] = {"type": "hello", "hello": hello_payload(stored)}
+        self._push(room_id, connections.ids(), event)
+        return stored
 
     def ttl(self, room_id: str | None, token: str | None) -> int:
         room_id, participant = self._participant(room_id, token)
@@ -100,12 +146,11 @@ class ChatService:
         self,
         room_id: str | None,
         token: str | None,
-        sender: str,
         text: str,
-        client_id: str | None = None,
-    ) -> Message:
+        client_id: str | None,
+    ) -> StoredMessage:
         room_id, participant = self._participant(room_id, token)
-        message = new_message(sender, text, self._clock_ms())
+        message = new_message(text, self._clock_ms())
         stored, connections = self._store.append_message(
             room_id, participant, message, check_client_id(client_id), self._limits.messages
         )
@@ -118,21 +163,16 @@ class ChatService:
             (connections.ids(excluding_seat=stored.seat), False),
             (connections.ids(only_seat=stored.seat), True),
         ):
-            event: dict[str, object] = {
-                "type": "message",
-                "message": stored.message.to_wire(own=own),
-            }
+            event: dict[str, object] = {"type": "message", "message": message_payload(stored, own)}
             self._push(connections.room_id, targets, event)
-        return stored.message
+        return stored
 
-    def messages(
-        self, room_id: str | None, token: str | None, after: str | None = None
-    ) -> list[dict[str, object]]:
+    def messages(self, room_id: str | None, token: str | None, after: str | None = None) -> History:
+        """A page of the history (oldest first, after message `after`), with both hellos."""
         room_id, participant = self._participant(room_id, token)
         if after is not None:
             check_message_id(after)
-        seat, stored = self._store.messages(room_id, participant, after)
-        return [each.message.to_wire(own=each.seat == seat) for each in stored]
+        return self._store.messages(room_id, participant, after, PAGE_MESSAGES)
 
     def destroy(self, room_id: str | None, token: str | None) -> None:
         """Delete the room in one atomic step, then tell its connections and hang up.
@@ -184,7 +224,7 @@ class ChatService:
 
     def _participant(self, room_id: str | None, token: str | None) -> tuple[str, str]:
         room_id = check_room_id(room_id)
-        if not is_token(token):
+        if not issued_for(token, room_id, self._secret):
             raise Unauthorized("This request needs the cookie of a participant of the room.")
         return room_id, participant_key(room_id, token)
 

@@ -3,8 +3,9 @@
 Every operation is one Lua script: one REST request (EVALSHA, or EVAL when the
 server does not know the script yet), atomic on the server. Key layout:
 
-    meta:{room}         hash: createdAt, participants, <participant key> -> seat
-    messages:{room}     list of '<seat>|<message JSON>'
+    meta:{room}         hash: createdAt, participants, verifier, <participant key> -> seat,
+                        hello:<seat> -> the seat's latest hello (JSON)
+    messages:{room}     list of '<seat>|<id>|<timestamp>|<text>'
     client-ids:{room}   hash: '<seat>:<clientId>' -> the stored message
     connections:{room}  hash: connection ID -> '<seat>:<connected at, ms>'
     conn:<connection>   the room ID of a connection (for $disconnect)
@@ -34,6 +35,8 @@ from upstash_redis.errors import UpstashError
 
 from .domain import (
     ChatError,
+    Hello,
+    History,
     Limit,
     Message,
     RateLimited,
@@ -41,9 +44,11 @@ from .domain import (
     RoomFull,
     RoomNotFound,
     Seat,
+    SeatHello,
     StoredMessage,
     Unauthorized,
     Unavailable,
+    WrongKey,
 )
 
 log = logging.getLogger(__name__)
@@ -56,6 +61,7 @@ _REFUSALS: dict[str, type[ChatError]] = {
     "room-not-found": RoomNotFound,
     "unauthorized": Unauthorized,
     "room-full": RoomFull,
+    "wrong-key": WrongKey,
 }
 # An error reply, no reply, or a reply of the wrong shape (a proxy's HTML error
 # page, an error object where a pipeline's list was due): the store is unavailable.
@@ -82,6 +88,7 @@ _SCRIPTS = {
     for name in (
         "create_room",
         "join",
+        "publish_hello",
         "ttl",
         "send",
         "messages",
@@ -123,9 +130,31 @@ def _conn(connection_id: str) -> str:
     return f"conn:{connection_id}"
 
 
+def _stored_entry(message: Message) -> str:
+    """A message as the scripts store it (after its author's seat and a bar). The
+    text comes last, so it may hold any character."""
+    return f"{message.id}|{message.timestamp}|{message.text}"
+
+
 def _parse_stored(element: str) -> StoredMessage:
-    seat, _, body = element.partition("|")
-    return StoredMessage(int(seat), Message(**json.loads(body)))
+    seat, message_id, timestamp, text = element.split("|", 3)
+    return StoredMessage(int(seat), Message(message_id, text, int(timestamp)))
+
+
+def _hello_json(hello: Hello) -> str:
+    fields = {"generation": hello.generation, "commit": hello.commit, "mac": hello.mac}
+    if hello.pub is not None:
+        fields["pub"] = hello.pub
+    return json.dumps(fields, separators=(",", ":"))
+
+
+def _parse_hellos(*stored: str | None) -> tuple[SeatHello, ...]:
+    """From HMGET of hello:1 and hello:2 (None where a seat has none)."""
+    return tuple(
+        SeatHello(seat, Hello(**json.loads(text)))
+        for seat, text in enumerate(stored, start=1)
+        if text is not None
+    )
 
 
 def _parse_connections(room_id: str, flat: list[str]) -> RoomConnections:
@@ -209,44 +238,64 @@ class UpstashRoomStore:
         return list(transaction.exec())
 
     def create_room(
-        self, room_id: str, ttl_seconds: int, now_ms: int, client: str, limit: Limit
+        self,
+        room_id: str,
+        verifier: str,
+        ttl_seconds: int,
+        now_ms: int,
+        client: str,
+        limit: Limit,
     ) -> bool:
         result = self._run(
             "create_room",
             [_meta(room_id)],
-            [str(now_ms), str(ttl_seconds)],
+            [str(now_ms), str(ttl_seconds), verifier],
             (_CREATE_LIMIT_PREFIX + client, limit),
         )
         return bool(result == 1)
 
-    def join(self, room_id: str, participant: str, max_participants: int) -> Seat:
-        _, seat, participants, ttl = self._run(
-            "join", [_meta(room_id)], [participant, str(max_participants)]
+    def join(self, room_id: str, participant: str, verifier: str, max_participants: int) -> Seat:
+        _, seat, participants, ttl, hello1, hello2 = self._run(
+            "join", [_meta(room_id)], [participant, str(max_participants), verifier]
         )
-        return Seat(seat=int(seat), participants=int(participants), ttl=int(ttl))
+        return Seat(int(seat), int(participants), int(ttl), _parse_hellos(hello1, hello2))
+
+    def publish_hello(
+        self, room_id: str, participant: str, hello: Hello
+    ) -> tuple[SeatHello, RoomConnections]:
+        _, seat, connections = self._run(
+            "publish_hello",
+            [_meta(room_id), _connections(room_id)],
+            [participant, _hello_json(hello)],
+        )
+        return SeatHello(int(seat), hello), _parse_connections(room_id, connections)
 
     def ttl(self, room_id: str, participant: str) -> int:
         return int(self._run("ttl", [_meta(room_id)], [participant])[1])
 
     def append_message(
-        self, room_id: str, participant: str, message: Message, client_id: str | None, limit: Limit
+        self, room_id: str, participant: str, message: Message, client_id: str, limit: Limit
     ) -> tuple[StoredMessage, RoomConnections]:
-        body = json.dumps(message.to_wire(), separators=(",", ":"))
         _, stored, connections = self._run(
             "send",
             [_meta(room_id), _messages(room_id), _client_ids(room_id), _connections(room_id)],
-            [participant, client_id or "", body],
+            [participant, client_id, _stored_entry(message)],
             (_SEND_LIMIT_PREFIX + participant, limit),
         )
         return _parse_stored(stored), _parse_connections(room_id, connections)
 
-    def messages(
-        self, room_id: str, participant: str, after: str | None
-    ) -> tuple[int, list[StoredMessage]]:
-        _, seat, stored = self._run(
-            "messages", [_meta(room_id), _messages(room_id)], [participant, after or ""]
+    def messages(self, room_id: str, participant: str, after: str | None, limit: int) -> History:
+        _, seat, page, more, hello1, hello2 = self._run(
+            "messages",
+            [_meta(room_id), _messages(room_id)],
+            [participant, after or "", str(limit)],
         )
-        return int(seat), [_parse_stored(each) for each in stored]
+        return History(
+            int(seat),
+            [_parse_stored(each) for each in page],
+            _parse_hellos(hello1, hello2),
+            more == 1,
+        )
 
     def destroy(self, room_id: str, participant: str, message_limit: Limit) -> RoomConnections:
         # The participants' send counters live on for at most two windows: delete both.

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from .domain import ChatError
 
-COOKIE_NAME = "x-auth-token"
-
 STATUS_BY_CODE = {
     "bad-request": 400,
     "unauthorized": 401,
     "forbidden": 403,
+    "wrong-key": 403,
     "room-not-found": 404,
     "room-full": 409,
     "payload-too-large": 413,
@@ -21,6 +20,7 @@ _DEFAULT_MESSAGES = {
     "bad-request": "The request is not valid.",
     "unauthorized": "This request needs the cookie of a participant of the room.",
     "forbidden": "Requests from this origin are not allowed.",
+    "wrong-key": "This link's key does not open this room.",
     "room-not-found": "This room does not exist or has expired.",
     "room-full": "This room already has two participants.",
     "payload-too-large": "The request body is too large.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import secrets
 from typing import TYPE_CHECKING, cast
 
 import botocore.session
@@ -28,26 +29,46 @@ def settings() -> Settings:
     return loaded
 
 
-def _upstash_token(config: Settings) -> str:
-    if config.upstash_token or not config.upstash_token_parameter:
-        return config.upstash_token
-    ssm = cast("SSMClient", botocore.session.get_session().create_client("ssm"))
-    parameter = ssm.get_parameter(Name=config.upstash_token_parameter, WithDecryption=True)
-    return str(parameter["Parameter"]["Value"])
+def _secrets(config: Settings) -> tuple[str, bytes]:
+    """The Upstash token and the app secret: from the environment, else from SSM
+    (both in one request, once per cold start)."""
+    wanted = {
+        name: parameter
+        for name, value, parameter in (
+            ("upstash", config.upstash_token, config.upstash_token_parameter),
+            ("app", config.app_secret, config.app_secret_parameter),
+        )
+        if not value and parameter
+    }
+    found: dict[str, str] = {}
+    if wanted:
+        ssm = cast("SSMClient", botocore.session.get_session().create_client("ssm"))
+        answer = ssm.get_parameters(Names=sorted(set(wanted.values())), WithDecryption=True)
+        values = {each["Name"]: each["Value"] for each in answer["Parameters"]}
+        missing = set(wanted.values()) - values.keys()
+        if missing:
+            raise RuntimeError(f"SSM parameters not found: {sorted(missing)}")
+        found = {name: values[parameter] for name, parameter in wanted.items()}
+    app_secret = config.app_secret or found.get("app", "")
+    if not app_secret:
+        logging.getLogger(__name__).warning(
+            "no APP_SECRET: using a random one, so tokens end with this process"
+        )
+        app_secret = secrets.token_urlsafe(32)
+    return config.upstash_token or found.get("upstash", ""), app_secret.encode()
 
 
 @functools.cache
 def service() -> ChatService:
     config = settings()
-    redis = connect_upstash(
-        config.upstash_url, _upstash_token(config), config.redis_timeout_seconds
-    )
+    upstash_token, app_secret = _secrets(config)
+    redis = connect_upstash(config.upstash_url, upstash_token, config.redis_timeout_seconds)
     pusher = ApiGatewayPusher(management_client(config.websocket_management_url))
     limits = Limits(
         room_creations=Limit(config.room_creations_per_minute, 60),
         messages=Limit(config.messages_per_minute, 60),
     )
-    return ChatService(UpstashRoomStore(redis), pusher, config.room_ttl_seconds, limits)
+    return ChatService(UpstashRoomStore(redis), pusher, config.room_ttl_seconds, limits, app_secret)
 
 
 def reset() -> None:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import time
-from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from . import wiring
+from .cookies import parse_cookie_header, room_token
 from .domain import BadRequest, ChatError
 from .events import LambdaResponse, WebSocketEvent
 from .logs import log_event
-from .wire import COOKIE_NAME, error_body, error_of
+from .wire import error_body, error_of
 
 _OK: LambdaResponse = {"statusCode": 200}
 
@@ -23,16 +23,6 @@ def _header(event: WebSocketEvent, name: str) -> str | None:
         if key.lower() == name:
             return value
     return None
-
-
-def _cookie(event: WebSocketEvent, name: str) -> str | None:
-    cookies: SimpleCookie = SimpleCookie()
-    try:
-        cookies.load(_header(event, "cookie") or "")
-    except CookieError:
-        return None
-    morsel = cookies.get(name)
-    return morsel.value if morsel else None
 
 
 def _refusal(status: int, code: str, message: str | None = None) -> LambdaResponse:
@@ -64,10 +54,11 @@ def on_connect(event: WebSocketEvent, context: Any = None) -> LambdaResponse:
     started = time.perf_counter()
     if not wiring.settings().origin_allowed(_header(event, "origin")):
         return _logged("$connect", event, started, _refusal(403, "forbidden"))
-    query = event.get("queryStringParameters") or {}
+    room_id = (event.get("queryStringParameters") or {}).get("roomId")
+    token = room_token(parse_cookie_header(_header(event, "cookie")), room_id or "")
     connection_id = event["requestContext"]["connectionId"]
     try:
-        wiring.service().connect(query.get("roomId"), _cookie(event, COOKIE_NAME), connection_id)
+        wiring.service().connect(room_id, token, connection_id)
         response = _OK
     except ChatError as error:
         response = _failed(error)

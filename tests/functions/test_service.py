@@ -10,12 +10,16 @@ from privochat.domain import (
     RateLimited,
     RoomFull,
     RoomNotFound,
+    StoredMessage,
     Unauthorized,
+    WrongKey,
     new_token,
     participant_key,
 )
-from privochat.service import ChatService, Limits
+from privochat.payloads import message_payload
+from privochat.service import ChatService, Joined, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
+from tests.support.rooms import PROOF, SECRET, VERIFIER, WRONG_PROOF, key32
 
 CLIENT = "203.0.113.7"
 GENEROUS = Limits(room_creations=Limit(10_000, 60), messages=Limit(10_000, 60))
@@ -34,8 +38,29 @@ def store() -> InMemoryRoomStore:
 @pytest.fixture
 def chat(store: InMemoryRoomStore, pusher: RecordingPusher, clock: list[int]) -> ChatService:
     return ChatService(
-        store, pusher, room_ttl_seconds=600, limits=GENEROUS, clock_ms=lambda: clock[0]
+        store,
+        pusher,
+        room_ttl_seconds=600,
+        limits=GENEROUS,
+        secret=SECRET,
+        clock_ms=lambda: clock[0],
     )
+
+
+def join(chat: ChatService, room_id: str | None, token: str | None = None) -> Joined:
+    """Join as a browser does: with the token the cookie holds, if any, and the proof."""
+    return chat.join(room_id, chat.seat_token(room_id, token), PROOF)
+
+
+_sends = iter(range(1_000_000))
+
+
+def send(chat: ChatService, room_id: str, token: str | None, text: str) -> StoredMessage:
+    return chat.send(room_id, token, text, f"c{next(_sends)}")
+
+
+def texts(chat: ChatService, room_id: str, token: str) -> list[str]:
+    return [each.message.text for each in chat.messages(room_id, token).messages]
 
 
 @pytest.fixture
@@ -47,56 +72,165 @@ def clock() -> list[int]:
 @pytest.fixture
 def room(chat: ChatService) -> tuple[str, str, str]:
     """A room with two participants: (room ID, Ann's token, Bob's token)."""
-    room_id, _ = chat.create_room(CLIENT)
-    return room_id, chat.join(room_id, None).token, chat.join(room_id, None).token
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    return room_id, join(chat, room_id).token, join(chat, room_id).token
 
 
 def test_create_room_gives_a_21_character_id_and_the_ttl(chat: ChatService) -> None:
-    room_id, ttl = chat.create_room(CLIENT)
+    room_id, ttl = chat.create_room(CLIENT, VERIFIER)
     assert len(room_id) == 21 and ttl == 600
 
 
 def test_create_room_never_reuses_an_id(chat: ChatService) -> None:
-    assert len({chat.create_room(CLIENT)[0] for _ in range(200)}) == 200
+    assert len({chat.create_room(CLIENT, VERIFIER)[0] for _ in range(200)}) == 200
 
 
 def test_join_hands_out_a_256_bit_token_and_counts_participants(chat: ChatService) -> None:
-    room_id, _ = chat.create_room(CLIENT)
-    first = chat.join(room_id, None)
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    first = join(chat, room_id)
     assert len(first.token) == 43 and first.participants == 1
-    assert chat.join(room_id, None).participants == 2
+    assert join(chat, room_id).participants == 2
 
 
 def test_joining_again_keeps_the_token_and_seat(
     chat: ChatService, room: tuple[str, str, str]
 ) -> None:
     room_id, ann, _ = room
-    again = chat.join(room_id, ann)
+    again = join(chat, room_id, ann)
     assert again.token == ann and again.participants == 2
 
 
 def test_third_joiner_gets_room_full(chat: ChatService, room: tuple[str, str, str]) -> None:
     with pytest.raises(RoomFull):
-        chat.join(room[0], None)
+        join(chat, room[0])
 
 
 def test_a_malformed_cookie_is_replaced_not_trusted(chat: ChatService) -> None:
-    room_id, _ = chat.create_room(CLIENT)
-    assert chat.join(room_id, "short").token != "short"
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    assert join(chat, room_id, "short").token != "short"
 
 
-def test_one_browser_token_opens_several_rooms(chat: ChatService) -> None:
-    first, _ = chat.create_room(CLIENT)
-    second, _ = chat.create_room(CLIENT)
-    token = chat.join(first, None).token
-    assert chat.join(second, token).token == token
+@pytest.mark.parametrize(
+    "planted",
+    [
+        new_token("A" * 21, b"another server's secret........."),
+        "x" * 43,  # well-formed, never issued
+    ],
+)
+def test_a_token_this_server_never_issued_for_the_room_is_replaced(
+    chat: ChatService, planted: str
+) -> None:
+    """No session fixation: a token planted in the browser never becomes a seat."""
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    assert chat.seat_token(room_id, planted) != planted
+
+
+def test_a_token_of_another_room_is_replaced(chat: ChatService) -> None:
+    first, _ = chat.create_room(CLIENT, VERIFIER)
+    second, _ = chat.create_room(CLIENT, VERIFIER)
+    token = join(chat, first).token
+    other = join(chat, second, token).token
+    assert other != token
+    with pytest.raises(Unauthorized):
+        chat.ttl(second, token)
     assert 598 <= chat.ttl(first, token) <= 600
-    assert 598 <= chat.ttl(second, token) <= 600
+    assert 598 <= chat.ttl(second, other) <= 600
+
+
+def test_a_token_handed_out_before_a_lost_answer_gets_the_same_seat(
+    chat: ChatService, store: InMemoryRoomStore
+) -> None:
+    """The token is chosen before the store is touched: if the join was applied
+    but its answer lost, the retry with that token finds its seat, never room-full."""
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    token = chat.seat_token(room_id, None)
+    first = chat.join(room_id, token, PROOF)  # applied; imagine the answer lost
+    join(chat, room_id)  # the other person takes the second seat meanwhile
+    assert chat.seat_token(room_id, token) == token
+    retry = chat.join(room_id, token, PROOF)
+    assert (retry.seat, retry.participants) == (first.seat, 2)
+
+
+def test_a_wrong_proof_is_refused_and_takes_no_seat(
+    chat: ChatService, store: InMemoryRoomStore
+) -> None:
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    stranger = chat.seat_token(room_id, None)
+    with pytest.raises(WrongKey):
+        chat.join(room_id, stranger, WRONG_PROOF)
+    assert store._rooms[room_id].seats == {}
+    with pytest.raises(BadRequest):
+        chat.join(room_id, stranger, None)
+    assert join(chat, room_id).participants == 1
+
+
+def test_a_seated_participant_must_prove_the_key_again(chat: ChatService) -> None:
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    token = join(chat, room_id).token
+    with pytest.raises(WrongKey):
+        chat.join(room_id, token, WRONG_PROOF)
+
+
+@pytest.mark.parametrize("verifier", ["", "short", VERIFIER[:-1] + "B", VERIFIER + "A"])
+def test_a_malformed_verifier_creates_nothing(
+    chat: ChatService, store: InMemoryRoomStore, verifier: str
+) -> None:
+    with pytest.raises(BadRequest):
+        chat.create_room(CLIENT, verifier)
+    assert store._rooms == {}
+
+
+def test_the_store_keeps_the_verifier_never_the_proof(
+    chat: ChatService, store: InMemoryRoomStore
+) -> None:
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    join(chat, room_id)
+    assert store._rooms[room_id].verifier == VERIFIER != PROOF
+    assert PROOF not in repr(store._rooms[room_id])
+
+
+def test_hellos_are_kept_per_seat_relayed_and_given_to_joiners(
+    chat: ChatService, pusher: RecordingPusher
+) -> None:
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    ann = join(chat, room_id).token
+    chat.connect(room_id, ann, "ca")
+    chat.publish_hello(room_id, ann, 1, key32("C"), key32("M"))
+    bob = join(chat, room_id)
+    assert [(h.seat, h.hello.commit, h.hello.pub) for h in bob.hellos] == [(1, key32("C"), None)]
+    chat.connect(room_id, bob.token, "cb")
+    published = chat.publish_hello(room_id, bob.token, 1, key32("D"), key32("N"), key32("P"))
+    assert published.seat == 2
+    hello = {"seat": 2, "generation": 1, "commit": key32("D"), "mac": key32("N"), "pub": key32("P")}
+    assert pusher.events_for("ca")[-1] == {"type": "hello", "hello": hello}
+    history = chat.messages(room_id, ann)
+    assert [h.seat for h in history.hellos] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("generation", "commit", "mac", "pub"),
+    [
+        (0, key32("C"), key32("M"), None),
+        (1, "short", key32("M"), None),
+        (1, key32("C"), key32("M"), "p"),
+    ],
+)
+def test_a_malformed_hello_is_refused(
+    chat: ChatService, room: tuple[str, str, str], generation: int, commit: str, mac: str, pub: str
+) -> None:
+    with pytest.raises(BadRequest):
+        chat.publish_hello(room[0], room[1], generation, commit, mac, pub)
+    assert chat.messages(room[0], room[1]).hellos == ()
+
+
+def test_only_participants_publish_hellos(chat: ChatService, room: tuple[str, str, str]) -> None:
+    with pytest.raises(Unauthorized):
+        chat.publish_hello(room[0], new_token(room[0], b"forged" * 6), 1, key32("C"), key32("M"))
 
 
 def test_the_store_never_sees_the_token(store: InMemoryRoomStore, chat: ChatService) -> None:
-    room_id, _ = chat.create_room(CLIENT)
-    token = chat.join(room_id, None).token
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    token = join(chat, room_id).token
     seats = store._rooms[room_id].seats
     assert token not in seats and participant_key(room_id, token) in seats
 
@@ -106,27 +240,27 @@ def test_the_store_never_sees_the_token(store: InMemoryRoomStore, chat: ChatServ
 )
 def test_malformed_room_ids_are_bad_requests(chat: ChatService, room_id: str | None) -> None:
     with pytest.raises(BadRequest):
-        chat.join(room_id, None)
+        join(chat, room_id)
     with pytest.raises(BadRequest):
-        chat.ttl(room_id, new_token())
+        chat.ttl(room_id, new_token("A" * 21, SECRET))
 
 
 def test_unknown_rooms_are_not_found(chat: ChatService) -> None:
     with pytest.raises(RoomNotFound):
-        chat.join("A" * 21, None)
+        join(chat, "A" * 21)
     with pytest.raises(RoomNotFound):
-        chat.messages("A" * 21, new_token())
+        chat.messages("A" * 21, new_token("A" * 21, SECRET))
 
 
 def test_requests_without_a_participants_cookie_are_unauthorized(
     chat: ChatService, room: tuple[str, str, str]
 ) -> None:
     room_id = room[0]
-    for token in (None, "", new_token()):
+    for token in (None, "", new_token("A" * 21, SECRET)):
         with pytest.raises(Unauthorized):
             chat.messages(room_id, token)
         with pytest.raises(Unauthorized):
-            chat.send(room_id, token, "eve", "hi")
+            send(chat, room_id, token, "hi")
         with pytest.raises(Unauthorized):
             chat.destroy(room_id, token)
 
@@ -134,8 +268,8 @@ def test_requests_without_a_participants_cookie_are_unauthorized(
 def test_a_participant_of_one_room_can_do_nothing_in_another(
     chat: ChatService, room: tuple[str, str, str]
 ) -> None:
-    other, _ = chat.create_room(CLIENT)
-    chat.join(other, None)
+    other, _ = chat.create_room(CLIENT, VERIFIER)
+    join(chat, other)
     with pytest.raises(Unauthorized):
         chat.messages(other, room[1])
 
@@ -146,43 +280,72 @@ def test_send_stores_and_pushes_the_message_to_every_connection(
     room_id, ann, bob = room
     chat.connect(room_id, ann, "ca")
     chat.connect(room_id, bob, "cb")
-    message = chat.send(room_id, ann, "ann", "hello")
-    assert pusher.events_for("ca")[-1] == {"type": "message", "message": message.to_wire(own=True)}
-    assert pusher.events_for("cb")[-1] == {"type": "message", "message": message.to_wire(own=False)}
-    assert chat.messages(room_id, bob) == [message.to_wire(own=False)]
-    assert chat.messages(room_id, ann) == [message.to_wire(own=True)]
+    message = send(chat, room_id, ann, "hello")
+    assert message.seat == 1
+    own, theirs = message_payload(message, True), message_payload(message, False)
+    assert pusher.events_for("ca")[-1] == {"type": "message", "message": own}
+    assert pusher.events_for("cb")[-1] == {"type": "message", "message": theirs}
+    assert chat.messages(room_id, bob).messages == [message]
+    assert texts(chat, room_id, ann) == ["hello"]
 
 
-@pytest.mark.parametrize(
-    ("sender", "text"),
-    [("", "hi"), ("   ", "hi"), ("x" * 101, "hi"), ("ann", ""), ("ann", "  "), ("ann", "x" * 8001)],
-)
+@pytest.mark.parametrize(("text", "client_id"), [("", "c"), ("  ", "c"), ("x" * 11_001, "c")])
 def test_empty_or_over_long_messages_are_refused_and_nothing_is_stored(
-    chat: ChatService, pusher: RecordingPusher, room: tuple[str, str, str], sender: str, text: str
+    chat: ChatService,
+    pusher: RecordingPusher,
+    room: tuple[str, str, str],
+    text: str,
+    client_id: str,
 ) -> None:
     room_id, ann, _ = room
     with pytest.raises(BadRequest):
-        chat.send(room_id, ann, sender, text)
-    assert chat.messages(room_id, ann) == []
+        chat.send(room_id, ann, text, client_id)
+    assert texts(chat, room_id, ann) == []
     assert pusher.pushed == []
 
 
-def test_the_longest_allowed_message_is_accepted(
+def test_the_longest_sealed_message_is_accepted(
     chat: ChatService, room: tuple[str, str, str]
 ) -> None:
     room_id, ann, _ = room
-    chat.send(room_id, ann, "x" * 100, "y" * 8000)
-    assert len(chat.messages(room_id, ann)) == 1
+    send(chat, room_id, ann, "y" * 11_000)
+    assert len(texts(chat, room_id, ann)) == 1
+
+
+def test_a_send_without_a_client_id_is_refused(
+    chat: ChatService, room: tuple[str, str, str]
+) -> None:
+    """Every send names itself, so a retry after a lost answer cannot store twice."""
+    with pytest.raises(BadRequest):
+        chat.send(room[0], room[1], "hi", None)
+    assert texts(chat, room[0], room[1]) == []
 
 
 def test_a_retry_with_the_same_client_id_stores_once_and_returns_the_first(
     chat: ChatService, room: tuple[str, str, str]
 ) -> None:
     room_id, ann, _ = room
-    first = chat.send(room_id, ann, "ann", "hello", client_id="c1")
-    retry = chat.send(room_id, ann, "ann", "hello", client_id="c1")
+    first = chat.send(room_id, ann, "hello", "c1")
+    retry = chat.send(room_id, ann, "hello", "c1")
     assert retry == first
-    assert len(chat.messages(room_id, ann)) == 1
+    assert len(texts(chat, room_id, ann)) == 1
+
+
+def test_history_comes_in_bounded_pages(chat: ChatService, room: tuple[str, str, str]) -> None:
+    room_id, ann, _ = room
+    sent = [send(chat, room_id, ann, f"m{i}").message.id for i in range(450)]
+    seen: list[str] = []
+    after = None
+    pages = 0
+    while True:
+        page = chat.messages(room_id, ann, after)
+        pages += 1
+        assert len(page.messages) <= 200
+        seen += [each.message.id for each in page.messages]
+        if not page.more:
+            break
+        after = seen[-1]
+    assert seen == sent and pages == 3
 
 
 def test_a_message_pushed_to_another_tab_of_its_author_is_marked_own(
@@ -192,26 +355,26 @@ def test_a_message_pushed_to_another_tab_of_its_author_is_marked_own(
     chat.connect(room_id, ann, "ann-tab-1")
     chat.connect(room_id, ann, "ann-tab-2")
     chat.connect(room_id, bob, "cb")
-    message = chat.send(room_id, ann, "ann", "from tab 1")
+    message = send(chat, room_id, ann, "from tab 1")
     for tab in ("ann-tab-1", "ann-tab-2"):
-        assert pusher.events_for(tab)[-1]["message"] == message.to_wire(own=True)
-    assert pusher.events_for("cb")[-1]["message"] == message.to_wire(own=False)
+        assert pusher.events_for(tab)[-1]["message"] == message_payload(message, True)
+    assert pusher.events_for("cb")[-1]["message"] == message_payload(message, False)
 
 
 def test_a_malformed_client_id_is_a_bad_request(
     chat: ChatService, room: tuple[str, str, str]
 ) -> None:
     with pytest.raises(BadRequest):
-        chat.send(room[0], room[1], "ann", "hi", client_id="no spaces allowed")
+        chat.send(room[0], room[1], "hi", "no spaces allowed")
 
 
 def test_messages_after_an_id_are_only_the_later_ones(
     chat: ChatService, room: tuple[str, str, str]
 ) -> None:
     room_id, ann, bob = room
-    sent = [chat.send(room_id, ann if i % 2 else bob, "x", f"m{i}") for i in range(5)]
-    later = chat.messages(room_id, ann, after=sent[2].id)
-    assert [m["id"] for m in later] == [sent[3].id, sent[4].id]
+    sent = [send(chat, room_id, ann if i % 2 else bob, f"m{i}").message for i in range(5)]
+    later = chat.messages(room_id, ann, after=sent[2].id).messages
+    assert [m.message.id for m in later] == [sent[3].id, sent[4].id]
     with pytest.raises(BadRequest):
         chat.messages(room_id, ann, after="not an id")
 
@@ -222,7 +385,7 @@ def test_destroy_tells_every_connection_then_hangs_up_and_deletes_all(
     room_id, ann, bob = room
     chat.connect(room_id, ann, "ca")
     chat.connect(room_id, bob, "cb")
-    chat.send(room_id, ann, "ann", "bye")
+    send(chat, room_id, ann, "bye")
     chat.destroy(room_id, bob)
     assert pusher.events_for("ca")[-1] == {"type": "destroy"}
     assert pusher.events_for("cb")[-1] == {"type": "destroy"}
@@ -230,7 +393,7 @@ def test_destroy_tells_every_connection_then_hangs_up_and_deletes_all(
     for call in (
         lambda: chat.messages(room_id, ann),
         lambda: chat.ttl(room_id, bob),
-        lambda: chat.join(room_id, ann),
+        lambda: join(chat, room_id, ann),
         lambda: chat.destroy(room_id, ann),
     ):
         with pytest.raises(RoomNotFound):
@@ -255,9 +418,9 @@ def test_connect_is_refused_to_strangers_and_stores_nothing(
     chat: ChatService, store: InMemoryRoomStore, room: tuple[str, str, str]
 ) -> None:
     with pytest.raises(Unauthorized):
-        chat.connect(room[0], new_token(), "cx")
+        chat.connect(room[0], new_token(room[0], SECRET), "cx")  # issued, but no seat
     with pytest.raises(RoomNotFound):
-        chat.connect("B" * 21, room[1], "cx")
+        chat.connect("B" * 21, new_token("B" * 21, SECRET), "cx")
     assert store.connections_of("cx") is None
 
 
@@ -285,8 +448,8 @@ def test_a_gone_connection_is_forgotten_and_the_push_goes_on(
     chat.connect(room_id, bob, "cb")
     clock[0] += 60_000
     pusher.gone.add("ca")
-    message = chat.send(room_id, bob, "bob", "still there?")
-    assert pusher.events_for("cb")[-1]["message"] == message.to_wire(own=True)  # type: ignore[index]
+    message = send(chat, room_id, bob, "still there?")
+    assert pusher.events_for("cb")[-1]["message"] == message_payload(message, True)
     assert store.connections_of("cb").seats == {"cb": 2}  # type: ignore[union-attr]
 
 
@@ -303,14 +466,18 @@ def test_room_creation_over_the_limit_is_rate_limited_per_client(
     store: InMemoryRoomStore, pusher: RecordingPusher
 ) -> None:
     chat = ChatService(
-        store, pusher, 600, limits=Limits(room_creations=Limit(2, 60), messages=GENEROUS.messages)
+        store,
+        pusher,
+        600,
+        limits=Limits(room_creations=Limit(2, 60), messages=GENEROUS.messages),
+        secret=SECRET,
     )
-    chat.create_room(CLIENT)
-    chat.create_room(CLIENT)
+    chat.create_room(CLIENT, VERIFIER)
+    chat.create_room(CLIENT, VERIFIER)
     with pytest.raises(RateLimited) as caught:
-        chat.create_room(CLIENT)
+        chat.create_room(CLIENT, VERIFIER)
     assert 1 <= caught.value.retry_after_seconds <= 60
-    chat.create_room("198.51.100.1")
+    chat.create_room("198.51.100.1", VERIFIER)
 
 
 def test_sending_over_the_limit_is_rate_limited_and_stores_nothing(
@@ -321,14 +488,15 @@ def test_sending_over_the_limit_is_rate_limited_and_stores_nothing(
         pusher,
         600,
         limits=Limits(room_creations=GENEROUS.room_creations, messages=Limit(2, 60)),
+        secret=SECRET,
     )
-    room_id, _ = chat.create_room(CLIENT)
-    ann = chat.join(room_id, None).token
-    chat.send(room_id, ann, "ann", "one")
-    chat.send(room_id, ann, "ann", "two")
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    ann = join(chat, room_id).token
+    send(chat, room_id, ann, "one")
+    send(chat, room_id, ann, "two")
     with pytest.raises(RateLimited):
-        chat.send(room_id, ann, "ann", "three")
-    assert [m["text"] for m in chat.messages(room_id, ann)] == ["one", "two"]
+        send(chat, room_id, ann, "three")
+    assert texts(chat, room_id, ann) == ["one", "two"]
 
 
 def test_a_410_for_a_connection_still_connecting_does_not_forget_it(
@@ -337,14 +505,14 @@ def test_a_410_for_a_connection_still_connecting_does_not_forget_it(
     """Both connect at once: Bob's $connect pushes presence to Ann's connection
     while hers is still running; the gateway answers 410; Ann stays in the room."""
     now = [1_700_000_000_000]
-    chat = ChatService(store, pusher, 600, limits=GENEROUS, clock_ms=lambda: now[0])
-    room_id, _ = chat.create_room(CLIENT)
-    ann, bob = chat.join(room_id, None).token, chat.join(room_id, None).token
+    chat = ChatService(store, pusher, 600, limits=GENEROUS, secret=SECRET, clock_ms=lambda: now[0])
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    ann, bob = join(chat, room_id).token, join(chat, room_id).token
     chat.connect(room_id, ann, "ca")
     pusher.gone.add("ca")
     now[0] += 500
     chat.connect(room_id, bob, "cb")
     assert store.connections_of("ca") is not None
     now[0] += 60_000  # long after: a 410 now means gone
-    chat.send(room_id, bob, "bob", "hello?")
+    send(chat, room_id, bob, "hello?")
     assert store.connections_of("ca") is None

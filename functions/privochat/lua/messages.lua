@@ -1,19 +1,29 @@
--- A participant's view of the messages, oldest first; with ARGV[2], only those
--- after that message (all of them if it is unknown: the client drops repeats).
--- KEYS: meta, messages   ARGV: participant, after message id ('' for none)
--- Returns {'ok', seat, {'<seat>|<message JSON>', ...}} or {refusal}.
+-- A participant's page of the messages, oldest first: at most ARGV[3], from the
+-- start or after message ARGV[2] (from the start if that one is unknown: the
+-- client drops repeats). Entries are '<seat>|<id>|<timestamp>|<text>'.
+-- KEYS: meta, messages   ARGV: participant, after message id ('' for none), page size
+-- Returns {'ok', seat, page, 1 if more follow else 0, hello of seat 1, hello of seat 2}
+-- or {refusal}.
 local seat, refusal = seat_of(KEYS[1], ARGV[1])
 if not seat then return {refusal} end
-local all = redis.call('LRANGE', KEYS[2], 0, -1)
-if ARGV[2] == '' then return {'ok', tonumber(seat), all} end
--- Stored as '<seat>|{"id":"<id>",...': the id sits right after the bar.
-local marker = '|{"id":"' .. ARGV[2] .. '"'
-for i = #all, 1, -1 do
-  local bar = string.find(all[i], '|', 1, true)
-  if string.sub(all[i], bar, bar + #marker - 1) == marker then
-    local later = {}
-    for j = i + 1, #all do later[#later + 1] = all[j] end
-    return {'ok', tonumber(seat), later}
+local start = 0
+if ARGV[2] ~= '' then
+  local all = redis.call('LRANGE', KEYS[2], 0, -1)
+  local marker = '|' .. ARGV[2] .. '|'
+  for i = #all, 1, -1 do
+    local bar = string.find(all[i], '|', 1, true)
+    if string.sub(all[i], bar, bar + #marker - 1) == marker then
+      start = i  -- 0-based index of the next entry
+      break
+    end
   end
 end
-return {'ok', tonumber(seat), all}
+local size = tonumber(ARGV[3])
+local page = redis.call('LRANGE', KEYS[2], start, start + size)
+local more = 0
+if #page > size then
+  page[#page] = nil
+  more = 1
+end
+local hellos = redis.call('HMGET', KEYS[1], 'hello:1', 'hello:2')
+return {'ok', tonumber(seat), page, more, hellos[1], hellos[2]}
