@@ -375,6 +375,7 @@ def test_worst_case_message_is_10974_characters_and_opens() -> None:
         Plain("Ann", "hi", 1),
         Plain("Zoë 😀", "naïve € 日本語 🎉" * 60, 2),
         Plain("B", "x" * 1000, 3),
+        Plain("😀" * 100, "😀" * 1000, 2**53 - 1),  # limits count code points
         Plain("\u0000name", '{"n":"forged"}\n\t', 17),
     ],
 )
@@ -448,6 +449,13 @@ def test_any_changed_byte_is_refused(where: int) -> None:
         b'{"n":"A","t":"x","s":true}',
         b'{"n":"A","t":"x","s":1.5}',
         b'{"n":"A","t":"x","s":"1"}',
+        b'{"n":"A","t":"x","s":0}',
+        b'{"n":"A","t":"x","s":-1}',
+        b'{"n":"A","t":"x","s":9007199254740992}',
+        b'{"n":"","t":"x","s":1}',
+        b'{"n":"A","t":"","s":1}',
+        b'{"n":"' + b"N" * 101 + b'","t":"x","s":1}',
+        b'{"n":"A","t":"' + "😀".encode() * 1001 + b'","s":1}',
         b'["A","x",1]',
         b"not json",
         b'{"n":"\xff","t":"x","s":1}',

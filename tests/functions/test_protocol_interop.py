@@ -393,3 +393,26 @@ def test_python_refuses_what_node_sealed_when_opened_for_another_room_or_seat(
 def test_both_refuse_what_is_not_a_wire_text(node: Node, wire: str) -> None:
     assert e2ee.parse_wire(wire) is None
     assert node("open", wire=wire, senderSeat=1) == {"parsed": False, "plain": None}
+
+
+OUT_OF_LIMITS = [
+    Plain("", "x", 1),
+    Plain("A", "", 1),
+    Plain("N" * 101, "x", 1),
+    Plain("A", "😀" * 1001, 1),
+    Plain("A", "x", 0),
+    Plain("A", "x", 2**53),
+]
+
+
+@pytest.mark.parametrize("plain", OUT_OF_LIMITS, ids=range(len(OUT_OF_LIMITS)))
+def test_both_refuse_a_plaintext_out_of_the_limits(
+    node: Node, linked: Linked, plain: Plain
+) -> None:
+    """Name 1-100 and text 1-1000 characters (code points), seq from 1."""
+    s = linked.python
+    wire = e2ee.seal(s.send_key, s.room_id, s.epoch, s.seat, plain)
+    assert node("open", wire=wire, senderSeat=s.seat)["plain"] is None
+    parsed = e2ee.parse_wire(wire)
+    assert parsed is not None
+    assert e2ee.open_sealed(s.send_key, s.room_id, s.epoch, s.seat, parsed[1]) is None

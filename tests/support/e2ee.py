@@ -31,6 +31,7 @@ IV_BYTES = 12
 TAG_BYTES = 16
 KEY_BYTES = 32
 MAX_WIRE_CHARS = 10_974
+MAX_SEQ = 2**53 - 1
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _WIRE = re.compile(r"2\.([A-Za-z0-9_-]{11})\.([A-Za-z0-9_-]+)")
@@ -257,6 +258,19 @@ class Plain:
     seq: int
 
 
+def within_limits(plain: Plain) -> bool:
+    """Name 1-100 and text 1-1000 characters (code points), seq from 1 to the
+    largest integer a JavaScript number holds exactly."""
+    name, text, seq = plain.name, plain.text, plain.seq
+    if not (isinstance(name, str) and isinstance(text, str) and _is_int(seq)):
+        return False
+    return (
+        1 <= len(name) <= NAME_MAX_CHARS
+        and 1 <= len(text) <= TEXT_MAX_CHARS
+        and 1 <= seq <= MAX_SEQ
+    )
+
+
 def plaintext(plain: Plain) -> bytes:
     """`{"n","t","s"}` as JSON.stringify writes it (no spaces, non-ASCII raw)."""
     data = {"n": plain.name, "t": plain.text, "s": plain.seq}
@@ -316,10 +330,8 @@ def open_sealed(key: bytes, room_id: str, epoch: str, seat: int, sealed: bytes) 
         return None
     if not isinstance(value, dict) or set(value) != {"n", "t", "s"}:
         return None
-    name, text, seq = value["n"], value["t"], value["s"]
-    if not (isinstance(name, str) and isinstance(text, str) and _is_int(seq)):
-        return None
-    return Plain(name, text, seq)
+    plain = Plain(value["n"], value["t"], value["s"])
+    return plain if within_limits(plain) else None
 
 
 class Verdict(Enum):
