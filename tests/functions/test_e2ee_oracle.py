@@ -12,6 +12,7 @@ import secrets
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tests.support import e2ee
@@ -237,7 +238,7 @@ def test_both_seats_derive_the_same_session() -> None:
 def test_session_is_the_documented_derivation() -> None:
     one, two = e2ee.new_key_pair(), e2ee.new_key_pair()
     session = e2ee.derive_session(two.private, one.pub, two.pub, RID, 2, 5)
-    shared = one.private.exchange(e2ee.X25519PublicKey.from_public_bytes(two.pub))
+    shared = one.private.exchange(X25519PublicKey.from_public_bytes(two.pub))
     t = enc_by_hand(b"privochat/2", RID.encode(), b"5", one.pub, two.pub)
     assert session.epoch == e2ee.b64url(hashlib.sha256(t).digest()[:8])
     assert session.send_key == rfc5869(shared, t, b"privochat/2 2->1")
