@@ -96,9 +96,7 @@ class InMemoryRoomStore:
     def _hellos(room: _Room) -> tuple[SeatHello, ...]:
         return tuple(SeatHello(seat, room.hellos[seat]) for seat in sorted(room.hellos))
 
-    def join(
-        self, room_id: str, participant: str, verifier: str, max_participants: int
-    ) -> Seat:
+    def join(self, room_id: str, participant: str, verifier: str, max_participants: int) -> Seat:
         with self._lock:
             room = self._room(room_id)
             if room is None:

@@ -128,8 +128,9 @@ class SendMessage(BaseModel):
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """Error answers a route may give, each with the one error body. Every route
-    may also answer 413 (body too large), 422 (malformed input) and 503."""
-    return {status: {"model": ErrorBody} for status in (*statuses, 413, 422, 503)}
+    may also answer 400 (a malformed query or body), 413 (body too large), 422 (malformed
+    input) and 503."""
+    return {status: {"model": ErrorBody} for status in (*statuses, 400, 413, 422, 503)}
 
 
 _ID_PATTERN = r"^[0-9A-Za-z_-]{21}$"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +10,10 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from tests.support.rooms import PROOF, VERIFIER
 from tests.support.servers import LocalStack, local_stack
+
+_client_ids = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -26,11 +30,18 @@ class Participant:
         self.stack = stack
         self.http = stack.client()
 
-    def join(self, room_id: str) -> httpx.Response:
-        return self.http.post("/api/room/join", params={"roomId": room_id})
+    def create(self) -> str:
+        """Creates a room for the link key whose proof is PROOF; returns its ID."""
+        response = self.http.post("/api/room/create", json={"verifier": VERIFIER})
+        assert response.status_code == 200, response.text
+        return str(response.json()["roomId"])
+
+    def join(self, room_id: str, proof: str = PROOF) -> httpx.Response:
+        return self.http.post("/api/room/join", params={"roomId": room_id}, json={"proof": proof})
 
     @property
     def token(self) -> str | None:
+        """The cookie's value: this browser's token of each room it sits in."""
         return self.http.cookies.get("x-auth-token")
 
     @contextmanager
@@ -47,7 +58,7 @@ class Participant:
         return self.http.post(
             "/api/messages",
             params={"roomId": room_id},
-            json={"sender": "someone", "text": text, **extra},
+            json={"text": text, "clientId": f"c{next(_client_ids)}", **extra},
         )
 
 
@@ -76,7 +87,7 @@ def people(stack: LocalStack) -> Iterator[tuple[Participant, Participant, Partic
 @pytest.fixture
 def room(stack: LocalStack, people: tuple[Participant, Participant, Participant]) -> str:
     """A room that Ann and Bob (people[0], people[1]) have joined."""
-    room_id = people[0].http.post("/api/room/create").json()["roomId"]
+    room_id = people[0].create()
     assert people[0].join(room_id).status_code == 200
     assert people[1].join(room_id).status_code == 200
     return str(room_id)

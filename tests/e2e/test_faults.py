@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from tests.e2e.conftest import Participant
+from tests.support.rooms import VERIFIER
 from tests.support.servers import LocalStack, RedisProcess, local_stack, redis_process
 
 TIMEOUT_SECONDS = 1.0
@@ -29,7 +30,7 @@ def redis_and_stack() -> Iterator[tuple[RedisProcess, LocalStack]]:
 def _joined(stack: LocalStack) -> tuple[Participant, str]:
     """Ann, and a room she has joined."""
     ann = Participant(stack)
-    room_id = ann.http.post("/api/room/create").json()["roomId"]
+    room_id = ann.create()
     ann.join(room_id)
     return ann, room_id
 
@@ -49,12 +50,14 @@ def test_redis_down_is_a_quick_503_and_the_service_recovers_by_itself(
 ) -> None:
     server, stack = redis_and_stack
     ann = Participant(stack)
-    assert ann.http.post("/api/room/create").status_code == 200
+    assert ann.http.post("/api/room/create", json={"verifier": VERIFIER}).status_code == 200
     server.stop()
-    response, elapsed = _timed(lambda: ann.http.post("/api/room/create"))
+    response, elapsed = _timed(
+        lambda: ann.http.post("/api/room/create", json={"verifier": VERIFIER})
+    )
     assert _unavailable(response) and elapsed < BOUND_SECONDS
     server.start()  # empty again: no persistence
-    room_id = ann.http.post("/api/room/create").json()["roomId"]
+    room_id = ann.create()
     assert ann.join(room_id).status_code == 200
     assert ann.send(room_id, "back").status_code == 200
 
@@ -64,7 +67,7 @@ def test_a_frozen_redis_is_a_503_within_the_timeout_and_a_retry_stores_once(
 ) -> None:
     server, stack = redis_and_stack
     ann, bob = Participant(stack), Participant(stack)
-    room_id = ann.http.post("/api/room/create").json()["roomId"]
+    room_id = ann.create()
     ann.join(room_id), bob.join(room_id)
     server.freeze()
     try:
@@ -83,6 +86,31 @@ def test_a_frozen_redis_is_a_503_within_the_timeout_and_a_retry_stores_once(
     assert texts == ["during the freeze"]
 
 
+def test_a_join_answered_503_during_a_stall_keeps_its_seat_on_retry(
+    redis_and_stack: tuple[RedisProcess, LocalStack],
+) -> None:
+    """The join reaches Redis, Redis stalls, the client gets 503; Redis then
+    applies it. The 503 carried the token, so the retry finds that seat, even
+    though the other person has taken the last one meanwhile (it used to be a
+    409 forever: the seat belonged to a token nobody had)."""
+    server, stack = redis_and_stack
+    ann, bob = Participant(stack), Participant(stack)
+    ann.join(ann.create())  # the join script is known to Redis: EVALSHA runs once thawed
+    room_id = ann.create()
+    server.freeze()
+    try:
+        response, elapsed = _timed(lambda: bob.join(room_id))
+        assert _unavailable(response) and elapsed < BOUND_SECONDS
+        assert bob.token, "the 503 hands over the token the join used"
+    finally:
+        server.thaw()
+    assert ann.join(room_id).json()["seat"] == 2  # Bob's stalled join took seat 1
+    retry = bob.join(room_id)
+    assert retry.status_code == 200, retry.text
+    assert (retry.json()["seat"], retry.json()["participants"]) == (1, 2)
+    assert bob.send(room_id, "made it").status_code == 200
+
+
 def test_redis_errors_are_503_and_change_nothing_then_recovery(
     redis_and_stack: tuple[RedisProcess, LocalStack],
 ) -> None:
@@ -94,7 +122,7 @@ def test_redis_errors_are_503_and_change_nothing_then_recovery(
     admin.config_set("maxmemory", "1")  # every write now fails with OOM
     try:
         assert _unavailable(ann.send(room_id, "refused"))
-        assert _unavailable(ann.http.post("/api/room/create"))
+        assert _unavailable(ann.http.post("/api/room/create", json={"verifier": VERIFIER}))
     finally:
         admin.config_set("maxmemory", "0")
     messages = ann.http.get("/api/messages", params={"roomId": room_id}).json()["messages"]

@@ -18,6 +18,7 @@ from privochat import wiring
 from tests.functions.conftest import UpstashSetup
 from tests.support.events import http_event, ws_event
 from tests.support.gateway_faults import inject_faults, record_requests
+from tests.support.rooms import PROOF, VERIFIER, WRONG_PROOF
 
 SITE = "https://chat.example.com"
 
@@ -34,6 +35,7 @@ def handlers(
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "eu-west-1",
+        "APP_SECRET": "handler tests' secret",
     }.items():
         monkeypatch.setenv(name, value)
     wiring.reset()
@@ -61,44 +63,111 @@ def call(http: Any, *args: Any, **kwargs: Any) -> tuple[int, dict[str, Any], dic
     return response["statusCode"], json.loads(response["body"]), response
 
 
+_client_ids = iter(range(1_000_000))
+
+
 def send(
-    http: Any, room_id: str, token: str, text: str
+    http: Any, room_id: str, cookie: str, text: str
 ) -> tuple[int, dict[str, Any], dict[str, Any]]:
     return call(
         http,
         "POST",
         "/api/messages",
         {"roomId": room_id},
-        {"sender": "x", "text": text},
-        cookie=token,
+        {"text": text, "clientId": f"c{next(_client_ids)}"},
+        cookie=cookie,
     )
 
 
+def create(http: Any) -> str:
+    status, created, _ = call(
+        http, "POST", "/api/room/create", body={"verifier": VERIFIER}, headers={"origin": SITE}
+    )
+    assert status == 200
+    return str(created["roomId"])
+
+
+def join(
+    http: Any, room_id: str, cookie: str | None = None, proof: str = PROOF
+) -> tuple[int, dict[str, Any], str | None]:
+    """Joins; returns the status, the body and the cookie's new value (if one was set)."""
+    status, body, response = call(
+        http, "POST", "/api/room/join", {"roomId": room_id}, {"proof": proof}, cookie=cookie
+    )
+    cookies = response.get("cookies") or []
+    value = SimpleCookie(cookies[0])["__Host-x-auth-token"].value if cookies else None
+    return status, body, value
+
+
 def create_and_join(http: Any) -> tuple[str, str, str]:
-    _, created, _ = call(http, "POST", "/api/room/create", headers={"origin": SITE})
-    room_id = created["roomId"]
-    tokens = []
+    """A room with two participants: its ID and each one's cookie value."""
+    room_id = create(http)
+    cookies = []
     for _ in range(2):
-        status, _, response = call(http, "POST", "/api/room/join", {"roomId": room_id})
-        assert status == 200
-        cookie = SimpleCookie(response["cookies"][0])["x-auth-token"]
-        tokens.append(cookie.value)
-    return room_id, tokens[0], tokens[1]
+        status, _, cookie = join(http, room_id)
+        assert status == 200 and cookie
+        cookies.append(cookie)
+    return room_id, cookies[0], cookies[1]
 
 
-def test_join_sets_a_strict_httponly_secure_cookie_and_never_returns_the_token(
+def test_join_sets_a_strict_httponly_secure_host_cookie_and_never_returns_the_token(
     handlers: Any,
 ) -> None:
     http, _ = handlers
-    _, created, _ = call(http, "POST", "/api/room/create")
-    status, body, response = call(http, "POST", "/api/room/join", {"roomId": created["roomId"]})
-    assert status == 200 and body == {"roomId": created["roomId"], "ttl": 600, "participants": 1}
+    room_id = create(http)
+    status, body, response = call(
+        http, "POST", "/api/room/join", {"roomId": room_id}, {"proof": PROOF}
+    )
+    assert status == 200
+    assert body == {"roomId": room_id, "ttl": 600, "participants": 1, "seat": 1, "hellos": []}
     [cookie] = response["cookies"]
-    morsel = SimpleCookie(cookie)["x-auth-token"]
-    assert len(morsel.value) == 43
+    morsel = SimpleCookie(cookie)["__Host-x-auth-token"]
+    room, _, token = morsel.value.partition(".")
+    assert room == room_id and len(token) == 43
     assert morsel["httponly"] and morsel["secure"] and morsel["samesite"].lower() == "strict"
-    assert morsel["path"] == "/"
-    assert morsel.value not in response["body"]
+    assert morsel["path"] == "/" and not morsel["domain"]
+    assert token not in response["body"]
+
+
+def test_a_wrong_proof_gets_403_wrong_key_no_seat_and_no_cookie(handlers: Any) -> None:
+    http, _ = handlers
+    room_id = create(http)
+    for body in ({"proof": WRONG_PROOF}, {}, {"proof": "short"}):
+        status, answer, response = call(http, "POST", "/api/room/join", {"roomId": room_id}, body)
+        assert status in (403, 422) and "cookies" not in response
+        assert answer["error"] == ("wrong-key" if status == 403 else "bad-request")
+    assert join(http, room_id)[1]["seat"] == 1
+
+
+def test_one_browser_cookie_holds_a_seat_in_each_of_two_rooms(handlers: Any) -> None:
+    http, _ = handlers
+    first, second = create(http), create(http)
+    _, _, cookie = join(http, first)
+    _, _, both = join(http, second, cookie)
+    assert both is not None and both.count("~") == 1
+    for room_id in (first, second):
+        assert call(http, "GET", "/api/room/ttl", {"roomId": room_id}, cookie=both)[0] == 200
+    assert join(http, first, both)[1]["seat"] == 1  # still the same seat
+
+
+def test_a_cookie_among_other_apps_cookies_opens_the_websocket(handlers: Any) -> None:
+    """Browsers send every cookie of the host: a JSON or spaced value of another
+    app's must not hide ours (it did: 401 on $connect while HTTP accepted it)."""
+    http, ws = handlers
+    room_id, ann, _ = create_and_join(http)
+    event = ws_event("$connect", "K1=", room_id, origin=SITE)
+    event["headers"]["Cookie"] = (
+        f'consent=yes please; prefs={{"a": [1, 2]}}; __Host-x-auth-token={ann}; theme="dark"'
+    )
+    assert ws.on_connect(event)["statusCode"] == 200
+    status, _, _ = call(
+        http,
+        "GET",
+        "/api/room/ttl",
+        {"roomId": room_id},
+        headers={"cookie": event["headers"]["Cookie"]},
+    )
+    assert status == 200
 
 
 def test_a_message_is_stored_and_pushed_to_both_connections(handlers: Any) -> None:
@@ -116,7 +185,7 @@ def test_a_message_is_stored_and_pushed_to_both_connections(handlers: Any) -> No
     assert posted("A1=")[-1] == {"type": "message", "message": body["message"]}
     assert posted("B1=")[-1] == {"type": "message", "message": {**body["message"], "own": False}}
     _, listed, _ = call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=bob)
-    assert listed == {"messages": [{**body["message"], "own": False}]}
+    assert listed == {"messages": [{**body["message"], "own": False}], "hellos": [], "more": False}
 
 
 def test_ping_gets_a_pong_with_presence_and_typing_reaches_the_other(handlers: Any) -> None:
@@ -143,7 +212,7 @@ def test_unknown_websocket_actions_get_an_error_and_change_nothing(
     assert response["statusCode"] == 400
     assert posted("A3=")[-1]["type"] == "error" and posted("A3=")[-1]["error"] == "bad-request"
     _, listed, _ = call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)
-    assert listed == {"messages": []}
+    assert listed["messages"] == []
 
 
 def test_connect_is_refused_without_a_participants_cookie_and_stores_nothing(
@@ -153,7 +222,10 @@ def test_connect_is_refused_without_a_participants_cookie_and_stores_nothing(
     room_id, ann, _ = create_and_join(http)
     assert ws.on_connect(ws_event("$connect", "X1=", room_id))["statusCode"] == 401
     assert ws.on_connect(ws_event("$connect", "X2=", room_id, "f" * 43))["statusCode"] == 401
-    assert ws.on_connect(ws_event("$connect", "X3=", "N" * 21, ann))["statusCode"] == 404
+    forged = f"{room_id}.{'f' * 43}"
+    assert ws.on_connect(ws_event("$connect", "X6=", room_id, forged))["statusCode"] == 401
+    # A cookie holds no token for another room: not a participant there.
+    assert ws.on_connect(ws_event("$connect", "X3=", "N" * 21, ann))["statusCode"] == 401
     assert ws.on_connect(ws_event("$connect", "X4=", "bad", ann))["statusCode"] == 400
     assert (
         ws.on_connect(ws_event("$connect", "X5=", room_id, ann, origin="https://evil.example"))[
@@ -213,15 +285,18 @@ def test_destroy_pushes_destroy_to_both_then_everything_is_404(
     [
         ("GET", "/api/room/ttl", {"roomId": "short"}, None, 400, "bad-request"),
         ("GET", "/api/room/ttl", {}, None, 400, "bad-request"),
-        ("POST", "/api/room/join", {"roomId": "Z" * 21}, None, 404, "room-not-found"),
+        ("POST", "/api/room/join", {"roomId": "Z" * 21}, {"proof": PROOF}, 404, "room-not-found"),
+        ("POST", "/api/room/join", {"roomId": "Z" * 21}, None, 422, "bad-request"),
+        ("POST", "/api/room/create", {}, None, 422, "bad-request"),
+        ("POST", "/api/room/create", {}, {"verifier": "x" * 43}, 422, "bad-request"),
         ("GET", "/api/messages", {"roomId": "Z" * 21}, None, 401, "unauthorized"),
         ("POST", "/api/messages", {"roomId": "Z" * 21}, "not json", 422, "bad-request"),
-        ("POST", "/api/messages", {"roomId": "Z" * 21}, {"sender": "a"}, 422, "bad-request"),
+        ("POST", "/api/messages", {"roomId": "Z" * 21}, {"text": "a"}, 422, "bad-request"),
         (
             "POST",
             "/api/messages",
             {"roomId": "Z" * 21},
-            {"sender": "a", "text": "x" * 8001},
+            {"text": "x" * 11_001, "clientId": "c"},
             422,
             "bad-request",
         ),
@@ -229,9 +304,17 @@ def test_destroy_pushes_destroy_to_both_then_everything_is_404(
             "POST",
             "/api/messages",
             {"roomId": "Z" * 21},
-            {"sender": "a", "text": "y" * 40_000},
+            {"text": "y" * 40_000, "clientId": "c"},
             413,
             "payload-too-large",
+        ),
+        (
+            "POST",
+            "/api/room/hello",
+            {"roomId": "Z" * 21},
+            {"generation": 0, "commit": "c", "mac": "m"},
+            422,
+            "bad-request",
         ),
         ("GET", "/api/nowhere", {}, None, 404, "not-found"),
         ("PUT", "/api/room", {}, None, 405, "bad-request"),
@@ -260,14 +343,12 @@ def test_a_cross_site_write_is_refused(handlers: Any) -> None:
         "POST",
         "/api/messages",
         {"roomId": room_id},
-        {"sender": "a", "text": "b"},
+        {"text": "b", "clientId": "c"},
         cookie=ann,
         headers={"origin": "https://evil.example"},
     )
     assert (status, body["error"]) == (403, "forbidden")
-    assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1] == {
-        "messages": []
-    }
+    assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1]["messages"] == []
 
 
 def test_openapi_document_is_served(handlers: Any) -> None:
@@ -300,7 +381,7 @@ def test_each_request_and_event_is_one_json_log_line_without_secrets(
         assert record["status"] == 200 and record["durationMs"] >= 0 and record["requestId"]
         assert set(record) <= {"kind", "requestId", "connectionId", "route", "status", "durationMs"}
     assert {r["connectionId"] for r in records if r["kind"] == "ws"} == {"L1="}
-    for secret in (ann, bob, "secret words"):
+    for secret in (ann, bob, ann.split(".")[1], bob.split(".")[1], "secret words", PROOF):
         assert secret not in output
 
 
@@ -311,12 +392,10 @@ def test_a_large_body_without_content_length_is_refused_too(handlers: Any) -> No
         "POST",
         "/api/messages",
         {"roomId": room_id},
-        {"sender": "a", "text": "y" * 40_000},
+        {"text": "y" * 40_000, "clientId": "c"},
         cookie=ann,
     )
     del event["headers"]["content-length"]
     response = http(event, None)
     assert response["statusCode"] == 413
-    assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1] == {
-        "messages": []
-    }
+    assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1]["messages"] == []

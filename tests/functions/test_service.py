@@ -17,9 +17,9 @@ from privochat.domain import (
     participant_key,
 )
 from privochat.payloads import message_payload
-from privochat.service import ChatService, Joined, Limits
+from privochat.service import ChatService, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
-from tests.support.rooms import PROOF, SECRET, VERIFIER, WRONG_PROOF, key32
+from tests.support.rooms import PROOF, SECRET, VERIFIER, WRONG_PROOF, join, key32
 
 CLIENT = "203.0.113.7"
 GENEROUS = Limits(room_creations=Limit(10_000, 60), messages=Limit(10_000, 60))
@@ -45,11 +45,6 @@ def chat(store: InMemoryRoomStore, pusher: RecordingPusher, clock: list[int]) ->
         secret=SECRET,
         clock_ms=lambda: clock[0],
     )
-
-
-def join(chat: ChatService, room_id: str | None, token: str | None = None) -> Joined:
-    """Join as a browser does: with the token the cookie holds, if any, and the proof."""
-    return chat.join(room_id, chat.seat_token(room_id, token), PROOF)
 
 
 _sends = iter(range(1_000_000))
@@ -289,7 +284,7 @@ def test_send_stores_and_pushes_the_message_to_every_connection(
     assert texts(chat, room_id, ann) == ["hello"]
 
 
-@pytest.mark.parametrize(("text", "client_id"), [("", "c"), ("  ", "c"), ("x" * 11_001, "c")])
+@pytest.mark.parametrize(("text", "client_id"), [("", "c"), ("x" * 11_001, "c")])
 def test_empty_or_over_long_messages_are_refused_and_nothing_is_stored(
     chat: ChatService,
     pusher: RecordingPusher,

@@ -7,37 +7,42 @@ import contextlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from privochat.domain import SENDER_MAX_CHARS, TEXT_MAX_CHARS, BadRequest, Limit, RoomFull
+from privochat.domain import TEXT_MAX_CHARS, BadRequest, Limit, RoomFull
 from privochat.service import ChatService, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
+from tests.support.rooms import SECRET, VERIFIER, join
 
 UNLIMITED = Limits(room_creations=Limit(10**9, 60), messages=Limit(10**9, 60))
 
 
 def new_chat() -> ChatService:
     return ChatService(
-        InMemoryRoomStore(), RecordingPusher(), room_ttl_seconds=600, limits=UNLIMITED
+        InMemoryRoomStore(),
+        RecordingPusher(),
+        room_ttl_seconds=600,
+        limits=UNLIMITED,
+        secret=SECRET,
     )
 
 
 def room_with_two(chat: ChatService) -> tuple[str, str, str]:
-    room_id, _ = chat.create_room("client")
-    return room_id, chat.join(room_id, None).token, chat.join(room_id, None).token
+    room_id, _ = chat.create_room("client", VERIFIER)
+    return room_id, join(chat, room_id).token, join(chat, room_id).token
 
 
 @settings(deadline=None)  # a loaded 2-core machine is slow, not wrong
 @given(joiners=st.integers(min_value=1, max_value=12), rejoins=st.lists(st.integers(0, 11)))
 def test_at_most_two_seats_whatever_the_order_of_joins(joiners: int, rejoins: list[int]) -> None:
     chat = new_chat()
-    room_id, _ = chat.create_room("client")
+    room_id, _ = chat.create_room("client", VERIFIER)
     seated: list[str] = []
     for _ in range(joiners):
         with contextlib.suppress(RoomFull):
-            seated.append(chat.join(room_id, None).token)
+            seated.append(join(chat, room_id).token)
     assert len(seated) == min(joiners, 2)
     for index in rejoins:
         if index < len(seated):
-            assert chat.join(room_id, seated[index]).token == seated[index]
+            assert join(chat, room_id, seated[index]).token == seated[index]
 
 
 @settings(max_examples=50, deadline=None)
@@ -50,46 +55,47 @@ def test_after_any_message_lists_exactly_the_later_ones(
 ) -> None:
     chat = new_chat()
     room_id, ann, bob = room_with_two(chat)
-    sent = [chat.send(room_id, ann if i % 2 else bob, "x", text) for i, text in enumerate(texts)]
+    sent = [
+        chat.send(room_id, ann if i % 2 else bob, text, f"c{i}").message
+        for i, text in enumerate(texts)
+    ]
     k = data.draw(st.integers(0, len(sent) - 1))
-    later = chat.messages(room_id, ann, after=sent[k].id)
-    assert [m["id"] for m in later] == [m.id for m in sent[k + 1 :]]
-    assert [m["text"] for m in chat.messages(room_id, bob)] == texts
+    later = chat.messages(room_id, ann, after=sent[k].id).messages
+    assert [m.message.id for m in later] == [m.id for m in sent[k + 1 :]]
+    assert [m.message.text for m in chat.messages(room_id, bob).messages] == texts
 
 
 @settings(max_examples=80, deadline=None)
 @given(
-    sender=st.text(max_size=SENDER_MAX_CHARS + 5),
     text=st.text(max_size=60) | st.just("y" * (TEXT_MAX_CHARS + 1)),
+    client_id=st.text(max_size=70),
 )
-def test_a_message_is_stored_exactly_when_it_is_valid(sender: str, text: str) -> None:
+def test_a_message_is_stored_exactly_when_it_is_valid(text: str, client_id: str) -> None:
     chat = new_chat()
     room_id, ann, _ = room_with_two(chat)
     valid = (
-        1 <= len(sender) <= SENDER_MAX_CHARS
-        and bool(sender.strip())
-        and (1 <= len(text) <= TEXT_MAX_CHARS and bool(text.strip()))
+        1 <= len(text) <= TEXT_MAX_CHARS
+        and 1 <= len(client_id) <= 64
+        and all(c.isascii() and (c.isalnum() or c in "_-") for c in client_id)
     )
     try:
-        chat.send(room_id, ann, sender, text)
+        chat.send(room_id, ann, text, client_id)
         accepted = True
     except BadRequest:
         accepted = False
     assert accepted == valid
-    assert len(chat.messages(room_id, ann)) == (1 if valid else 0)
+    assert len(chat.messages(room_id, ann).messages) == (1 if valid else 0)
 
 
 @settings(max_examples=50, deadline=None)
-@given(client_ids=st.lists(st.sampled_from(["a", "b", "c", None]), min_size=1, max_size=20))
+@given(client_ids=st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=20))
 def test_each_client_id_stores_one_message_however_often_it_is_retried(
-    client_ids: list[str | None],
+    client_ids: list[str],
 ) -> None:
     chat = new_chat()
     room_id, ann, _ = room_with_two(chat)
     first: dict[str, str] = {}
     for client_id in client_ids:
-        message = chat.send(room_id, ann, "ann", f"text {client_id}", client_id=client_id)
-        if client_id is not None:
-            assert first.setdefault(client_id, message.id) == message.id
-    expected = len({c for c in client_ids if c is not None}) + client_ids.count(None)
-    assert len(chat.messages(room_id, ann)) == expected
+        stored = chat.send(room_id, ann, f"text {client_id}", client_id)
+        assert first.setdefault(client_id, stored.message.id) == stored.message.id
+    assert len(chat.messages(room_id, ann).messages) == len(set(client_ids))

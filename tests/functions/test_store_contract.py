@@ -4,22 +4,25 @@ on a real redis-server."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
 import pytest
 
 from privochat.domain import (
+    Hello,
     Limit,
     Message,
     RateLimited,
     RoomFull,
     RoomNotFound,
+    SeatHello,
     Unauthorized,
+    WrongKey,
     new_id,
 )
 from tests.functions.conftest import UpstashSetup
+from tests.support.rooms import VERIFIER, key32
 
 T0 = 1_700_000_000_000  # a connection time, ms
 ROOMS = Limit(max_requests=10_000, window_seconds=60)
@@ -28,40 +31,51 @@ MESSAGES = Limit(max_requests=10_000, window_seconds=60)
 
 def _room(store, ttl: int = 60) -> str:  # type: ignore[no-untyped-def]
     room_id = new_id()
-    assert store.create_room(room_id, ttl, 0, "client", ROOMS) is True
+    assert store.create_room(room_id, VERIFIER, ttl, 0, "client", ROOMS) is True
     return room_id
 
 
 def _message(text: str = "hello") -> Message:
-    return Message(id=new_id(), sender="ann", text=text, timestamp=1_700_000_000_000)
+    return Message(id=new_id(), text=text, timestamp=1_700_000_000_000)
+
+
+def _messages(store, room_id: str, participant: str, after: str | None) -> tuple[int, list]:  # type: ignore[no-untyped-def]
+    """The caller's seat and the whole history after `after`, page by page."""
+    seat, messages = 0, []
+    while True:
+        page = store.messages(room_id, participant, after, 3)
+        seat, messages = page.seat, messages + page.messages
+        if not page.more:
+            return seat, messages
+        after = page.messages[-1].message.id
 
 
 def test_a_new_room_is_empty_and_has_its_ttl(store) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store, ttl=60)
-    seat = store.join(room_id, "p1", 2)
+    seat = store.join(room_id, "p1", VERIFIER, 2)
     assert (seat.seat, seat.participants) == (1, 1)
     assert 58 <= seat.ttl <= 60
 
 
 def test_an_existing_room_is_never_overwritten(store) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store)
-    store.join(room_id, "p1", 2)
-    assert store.create_room(room_id, 60, 0, "client", ROOMS) is False
-    assert store.join(room_id, "p1", 2).participants == 1
+    store.join(room_id, "p1", VERIFIER, 2)
+    assert store.create_room(room_id, VERIFIER, 60, 0, "client", ROOMS) is False
+    assert store.join(room_id, "p1", VERIFIER, 2).participants == 1
 
 
 def test_joining_an_unknown_room_is_room_not_found(store) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(RoomNotFound):
-        store.join(new_id(), "p1", 2)
+        store.join(new_id(), "p1", VERIFIER, 2)
 
 
 def test_third_joiner_gets_room_full_and_rejoining_keeps_the_seat(store) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store)
-    assert store.join(room_id, "p1", 2).seat == 1
-    assert store.join(room_id, "p2", 2).seat == 2
+    assert store.join(room_id, "p1", VERIFIER, 2).seat == 1
+    assert store.join(room_id, "p2", VERIFIER, 2).seat == 2
     with pytest.raises(RoomFull):
-        store.join(room_id, "p3", 2)
-    again = store.join(room_id, "p1", 2)
+        store.join(room_id, "p3", VERIFIER, 2)
+    again = store.join(room_id, "p1", VERIFIER, 2)
     assert (again.seat, again.participants) == (1, 2)
 
 
@@ -73,7 +87,7 @@ def test_concurrent_joiners_get_exactly_two_seats(store) -> None:  # type: ignor
     def join(i: int) -> None:
         start.wait()
         try:
-            outcomes.append(store.join(room_id, f"p{i}", 2).seat)
+            outcomes.append(store.join(room_id, f"p{i}", VERIFIER, 2).seat)
         except RoomFull:
             outcomes.append("full")
 
@@ -88,7 +102,7 @@ def test_concurrent_joiners_get_exactly_two_seats(store) -> None:  # type: ignor
 
 def test_only_participants_read_the_ttl(store) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store, ttl=30)
-    store.join(room_id, "p1", 2)
+    store.join(room_id, "p1", VERIFIER, 2)
     assert 28 <= store.ttl(room_id, "p1") <= 30
     with pytest.raises(Unauthorized):
         store.ttl(room_id, "stranger")
@@ -98,69 +112,69 @@ def test_only_participants_read_the_ttl(store) -> None:  # type: ignore[no-untyp
 
 def test_messages_come_back_in_order_with_their_authors_seat(store) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store)
-    store.join(room_id, "p1", 2)
-    store.join(room_id, "p2", 2)
+    store.join(room_id, "p1", VERIFIER, 2)
+    store.join(room_id, "p2", VERIFIER, 2)
     sent = [_message("one"), _message("two"), _message("three")]
-    store.append_message(room_id, "p1", sent[0], None, MESSAGES)
-    store.append_message(room_id, "p2", sent[1], None, MESSAGES)
-    store.append_message(room_id, "p1", sent[2], None, MESSAGES)
-    seat, stored = store.messages(room_id, "p2", None)
+    store.append_message(room_id, "p1", sent[0], new_id(), MESSAGES)
+    store.append_message(room_id, "p2", sent[1], new_id(), MESSAGES)
+    store.append_message(room_id, "p1", sent[2], new_id(), MESSAGES)
+    seat, stored = _messages(store, room_id, "p2", None)
     assert seat == 2
     assert [(s.seat, s.message) for s in stored] == [(1, sent[0]), (2, sent[1]), (1, sent[2])]
 
 
 def test_after_returns_only_later_messages_and_all_for_an_unknown_id(store) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store)
-    store.join(room_id, "p1", 2)
+    store.join(room_id, "p1", VERIFIER, 2)
     sent = [_message(str(i)) for i in range(4)]
     for message in sent:
-        store.append_message(room_id, "p1", message, None, MESSAGES)
-    _, later = store.messages(room_id, "p1", sent[1].id)
+        store.append_message(room_id, "p1", message, new_id(), MESSAGES)
+    _, later = _messages(store, room_id, "p1", sent[1].id)
     assert [s.message for s in later] == sent[2:]
-    _, none_later = store.messages(room_id, "p1", sent[3].id)
+    _, none_later = _messages(store, room_id, "p1", sent[3].id)
     assert none_later == []
-    _, everything = store.messages(room_id, "p1", new_id())
+    _, everything = _messages(store, room_id, "p1", new_id())
     assert [s.message for s in everything] == sent
 
 
 def test_a_retried_client_id_stores_once_and_returns_the_first_message(store) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store)
-    store.join(room_id, "p1", 2)
-    store.join(room_id, "p2", 2)
+    store.join(room_id, "p1", VERIFIER, 2)
+    store.join(room_id, "p2", VERIFIER, 2)
     first, _ = store.append_message(room_id, "p1", _message("hi"), "c-1", MESSAGES)
     retry, _ = store.append_message(room_id, "p1", _message("hi"), "c-1", MESSAGES)
     assert retry == first
     other, _ = store.append_message(room_id, "p2", _message("hi"), "c-1", MESSAGES)
     assert other.message.id != first.message.id
-    _, stored = store.messages(room_id, "p1", None)
+    _, stored = _messages(store, room_id, "p1", None)
     assert len(stored) == 2
 
 
 def test_strangers_can_neither_read_nor_write(store) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store)
-    store.join(room_id, "p1", 2)
+    store.join(room_id, "p1", VERIFIER, 2)
     for attempt in (
-        lambda: store.append_message(room_id, "stranger", _message(), None, MESSAGES),
-        lambda: store.messages(room_id, "stranger", None),
+        lambda: store.append_message(room_id, "stranger", _message(), new_id(), MESSAGES),
+        lambda: _messages(store, room_id, "stranger", None),
         lambda: store.destroy(room_id, "stranger", MESSAGES),
         lambda: store.connect(room_id, "stranger", "conn-x", T0),
     ):
         with pytest.raises(Unauthorized):
             attempt()
-    assert store.messages(room_id, "p1", None) == (1, [])
+    assert _messages(store, room_id, "p1", None) == (1, [])
     assert store.connections_of("conn-x") is None
 
 
 def test_connections_carry_their_seat_and_presence_counts_people(store) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store)
-    store.join(room_id, "p1", 2)
-    store.join(room_id, "p2", 2)
+    store.join(room_id, "p1", VERIFIER, 2)
+    store.join(room_id, "p2", VERIFIER, 2)
     assert store.connect(room_id, "p1", "a1", T0).online == 1
     assert store.connect(room_id, "p1", "a2", T0).online == 1  # a second tab
     both = store.connect(room_id, "p2", "b1", T0)
     assert both.seats == {"a1": 1, "a2": 1, "b1": 2}
     assert both.online == 2
-    _, connections = store.append_message(room_id, "p1", _message(), None, MESSAGES)
+    _, connections = store.append_message(room_id, "p1", _message(), new_id(), MESSAGES)
     assert set(connections.ids()) == {"a1", "a2", "b1"}
     assert store.connections_of("b1").seats == both.seats
     left = store.disconnect("b1")
@@ -174,7 +188,7 @@ def test_connections_carry_their_seat_and_presence_counts_people(store) -> None:
 def test_a_connection_that_connected_after_the_cutoff_is_not_forgotten(store) -> None:  # type: ignore[no-untyped-def]
     """The gateway answers 410 while a connection's $connect is still running."""
     room_id = _room(store)
-    store.join(room_id, "p1", 2)
+    store.join(room_id, "p1", VERIFIER, 2)
     store.connect(room_id, "p1", "old", T0)
     store.connect(room_id, "p1", "young", T0 + 5_000)
     store.forget_connections(room_id, ["old", "young"], T0 + 1_000)
@@ -186,16 +200,16 @@ def test_destroy_returns_the_connections_and_leaves_nothing(
     store, upstash_setup: UpstashSetup | None
 ) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store)
-    store.join(room_id, "p1", 2)
-    store.join(room_id, "p2", 2)
+    store.join(room_id, "p1", VERIFIER, 2)
+    store.join(room_id, "p2", VERIFIER, 2)
     store.connect(room_id, "p1", "d1", T0)
     store.connect(room_id, "p2", "d2", T0)
     store.append_message(room_id, "p1", _message(), "c-1", MESSAGES)
     assert set(store.destroy(room_id, "p2", MESSAGES).ids()) == {"d1", "d2"}
     with pytest.raises(RoomNotFound):
-        store.messages(room_id, "p1", None)
+        _messages(store, room_id, "p1", None)
     with pytest.raises(RoomNotFound):
-        store.join(room_id, "p1", 2)
+        store.join(room_id, "p1", VERIFIER, 2)
     assert store.connections_of("d1") is None
     assert store.disconnect("d2") is None
     if upstash_setup is not None:
@@ -205,7 +219,7 @@ def test_destroy_returns_the_connections_and_leaves_nothing(
 
 def test_every_key_of_a_room_expires_with_it(store, upstash_setup: UpstashSetup | None) -> None:  # type: ignore[no-untyped-def]
     room_id = _room(store, ttl=1)
-    store.join(room_id, "p1", 2)
+    store.join(room_id, "p1", VERIFIER, 2)
     store.connect(room_id, "p1", f"e-{room_id}", T0)
     store.append_message(room_id, "p1", _message(), "c-1", MESSAGES)
     if upstash_setup is not None:
@@ -215,22 +229,69 @@ def test_every_key_of_a_room_expires_with_it(store, upstash_setup: UpstashSetup 
             assert 0 < upstash_setup.backend.execute(["PTTL", key.decode()]) <= 1000
     time.sleep(1.2)
     with pytest.raises(RoomNotFound):
-        store.join(room_id, "p1", 2)
+        store.join(room_id, "p1", VERIFIER, 2)
     assert store.connections_of(f"e-{room_id}") is None
     if upstash_setup is not None:
         assert upstash_setup.keys(f"*{room_id}*") == []
 
 
-def test_stored_messages_are_json_with_the_authors_seat(upstash_embedded: UpstashSetup) -> None:
+def test_stored_messages_are_the_authors_seat_id_time_and_text(
+    upstash_embedded: UpstashSetup,
+) -> None:
     store = upstash_embedded.store()
     room_id = _room(store)
-    store.join(room_id, "p1", 2)
-    message = _message("<b>kept as text</b>")
-    store.append_message(room_id, "p1", message, None, MESSAGES)
+    store.join(room_id, "p1", VERIFIER, 2)
+    message = _message("<b>kept|as text</b> é 🙂")
+    store.append_message(room_id, "p1", message, new_id(), MESSAGES)
     [raw] = upstash_embedded.backend.execute(["LRANGE", f"messages:{{{room_id}}}", "0", "-1"])
-    seat, _, body = raw.decode().partition("|")
-    assert seat == "1"
-    assert json.loads(body) == message.to_wire()
+    assert raw.decode() == f"1|{message.id}|{message.timestamp}|{message.text}"
+    assert _messages(store, room_id, "p1", None)[1][0].message == message
+
+
+def test_a_wrong_verifier_takes_no_seat(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    with pytest.raises(WrongKey):
+        store.join(room_id, "p1", key32("W"), 2)
+    with pytest.raises(Unauthorized):
+        store.ttl(room_id, "p1")
+    assert store.join(room_id, "p2", VERIFIER, 2).seat == 1
+    with pytest.raises(WrongKey):
+        store.join(room_id, "p2", key32("W"), 2)
+
+
+def test_each_seat_keeps_its_latest_hello_for_joiners_and_readers(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    store.join(room_id, "p1", VERIFIER, 2)
+    store.connect(room_id, "p1", "h1", T0)
+    first = Hello(1, key32("C"), key32("M"))
+    stored, connections = store.publish_hello(room_id, "p1", first)
+    assert stored == SeatHello(1, first) and connections.ids() == ["h1"]
+    revealed = Hello(1, key32("C"), key32("M"), key32("P"))
+    store.publish_hello(room_id, "p1", revealed)
+    joined = store.join(room_id, "p2", VERIFIER, 2)
+    assert joined.hellos == (SeatHello(1, revealed),)
+    theirs = Hello(2, key32("D"), key32("N"), key32("Q"))
+    assert store.publish_hello(room_id, "p2", theirs)[0] == SeatHello(2, theirs)
+    assert store.messages(room_id, "p1", None, 10).hellos == (
+        SeatHello(1, revealed),
+        SeatHello(2, theirs),
+    )
+    with pytest.raises(Unauthorized):
+        store.publish_hello(room_id, "stranger", first)
+
+
+def test_history_pages_are_bounded_and_say_when_more_follow(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    store.join(room_id, "p1", VERIFIER, 2)
+    sent = [_message(str(i)) for i in range(5)]
+    for message in sent:
+        store.append_message(room_id, "p1", message, new_id(), MESSAGES)
+    first = store.messages(room_id, "p1", None, 2)
+    assert [s.message for s in first.messages] == sent[:2] and first.more
+    last = store.messages(room_id, "p1", sent[3].id, 2)
+    assert [s.message for s in last.messages] == sent[4:] and not last.more
+    exact = store.messages(room_id, "p1", sent[2].id, 2)
+    assert [s.message for s in exact.messages] == sent[3:] and not exact.more
 
 
 def test_room_creation_is_limited_per_client_and_refused_creations_store_nothing(
@@ -239,29 +300,29 @@ def test_room_creation_is_limited_per_client_and_refused_creations_store_nothing
 ) -> None:
     limit = Limit(max_requests=2, window_seconds=60)
     client = new_id()
-    assert store.create_room(new_id(), 60, 0, client, limit)
-    assert store.create_room(new_id(), 60, 0, client, limit)
+    assert store.create_room(new_id(), VERIFIER, 60, 0, client, limit)
+    assert store.create_room(new_id(), VERIFIER, 60, 0, client, limit)
     refused = new_id()
     with pytest.raises(RateLimited) as caught:
-        store.create_room(refused, 60, 0, client, limit)
+        store.create_room(refused, VERIFIER, 60, 0, client, limit)
     assert 1 <= caught.value.retry_after_seconds <= 60
     with pytest.raises(RoomNotFound):
-        store.join(refused, "p1", 2)
-    assert store.create_room(new_id(), 60, 0, new_id(), limit)  # someone else still can
+        store.join(refused, "p1", VERIFIER, 2)
+    assert store.create_room(new_id(), VERIFIER, 60, 0, new_id(), limit)  # someone else still can
 
 
 def test_messages_are_limited_per_participant_and_refused_ones_are_not_stored(store) -> None:  # type: ignore[no-untyped-def]
     limit = Limit(max_requests=3, window_seconds=60)
     room_id = _room(store)
     ann, bob = new_id(), new_id()  # participants are unique per room (hashes)
-    store.join(room_id, ann, 2)
-    store.join(room_id, bob, 2)
+    store.join(room_id, ann, VERIFIER, 2)
+    store.join(room_id, bob, VERIFIER, 2)
     for i in range(3):
-        store.append_message(room_id, ann, _message(f"{i}"), None, limit)
+        store.append_message(room_id, ann, _message(f"{i}"), new_id(), limit)
     with pytest.raises(RateLimited):
-        store.append_message(room_id, ann, _message("one too many"), None, limit)
-    store.append_message(room_id, bob, _message("my own budget"), None, limit)
-    _, stored = store.messages(room_id, ann, None)
+        store.append_message(room_id, ann, _message("one too many"), new_id(), limit)
+    store.append_message(room_id, bob, _message("my own budget"), new_id(), limit)
+    _, stored = _messages(store, room_id, ann, None)
     assert [s.message.text for s in stored] == ["0", "1", "2", "my own budget"]
 
 
@@ -271,10 +332,10 @@ def test_destroy_deletes_the_participants_rate_limit_counters(
     store = upstash_embedded.store()
     room_id = _room(store)
     ann, bob = new_id().ljust(64, "a"), new_id().ljust(64, "b")  # shaped like token hashes
-    store.join(room_id, ann, 2)
-    store.join(room_id, bob, 2)
-    store.append_message(room_id, ann, _message(), None, MESSAGES)
-    store.append_message(room_id, bob, _message(), None, MESSAGES)
+    store.join(room_id, ann, VERIFIER, 2)
+    store.join(room_id, bob, VERIFIER, 2)
+    store.append_message(room_id, ann, _message(), new_id(), MESSAGES)
+    store.append_message(room_id, bob, _message(), new_id(), MESSAGES)
 
     def counters() -> list[bytes]:
         return upstash_embedded.keys(f"ratelimit:send:{ann}:*") + upstash_embedded.keys(
@@ -291,9 +352,9 @@ def test_a_limited_call_after_a_script_cache_flush_counts_once(upstash_setup: Up
     store = upstash_setup.store()
     room_id = _room(store)
     ann = new_id()
-    store.join(room_id, ann, 2)
+    store.join(room_id, ann, VERIFIER, 2)
     upstash_setup.backend.execute(["SCRIPT", "FLUSH"])
     limit = Limit(max_requests=1, window_seconds=60)
-    store.append_message(room_id, ann, _message("first, after the flush"), None, limit)
+    store.append_message(room_id, ann, _message("first, after the flush"), new_id(), limit)
     with pytest.raises(RateLimited):
-        store.append_message(room_id, ann, _message("second"), None, limit)
+        store.append_message(room_id, ann, _message("second"), new_id(), limit)

@@ -7,6 +7,7 @@ import base64
 import secrets
 
 from privochat.domain import verifier_of
+from privochat.service import ChatService, Joined
 
 SECRET = b"tests-only secret, 32 bytes long"
 
@@ -28,3 +29,8 @@ WRONG_PROOF = new_proof()
 def key32(letter: str) -> str:
     """A made-up 32-byte value in base64url (a commit, MAC or public key)."""
     return letter * 42 + "A"
+
+
+def join(chat: ChatService, room_id: str | None, token: str | None = None) -> Joined:
+    """Join as a browser does: with the token its cookie holds, if any, and the proof."""
+    return chat.join(room_id, chat.seat_token(room_id, token), PROOF)
