@@ -12,6 +12,7 @@ import httpx
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
+from tests.support.rooms import PROOF, VERIFIER
 from tests.support.servers import LocalStack
 
 OPERATIONS = (
@@ -81,11 +82,11 @@ def _operations(stack: LocalStack) -> Iterator[str | None]:
     ann, bob = _Person(stack), _Person(stack)
     with ExitStack() as sockets:
         yield "create"
-        room_id = ann.call("POST", "/api/room/create").json()["roomId"]
+        room_id = ann.call("POST", "/api/room/create", json={"verifier": VERIFIER}).json()["roomId"]
         yield "join"
-        ann.call("POST", "/api/room/join", room_id)
+        ann.call("POST", "/api/room/join", room_id, json={"proof": PROOF})
         yield None
-        bob.call("POST", "/api/room/join", room_id)
+        bob.call("POST", "/api/room/join", room_id, json={"proof": PROOF})
         bob_ws = bob.socket(sockets, room_id)
         yield "ttl"
         ann.call("GET", "/api/room/ttl", room_id)
@@ -93,7 +94,9 @@ def _operations(stack: LocalStack) -> Iterator[str | None]:
         ann_ws = ann.socket(sockets, room_id, greet=False)
         _next(bob_ws, "presence")
         yield "send"
-        ann.call("POST", "/api/messages", room_id, json={"sender": "ann", "text": "one trip"})
+        ann.call(
+            "POST", "/api/messages", room_id, json={"text": "one trip", "clientId": "one-trip"}
+        )
         _next(bob_ws, "message")
         yield "list"
         ann.call("GET", "/api/messages", room_id)

@@ -32,6 +32,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 from yarl import URL
 
+from tests.support.rooms import PROOF, VERIFIER
 from tests.support.servers import LocalStack, local_stack, redis_server
 
 # About what the browser sends for a short line: AES-GCM ciphertext, base64.
@@ -267,7 +268,7 @@ def check_room(
         check_sequence("store", [m["id"] for m in stored])
         for m in stored:
             if m["id"] in by_id and any(
-                m[k] != by_id[m["id"]][k] for k in ("sender", "text", "timestamp")
+                m[k] != by_id[m["id"]][k] for k in ("seat", "text", "timestamp")
             ):
                 result.problem("altered", f"{label} store: {m['id']} differs from what was sent")
         position = {m["id"]: i for i, m in enumerate(stored)}
@@ -410,12 +411,15 @@ async def _open_room(
     index: int, a: Participant, b: Participant, gate: asyncio.Semaphore
 ) -> str | None:
     async with gate:
-        created = await a.call("POST", "/api/room/create")
+        created = await a.call("POST", "/api/room/create", json={"verifier": VERIFIER})
         if created is None:
             return None
         room_id = str(created.json()["roomId"])
         for person in (a, b):
-            if await person.call("POST", "/api/room/join", params={"roomId": room_id}) is None:
+            joined = await person.call(
+                "POST", "/api/room/join", params={"roomId": room_id}, json={"proof": PROOF}
+            )
+            if joined is None:
                 return None
         for person in (a, b):
             if not await person.open_socket(room_id):
@@ -426,7 +430,6 @@ async def _open_room(
 async def _talk(room_id: str, index: int, me: Participant, count: int) -> None:
     for i in range(count):
         body = {
-            "sender": me.name,
             "text": f"room {index} {me.name} #{i} {PADDING}",
             "clientId": f"r{index}-{me.name}-{i}",
         }

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from bench.loadgen import PADDING, LoadResult, Participant, http_pool
+from tests.support.rooms import PROOF, VERIFIER
 
 SEED_PARALLEL = 8
 
@@ -29,7 +30,7 @@ async def _seed(ann: Participant, room_id: str, count: int) -> None:
                 "POST",
                 "/api/messages",
                 params={"roomId": room_id},
-                json={"sender": "ann", "text": f"history #{i} {PADDING}"},
+                json={"text": f"history #{i} {PADDING}", "clientId": f"h{i}"},
             )
 
     await asyncio.gather(*(one(i) for i in range(count)))
@@ -43,7 +44,7 @@ async def _sample(
         "POST",
         "/api/messages",
         params={"roomId": room_id},
-        json={"sender": "ann", "text": f"sample #{i} {PADDING}"},
+        json={"text": f"sample #{i} {PADDING}", "clientId": f"s{i}"},
     )
     if sent is None:
         return None
@@ -73,11 +74,13 @@ async def run_refetch(
     ann, bob = (Participant(name, origin, pool, result) for name in ("ann", "bob"))
     levels: list[dict[str, float]] = []
     try:
-        created = await ann.call("POST", "/api/room/create")
+        created = await ann.call("POST", "/api/room/create", json={"verifier": VERIFIER})
         assert created is not None, result.problems
         room_id = created.json()["roomId"]
         for person in (ann, bob):
-            await person.call("POST", "/api/room/join", params={"roomId": room_id})
+            await person.call(
+                "POST", "/api/room/join", params={"roomId": room_id}, json={"proof": PROOF}
+            )
         await bob.open_socket(room_id)
         history = 0
         for target in histories:

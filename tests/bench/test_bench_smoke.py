@@ -32,18 +32,22 @@ def test_every_operation_is_one_upstash_request_as_the_benchmark_counts_it(
     assert requests_per_operation(stack) == dict.fromkeys(OPERATIONS, 1)
 
 
+def _seat(message_id: str) -> int:
+    return 1 if message_id[0] == "a" else 2
+
+
 def _room(ann_order: list[str], bob_order: list[str], stored: list[str]) -> LoadResult:
     ann, bob = Party("ann"), Party("bob")
     for party, ids in ((ann, ["a1", "a2"]), (bob, ["b1"])):
         for m_id in ids:
-            party.note_sent({"id": m_id, "sender": party.name, "text": m_id, "timestamp": 1}, 0.0)
+            party.note_sent({"id": m_id, "seat": _seat(m_id), "text": m_id, "timestamp": 1}, 0.0)
     for party, order in ((ann, ann_order), (bob, bob_order)):
         for m_id in order:
             party.inbox.record(
                 m_id,
                 {
                     "id": m_id,
-                    "sender": "ann" if m_id[0] == "a" else "bob",
+                    "seat": _seat(m_id),
                     "text": m_id,
                     "timestamp": 1,
                 },
@@ -54,10 +58,7 @@ def _room(ann_order: list[str], bob_order: list[str], stored: list[str]) -> Load
         result,
         "room",
         (ann, bob),
-        [
-            {"id": m_id, "sender": "ann" if m_id[0] == "a" else "bob", "text": m_id, "timestamp": 1}
-            for m_id in stored
-        ],
+        [{"id": m_id, "seat": _seat(m_id), "text": m_id, "timestamp": 1} for m_id in stored],
     )
     return result
 
