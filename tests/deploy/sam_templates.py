@@ -20,17 +20,18 @@ WEBSOCKET_TEMPLATE = ROOT / "infra" / "websocket.yaml"
 TEMPLATES = (TEMPLATE, WEBSOCKET_TEMPLATE)
 REGION = "eu-west-1"
 # What a user must pass to `sam deploy` (every other parameter has a default).
-REQUIRED_PARAMETERS = {"UpstashRestUrl": "https://eu1-example-12345.upstash.io"}
+REQUIRED_PARAMETERS = {
+    "UpstashRestUrl": "https://eu1-example-12345.upstash.io",
+    "OriginVerifySecret": "0123456789abcdef" * 4,  # as `openssl rand -hex 32` makes one
+}
 # Values the root stack hands the nested one, for transforming the child alone.
+_FUNCTION_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:privochat-{}"
 CHILD_PARAMETERS = {
+    "ApiId": "abcd123456",
     "StageName": "prod",
-    "RoomTtlSeconds": "600",
-    "UpstashRestUrl": REQUIRED_PARAMETERS["UpstashRestUrl"],
-    "UpstashTokenParameterName": "/privochat/upstash-token",
-    "UpstashTokenKmsKeyArn": "",
-    "AllowedOrigins": "",
-    "LogLevel": "INFO",
-    "LogRetentionDays": "7",
+    "ConnectFunctionArn": _FUNCTION_ARN.format("connect"),
+    "DisconnectFunctionArn": _FUNCTION_ARN.format("disconnect"),
+    "DefaultFunctionArn": _FUNCTION_ARN.format("default"),
     "ThrottlingBurstLimit": "50",
     "ThrottlingRateLimit": "20",
 }
@@ -70,6 +71,69 @@ def transform(path: Path, parameters: dict[str, str]) -> dict[str, Any]:
     return translator.translate(
         _as_packaged(load_template(path)), parameters, get_managed_policy_map=dict
     )
+
+
+def parameter_values(path: Path, overrides: dict[str, str]) -> dict[str, Any]:
+    """Every parameter of a template as a deploy would see it: the overrides, else the default."""
+    return {
+        name: overrides.get(name, spec.get("Default"))
+        for name, spec in load_template(path).get("Parameters", {}).items()
+    }
+
+
+def evaluate(expression: Any, values: dict[str, Any], conditions: dict[str, Any]) -> Any:
+    """The value of a condition or rule expression (Ref of a parameter, Fn::Equals, Fn::Not,
+    Fn::And, Fn::Or, Condition), as CloudFormation computes it for these parameter values."""
+    if not isinstance(expression, dict):
+        return expression
+    ((function, argument),) = expression.items()
+    if function == "Ref":
+        return values[argument]
+    if function == "Condition":
+        return evaluate(conditions[argument], values, conditions)
+    arguments = [evaluate(a, values, conditions) for a in argument]
+    if function == "Fn::Equals":
+        return str(arguments[0]) == str(arguments[1])
+    if function == "Fn::Not":
+        return not arguments[0]
+    if function == "Fn::And":
+        return all(arguments)
+    if function == "Fn::Or":
+        return any(arguments)
+    raise ValueError(f"no evaluator for {function}")
+
+
+def _choose(node: Any, conditions: dict[str, bool]) -> Any:
+    if isinstance(node, list):
+        chosen_items = [_choose(n, conditions) for n in node]
+        return [n for n in chosen_items if n != {"Ref": "AWS::NoValue"}]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Fn::If"}:
+        name, when_true, when_false = node["Fn::If"]
+        return _choose(when_true if conditions[name] else when_false, conditions)
+    chosen = {k: _choose(v, conditions) for k, v in node.items()}
+    return {k: v for k, v in chosen.items() if v != {"Ref": "AWS::NoValue"}}
+
+
+def deployed(path: Path, overrides: dict[str, str]) -> dict[str, Any]:
+    """The transformed template with its conditions decided for these parameters:
+    every Fn::If replaced by the branch CloudFormation takes, AWS::NoValue dropped."""
+    parameters = {**REQUIRED_PARAMETERS, **overrides} if path == TEMPLATE else overrides
+    template = transform(path, parameters)
+    values = parameter_values(path, parameters)
+    raw_conditions = template.get("Conditions", {})
+    conditions = {n: bool(evaluate(c, values, raw_conditions)) for n, c in raw_conditions.items()}
+    return _choose(template, conditions)
+
+
+def rules_hold(path: Path, overrides: dict[str, str]) -> dict[str, bool]:
+    """Each rule's assertions (Rules section) evaluated for these parameters."""
+    values = parameter_values(path, {**REQUIRED_PARAMETERS, **overrides})
+    return {
+        name: all(evaluate(a["Assert"], values, {}) for a in rule["Assertions"])
+        for name, rule in load_template(path).get("Rules", {}).items()
+    }
 
 
 def resources_of_type(template: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:

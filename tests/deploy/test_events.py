@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.deploy.sam_templates import ROOT, TEMPLATE, load_template
+from tests.support.rooms import PROOF, VERIFIER
 from tests.support.servers import local_stack
 
 EVENTS = ROOT / "events"
@@ -25,8 +26,11 @@ def event(name: str) -> dict:
 
 @pytest.fixture(scope="module")
 def stack_url() -> Iterator[str]:
+    # The same app secret as env.json's: the stack mints the tokens the handlers check.
     with local_stack(
-        LOCAL_UPSTASH_TOKEN=ENV_JSON["UPSTASH_REDIS_REST_TOKEN"], LOG_LEVEL="WARNING"
+        LOCAL_UPSTASH_TOKEN=ENV_JSON["UPSTASH_REDIS_REST_TOKEN"],
+        APP_SECRET=ENV_JSON["APP_SECRET"],
+        LOG_LEVEL="WARNING",
     ) as stack:
         yield stack.origin
 
@@ -50,18 +54,19 @@ def handlers(stack_url: str, monkeypatch: pytest.MonkeyPatch, lambda_event_loop:
 def participant(stack_url: str) -> tuple[str, str]:
     """A room with one participant: (roomId, cookie value)."""
     with httpx.Client(base_url=stack_url, timeout=5) as client:
-        room_id = client.post("/api/room/create").json()["roomId"]
-        joined = client.post("/api/room/join", params={"roomId": room_id})
+        room_id = client.post("/api/room/create", json={"verifier": VERIFIER}).json()["roomId"]
+        joined = client.post("/api/room/join", params={"roomId": room_id}, json={"proof": PROOF})
         assert joined.status_code == 200, joined.text
         return room_id, joined.cookies["x-auth-token"]
 
 
 def test_env_json_declares_only_settings_the_template_declares() -> None:
-    template_env = load_template(TEMPLATE)["Resources"]["HttpFunction"]["Properties"][
-        "Environment"
-    ]["Variables"]
+    template_env = load_template(TEMPLATE)["Globals"]["Function"]["Environment"]["Variables"]
     assert set(ENV_JSON) <= set(template_env)  # sam local passes nothing else
-    assert ENV_JSON["UPSTASH_REDIS_REST_TOKEN_PARAMETER"] == ""  # no SSM locally
+    # no SSM locally: the values themselves
+    assert ENV_JSON["UPSTASH_REDIS_REST_TOKEN_PARAMETER"] == ""
+    assert ENV_JSON["APP_SECRET_PARAMETER"] == ""
+    assert ENV_JSON["APP_SECRET"]
 
 
 def test_connect_event_as_shipped_is_refused_without_a_participants_cookie(handlers) -> None:

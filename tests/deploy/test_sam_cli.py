@@ -78,18 +78,37 @@ def test_sam_local_api_provider_finds_the_http_routes_without_crashing(sam_cli: 
     assert {"GET", "POST", "DELETE"} <= methods
     assert {function for _, _, function in found["routes"]} == {"HttpFunction"}
     assert found["functions"] == [
+        ["ConnectFunction", "privochat.ws_api.on_connect", "python3.12", ["arm64"]],
+        ["DefaultFunction", "privochat.ws_api.on_default", "python3.12", ["arm64"]],
+        ["DisconnectFunction", "privochat.ws_api.on_disconnect", "python3.12", ["arm64"]],
         ["HttpFunction", "privochat.http_api.handler", "python3.12", ["arm64"]],
-        ["WebSocket/ConnectFunction", "privochat.ws_api.on_connect", "python3.12", ["arm64"]],
-        ["WebSocket/DefaultFunction", "privochat.ws_api.on_default", "python3.12", ["arm64"]],
-        ["WebSocket/DisconnectFunction", "privochat.ws_api.on_disconnect", "python3.12", ["arm64"]],
     ]
+
+
+def test_the_websocket_api_first_in_the_root_would_break_the_provider(
+    sam_cli: Path, tmp_path: Path
+) -> None:
+    """The control of template.yaml's ordering note: SAM CLI reads API resources with the
+    reader of the first API-like resource it meets; were that the WebSocket API, it would
+    skip the HTTP API and parse the nested routes."""
+    root = load_template(TEMPLATE)
+    resources = root["Resources"]
+    reordered = {"WebSocketApi": resources["WebSocketApi"], **resources}
+    moved = tmp_path / "template.yaml"
+    moved.write_text(json.dumps({**root, "Resources": reordered}))  # JSON is YAML
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "websocket.yaml").write_text(WEBSOCKET_TEMPLATE.read_text())
+    found = _providers(sam_cli, moved)
+    assert found.get("error") == "ValueError: not enough values to unpack (expected 2, got 1)", (
+        found
+    )
 
 
 def test_websocket_routes_in_the_root_template_would_crash_the_provider(
     sam_cli: Path, tmp_path: Path
 ) -> None:
     """The control: the same resources in one template, WebSocket API first, make SAM
-    CLI parse `$connect` as "METHOD /path" and fail: why the API is nested."""
+    CLI parse `$connect` as "METHOD /path" and fail: why the routes are nested."""
     root = load_template(TEMPLATE)
     child = load_template(WEBSOCKET_TEMPLATE)
     flat = {
@@ -103,8 +122,15 @@ def test_websocket_routes_in_the_root_template_would_crash_the_provider(
             **{k: v for k, v in root["Resources"].items() if k != "WebSocket"},
         },
     }
+    # The child's parameters, as the root fills them in.
+    text = json.dumps(flat).replace('{"Ref": "ApiId"}', '{"Ref": "WebSocketApi"}')
+    for name in ("Connect", "Disconnect", "Default"):
+        text = text.replace(f"${{{name}FunctionArn}}", f"${{{name}Function.Arn}}")
+        text = text.replace(
+            f'{{"Ref": "{name}FunctionArn"}}', f'{{"Fn::GetAtt": ["{name}Function", "Arn"]}}'
+        )
     flat_template = tmp_path / "template.yaml"
-    flat_template.write_text(json.dumps(flat))  # JSON is YAML
+    flat_template.write_text(text)  # JSON is YAML
     found = _providers(sam_cli, flat_template)
     assert found.get("error") == "ValueError: not enough values to unpack (expected 2, got 1)", (
         found

@@ -1,10 +1,12 @@
 """The SAM templates lint clean, transform to CloudFormation, and the result keeps
-the security properties issue 7 asks for. Offline: no AWS, no Docker."""
+the security properties issues 7 and 12 ask for. Offline: no AWS, no Docker."""
 
 from __future__ import annotations
 
 import importlib
 import json
+import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +14,23 @@ import pytest
 from cfnlint.api import lint_file
 
 from tests.deploy.sam_templates import (
-    REQUIRED_PARAMETERS,
     ROOT,
     TEMPLATE,
     TEMPLATES,
     WEBSOCKET_TEMPLATE,
+    deployed,
     load_template,
     resources_of_type,
-    transform,
+    rules_hold,
 )
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+ORIGIN_HEADER = [{"HeaderName": "X-Origin-Verify", "HeaderValue": {"Ref": "OriginVerifySecret"}}]
+DOMAIN = {
+    "DomainName": "chat.example.com",
+    "AcmCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+}
 
 
 def _only(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -60,9 +67,22 @@ def _all_functions(
     }
 
 
+def _env(function: dict[str, Any]) -> dict[str, Any]:
+    return function["Properties"]["Environment"]["Variables"]
+
+
+def _ssm_arn(parameter: str) -> dict[str, str]:
+    return {
+        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${"
+        + parameter
+        + "}"
+    }
+
+
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
-def test_cfn_lint_finds_no_errors(path: Path) -> None:
-    errors = [m for m in lint_file(path) if m.rule.id.startswith("E")]
+def test_cfn_lint_finds_no_errors_or_warnings(path: Path) -> None:
+    # Warnings too: `sam validate --lint` fails on them.
+    errors = [m for m in lint_file(path) if m.rule.id.startswith(("E", "W"))]
     assert not errors, "\n".join(str(m) for m in errors)
 
 
@@ -76,9 +96,17 @@ def test_sam_transform_gives_cloudformation_only(root_cfn, websocket_cfn) -> Non
         ]
 
 
-def test_websocket_api_has_its_three_routes_throttled_stage_and_deployment(websocket_cfn) -> None:
-    api = _only(resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Api"))
-    assert api["Properties"]["ProtocolType"] == "WEBSOCKET"
+def test_websocket_api_has_its_three_routes_integrations_permissions_and_throttled_stage(
+    root_cfn, websocket_cfn
+) -> None:
+    assert not resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Api")
+    websocket_apis = {
+        name: r
+        for name, r in resources_of_type(root_cfn, "AWS::ApiGatewayV2::Api").items()
+        if r["Properties"].get("ProtocolType") == "WEBSOCKET"
+    }
+    api = _only(websocket_apis)
+    assert api["Properties"]["RouteSelectionExpression"] == "$request.body.action"
     routes = resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Route")
     assert sorted(r["Properties"]["RouteKey"] for r in routes.values()) == [
         "$connect",
@@ -86,8 +114,6 @@ def test_websocket_api_has_its_three_routes_throttled_stage_and_deployment(webso
         "$disconnect",
     ]
     assert len(resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Integration")) == 3
-    deployment = _only(resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Deployment"))
-    assert sorted(deployment["DependsOn"]) == sorted(routes)
     stage = _only(resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Stage"))["Properties"]
     assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
     permissions = resources_of_type(websocket_cfn, "AWS::Lambda::Permission")
@@ -95,13 +121,33 @@ def test_websocket_api_has_its_three_routes_throttled_stage_and_deployment(webso
         "apigateway.amazonaws.com"
     }
     assert len(permissions) == 3
+    child = root_cfn["Resources"]["WebSocket"]["Properties"]["Parameters"]
+    assert child["ApiId"] == {"Ref": "WebSocketApi"}
+    assert {
+        child[f"{n}FunctionArn"]["Fn::GetAtt"][0] for n in ("Connect", "Disconnect", "Default")
+    } == {
+        "ConnectFunction",
+        "DisconnectFunction",
+        "DefaultFunction",
+    }
+
+
+def test_websocket_stage_auto_deploys_every_route_and_integration_change(websocket_cfn) -> None:
+    """An AWS::ApiGatewayV2::Deployment is made once: later route or integration changes
+    would never reach the stage. AutoDeploy redeploys on each; the stage waits for the routes."""
+    assert not resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Deployment")
+    stage = _only(resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Stage"))
+    assert stage["Properties"]["AutoDeploy"] is True
+    assert "DeploymentId" not in stage["Properties"]
+    routes = resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Route")
+    assert sorted(stage["DependsOn"]) == sorted(routes)
 
 
 def test_http_api_serves_api_paths_and_is_throttled(root_cfn) -> None:
     stage = _only(resources_of_type(root_cfn, "AWS::ApiGatewayV2::Stage"))["Properties"]
     assert stage["StageName"] == "$default"
     assert "ThrottlingRateLimit" in stage["DefaultRouteSettings"]
-    body = _only(resources_of_type(root_cfn, "AWS::ApiGatewayV2::Api"))["Properties"]["Body"]
+    body = resources_of_type(root_cfn, "AWS::ApiGatewayV2::Api")["HttpApi"]["Properties"]["Body"]
     assert list(body["paths"]) == ["/api/{proxy+}"]
 
 
@@ -222,56 +268,110 @@ def test_response_headers_policy_sets_strict_csp_hsts_and_no_referrer(root_cfn) 
     }
 
 
-def test_manage_connections_is_scoped_to_this_websocket_api(root_cfn, websocket_cfn) -> None:
-    ws_role = resources_of_type(websocket_cfn, "AWS::IAM::Role")["WebSocketFunctionRole"]
-    http_role = resources_of_type(root_cfn, "AWS::IAM::Role")["HttpFunctionRole"]
-    ws_manage = [s for s in _statements(ws_role) if s["Action"] == "execute-api:ManageConnections"]
-    assert [s["Resource"] for s in ws_manage] == [
+def test_one_role_and_one_environment_serve_all_four_functions(root_cfn, websocket_cfn) -> None:
+    """The four functions need the same settings and permissions: one Globals block and
+    one role in template.yaml, none of either in the nested stack, nothing written twice."""
+    raw_root, raw_child = load_template(TEMPLATE), load_template(WEBSOCKET_TEMPLATE)
+    sam_functions = {
+        n: r["Properties"]
+        for n, r in raw_root["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+    assert sorted(sam_functions) == [
+        "ConnectFunction",
+        "DefaultFunction",
+        "DisconnectFunction",
+        "HttpFunction",
+    ]
+    for name, props in sam_functions.items():
+        assert "Environment" not in props and "Policies" not in props, name
+        assert props["Role"] == {"Fn::GetAtt": ["FunctionRole", "Arn"]}, name
+    assert "Environment" in raw_root["Globals"]["Function"]
+    assert "Globals" not in raw_child
+    assert not [
+        n
+        for n, r in raw_child["Resources"].items()
+        if r["Type"].startswith(("AWS::Serverless::", "AWS::Lambda::Function", "AWS::IAM::"))
+    ]
+    roles = {
+        **resources_of_type(root_cfn, "AWS::IAM::Role"),
+        **resources_of_type(websocket_cfn, "AWS::IAM::Role"),
+    }
+    assert list(roles) == ["FunctionRole"]
+    functions = _all_functions(root_cfn, websocket_cfn)
+    assert len(functions) == 4
+    environments = [_env(f) for f in functions.values()]
+    assert all(e == environments[0] for e in environments)
+
+
+def test_manage_connections_is_scoped_to_this_websocket_api(root_cfn) -> None:
+    role = resources_of_type(root_cfn, "AWS::IAM::Role")["FunctionRole"]
+    manage = [s for s in _statements(role) if s["Action"] == "execute-api:ManageConnections"]
+    assert [s["Resource"] for s in manage] == [
         {
             "Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
             "${WebSocketApi}/${StageName}/*/@connections/*"
         }
     ]
-    http_manage = [
-        s for s in _statements(http_role) if s["Action"] == "execute-api:ManageConnections"
+
+
+def _ssm_calls_in_the_code() -> set[str]:
+    """The SSM API actions the functions' code calls (boto method name -> IAM action)."""
+    found: set[str] = set()
+    for source in (ROOT / "functions" / "privochat").rglob("*.py"):
+        for method in re.findall(
+            r"\.(get_parameters_by_path|get_parameters|get_parameter)\(", source.read_text()
+        ):
+            found.add("ssm:" + "".join(part.title() for part in method.split("_")))
+    return found
+
+
+def test_the_role_grants_only_what_the_code_calls_on_named_resources(root_cfn) -> None:
+    role = resources_of_type(root_cfn, "AWS::IAM::Role")["FunctionRole"]
+    managed = role["Properties"]["ManagedPolicyArns"]
+    arns = [m if isinstance(m, str) else m["Fn::Sub"] for m in managed]
+    assert len(arns) == 1 and arns[0].endswith(
+        ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    )
+    statements = _statements(role)
+    actions = sorted(
+        a
+        for s in statements
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    )
+    ssm_actions = {a for a in actions if a.startswith("ssm:")}
+    assert ssm_actions == _ssm_calls_in_the_code() != set()
+    assert sorted(a for a in actions if not a.startswith("ssm:")) == [
+        "execute-api:ManageConnections",
+        "kms:Decrypt",
     ]
-    assert [s["Resource"] for s in http_manage] == [
-        {
-            "Fn::Sub": [
-                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-                "${ApiId}/${StageName}/*/@connections/*",
-                {"ApiId": {"Fn::GetAtt": ["WebSocket", "Outputs.ApiId"]}},
-            ]
-        }
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert statement["Resource"] != "*", statement
+        assert "*" not in json.dumps(statement.get("Action")), statement
+    ssm = next(s for s in statements if str(s["Action"]).startswith("ssm:"))
+    assert ssm["Resource"] == [
+        _ssm_arn("UpstashTokenParameterName"),
+        _ssm_arn("AppSecretParameterName"),
     ]
+    kms = next(s for s in statements if s["Action"] == "kms:Decrypt")
+    assert kms["Resource"] == {"Ref": "SecretsKmsKeyArn"}
+    assert "kms:ViaService" in kms["Condition"]["StringEquals"]
 
 
-def test_roles_grant_nothing_broad(root_cfn, websocket_cfn) -> None:
-    roles = {
-        **resources_of_type(root_cfn, "AWS::IAM::Role"),
-        **resources_of_type(websocket_cfn, "AWS::IAM::Role"),
-    }
-    assert len(roles) == 2
-    for name, role in roles.items():
-        managed = role["Properties"]["ManagedPolicyArns"]
-        arns = [m if isinstance(m, str) else m["Fn::Sub"] for m in managed]
-        assert len(arns) == 1 and arns[0].endswith(
-            ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-        ), name
-        actions = sorted(s["Action"] for s in _statements(role))
-        assert actions == ["execute-api:ManageConnections", "kms:Decrypt", "ssm:GetParameter"], name
-        for statement in _statements(role):
-            assert statement["Effect"] == "Allow"
-            assert statement["Resource"] != "*", (name, statement)
-        ssm = next(s for s in _statements(role) if s["Action"] == "ssm:GetParameter")
-        assert ssm["Resource"] == {
-            "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${UpstashTokenParameterName}"
-        }
-        kms = next(s for s in _statements(role) if s["Action"] == "kms:Decrypt")
-        assert "kms:ViaService" in kms["Condition"]["StringEquals"]
+def test_a_customer_managed_key_is_optional() -> None:
+    without = deployed(TEMPLATE, {})
+    with_key = deployed(
+        TEMPLATE, {"SecretsKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/abc-123"}
+    )
+    kms = [
+        [s for s in _statements(t["Resources"]["FunctionRole"]) if s["Action"] == "kms:Decrypt"]
+        for t in (without, with_key)
+    ]
+    assert kms[0] == [] and len(kms[1]) == 1
 
 
-def test_upstash_token_is_never_a_parameter_value_env_value_or_output(
+def test_upstash_token_and_app_secret_are_never_a_parameter_value_env_value_or_output(
     root_cfn, websocket_cfn
 ) -> None:
     raw = load_template(TEMPLATE)
@@ -279,18 +379,100 @@ def test_upstash_token_is_never_a_parameter_value_env_value_or_output(
     assert not [
         p
         for p in raw["Parameters"]
-        if "token" in p.lower() and not p.endswith(("ParameterName", "KmsKeyArn"))
+        if ("token" in p.lower() or "appsecret" in p.lower()) and not p.endswith("ParameterName")
     ]
-    assert raw["Parameters"]["UpstashTokenParameterName"]["AllowedPattern"].startswith("^/")
+    for name in ("UpstashTokenParameterName", "AppSecretParameterName"):
+        assert raw["Parameters"][name]["AllowedPattern"].startswith("^/")
+    assert raw["Parameters"]["AppSecretParameterName"]["Default"] == "/privochat/app-secret"
     for name, function in _all_functions(root_cfn, websocket_cfn).items():
-        variables = function["Properties"]["Environment"]["Variables"]
-        assert variables["UPSTASH_REDIS_REST_TOKEN"] == "", name  # only env.json fills it, locally
+        variables = _env(function)
+        # only env.json fills these, for sam local
+        assert variables["UPSTASH_REDIS_REST_TOKEN"] == "", name
+        assert variables["APP_SECRET"] == "", name
         assert variables["UPSTASH_REDIS_REST_TOKEN_PARAMETER"] == {
             "Ref": "UpstashTokenParameterName"
         }, name
+        assert variables["APP_SECRET_PARAMETER"] == {"Ref": "AppSecretParameterName"}, name
     for template in (root_cfn, websocket_cfn):
         outputs = json.dumps(template.get("Outputs", {}))
-        assert "Token" not in outputs and "TOKEN" not in outputs
+        assert "Token" not in outputs and "TOKEN" not in outputs and "Secret" not in outputs
+
+
+def test_cloudfront_sends_the_origin_secret_to_both_apis_and_the_functions_get_it(
+    root_cfn, websocket_cfn
+) -> None:
+    origins = {o["Id"]: o for o in _distribution(root_cfn)["Origins"]}
+    assert origins["http-api"]["OriginCustomHeaders"] == ORIGIN_HEADER
+    assert origins["websocket-api"]["OriginCustomHeaders"] == ORIGIN_HEADER
+    assert "OriginCustomHeaders" not in origins["site"]
+    for name, function in _all_functions(root_cfn, websocket_cfn).items():
+        assert _env(function)["ORIGIN_VERIFY_SECRET"] == {"Ref": "OriginVerifySecret"}, name
+    # Those two headers and the functions' setting are the only places it goes.
+    uses = json.dumps([root_cfn["Resources"], root_cfn["Outputs"], websocket_cfn])
+    assert uses.count('{"Ref": "OriginVerifySecret"}') == 2 + 4
+
+
+def test_origin_secret_is_a_required_no_echo_parameter() -> None:
+    spec = load_template(TEMPLATE)["Parameters"]["OriginVerifySecret"]
+    assert spec["NoEcho"] is True  # hidden in the console, describe-stacks, samconfig.toml
+    assert "Default" not in spec  # no plain value in the template: each deploy brings its own
+    assert spec["MinLength"] >= 32
+    pattern = re.compile(spec["AllowedPattern"])
+    for made in (secrets.token_hex(32), secrets.token_urlsafe(32)):
+        assert pattern.fullmatch(made) and spec["MinLength"] <= len(made) <= spec["MaxLength"]
+    assert not pattern.fullmatch("two words") and not pattern.fullmatch('quote"d')
+
+
+def test_without_a_domain_the_default_certificate_and_cloudfront_name_serve() -> None:
+    template = deployed(TEMPLATE, {})
+    config = _distribution(template)
+    assert config["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+    assert "Aliases" not in config
+    outputs = template["Outputs"]
+    assert outputs["SiteUrl"]["Value"] == {"Fn::Sub": "https://${Distribution.DomainName}"}
+    assert outputs["WebSocketUrl"]["Value"] == {"Fn::Sub": "wss://${Distribution.DomainName}/ws"}
+    http = template["Resources"]["HttpFunction"]
+    assert _env(http)["ALLOWED_ORIGINS"] == {"Ref": "AllowedOrigins"}
+
+
+def test_a_custom_domain_gets_its_certificate_sni_and_tls_1_2_at_least() -> None:
+    template = deployed(TEMPLATE, DOMAIN)
+    config = _distribution(template)
+    assert config["Aliases"] == [{"Ref": "DomainName"}]
+    assert config["ViewerCertificate"] == {
+        "AcmCertificateArn": {"Ref": "AcmCertificateArn"},
+        "SslSupportMethod": "sni-only",
+        "MinimumProtocolVersion": "TLSv1.2_2021",
+    }
+    outputs = template["Outputs"]
+    assert outputs["SiteUrl"]["Value"] == {"Fn::Sub": "https://${DomainName}"}
+    assert outputs["WebSocketUrl"]["Value"] == {"Fn::Sub": "wss://${DomainName}/ws"}
+    assert outputs["DistributionDomainName"]["Value"] == {
+        "Fn::GetAtt": ["Distribution", "DomainName"]
+    }
+    # The site's origin is known before the first deploy: it is the allowed one...
+    http = template["Resources"]["HttpFunction"]
+    assert _env(http)["ALLOWED_ORIGINS"] == {"Fn::Sub": "https://${DomainName}"}
+    # ...unless the deployer names others.
+    named = deployed(TEMPLATE, {**DOMAIN, "AllowedOrigins": "https://a.example"})
+    assert _env(named["Resources"]["HttpFunction"])["ALLOWED_ORIGINS"] == {"Ref": "AllowedOrigins"}
+
+
+def test_domain_and_certificate_come_together_and_the_certificate_from_us_east_1() -> None:
+    assert rules_hold(TEMPLATE, {}) == {"DomainNeedsItsCertificate": True}
+    assert rules_hold(TEMPLATE, DOMAIN) == {"DomainNeedsItsCertificate": True}
+    for only in ("DomainName", "AcmCertificateArn"):
+        assert rules_hold(TEMPLATE, {only: DOMAIN[only]}) == {"DomainNeedsItsCertificate": False}
+    parameters = load_template(TEMPLATE)["Parameters"]
+    certificate = re.compile(parameters["AcmCertificateArn"]["AllowedPattern"])
+    assert certificate.fullmatch(DOMAIN["AcmCertificateArn"])
+    assert certificate.fullmatch("")
+    assert not certificate.fullmatch(DOMAIN["AcmCertificateArn"].replace("us-east-1", "eu-west-1"))
+    domain = re.compile(parameters["DomainName"]["AllowedPattern"])
+    assert domain.fullmatch("chat.example.com") and domain.fullmatch("")
+    assert not domain.fullmatch("https://chat.example.com") and not domain.fullmatch(
+        "Chat.Example.com"
+    )
 
 
 def test_every_function_gets_the_settings_the_code_reads(root_cfn, websocket_cfn) -> None:
@@ -298,41 +480,34 @@ def test_every_function_gets_the_settings_the_code_reads(root_cfn, websocket_cfn
         "UPSTASH_REDIS_REST_URL",
         "UPSTASH_REDIS_REST_TOKEN",
         "UPSTASH_REDIS_REST_TOKEN_PARAMETER",
+        "APP_SECRET",
+        "APP_SECRET_PARAMETER",
+        "ORIGIN_VERIFY_SECRET",
         "WEBSOCKET_MANAGEMENT_URL",
         "ROOM_TTL_SECONDS",
         "ALLOWED_ORIGINS",
+        "RATE_LIMIT_ROOMS_PER_MINUTE",
+        "RATE_LIMIT_MESSAGES_PER_MINUTE",
         "LOG_LEVEL",
     }
-    # Only the HTTP function creates rooms and sends messages: the rate limits are its own.
-    rate_limits = {"RATE_LIMIT_ROOMS_PER_MINUTE", "RATE_LIMIT_MESSAGES_PER_MINUTE"}
     for name, function in _all_functions(root_cfn, websocket_cfn).items():
-        expected = names | rate_limits if name == "HttpFunction" else names
-        assert set(function["Properties"]["Environment"]["Variables"]) == expected, name
+        assert set(_env(function)) == names, name
+        assert _env(function)["WEBSOCKET_MANAGEMENT_URL"] == {
+            "Fn::Sub": "https://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${StageName}"
+        }
 
 
 def test_outputs_tell_the_user_every_url(root_cfn) -> None:
     assert {
         "SiteUrl",
+        "DistributionDomainName",
         "HttpApiUrl",
         "WebSocketUrl",
+        "WebSocketApiUrl",
         "WebSocketManagementUrl",
         "SiteBucketName",
         "DistributionId",
     } <= set(root_cfn["Outputs"])
-    assert root_cfn["Outputs"]["WebSocketUrl"]["Value"] == {
-        "Fn::Sub": "wss://${Distribution.DomainName}/ws"
-    }
-
-
-def test_a_customer_managed_key_is_optional() -> None:
-    with_key = transform(
-        TEMPLATE,
-        {
-            **REQUIRED_PARAMETERS,
-            "UpstashTokenKmsKeyArn": "arn:aws:kms:eu-west-1:123456789012:key/abc",
-        },
-    )
-    assert "HasCustomerManagedKey" in with_key["Conditions"]
 
 
 def _handlers(template_path: Path) -> list[str]:
@@ -359,12 +534,12 @@ def test_handler_named_in_template_imports_from_the_code_package(handler: str) -
     assert callable(getattr(module, function_name, None)), f"{handler} is not a callable"
 
 
-def test_both_templates_build_one_code_package() -> None:
-    root = load_template(TEMPLATE)["Resources"]["HttpFunction"]["Properties"]
-    child = load_template(WEBSOCKET_TEMPLATE)["Globals"]["Function"]
-    assert (ROOT / root["CodeUri"]).resolve() == (
-        WEBSOCKET_TEMPLATE.parent / child["CodeUri"]
-    ).resolve()
-    assert (ROOT / root["CodeUri"] / "requirements.txt").exists()
-    for key in ("Runtime", "Architectures"):
-        assert root[key] == child[key], key
+def test_all_functions_build_from_one_code_package() -> None:
+    template = load_template(TEMPLATE)
+    common = template["Globals"]["Function"]
+    assert (ROOT / common["CodeUri"] / "requirements.txt").exists()
+    assert common["Runtime"] == "python3.12" and common["Architectures"] == ["arm64"]
+    for name, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::Serverless::Function":
+            for key in ("CodeUri", "Runtime", "Architectures"):
+                assert key not in resource["Properties"], (name, key)
