@@ -1,0 +1,198 @@
+// handshake.js: commit then reveal, generations, re-keying, every hello verified, keys kept per room.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { RoomKeys } from "../../static_site/js/handshake.js";
+import { helloKey, makeHello, newKeyPair, newLinkKey, parseLinkKey, toBase64Url } from "../../static_site/js/protocol.js";
+import { HelloServer, ROOM, memoryStore, page, settle, twoPages } from "./helpers.mjs";
+
+describe("the handshake", { timeout: 10_000 }, () => {
+  test("two pages agree on one epoch and one safety code; keys are non-extractable", async () => {
+    const { one, two } = await twoPages();
+    const a = one.handshake.current;
+    const b = two.handshake.current;
+    assert.ok(a && b);
+    assert.equal(a.epoch, b.epoch);
+    assert.equal(a.generation, 1);
+    assert.match(a.safety, /^\d{3} \d{3}$/);
+    assert.equal(one.handshake.safety, two.handshake.safety);
+    assert.equal(a.sendKey.extractable, false);
+    assert.deepEqual([one.problems, two.problems], [[], []]);
+    assert.equal(one.changes.length, 1, "the session appears once");
+    const record = one.store.records.get(ROOM);
+    assert.equal(record.seat, 1);
+    assert.equal(record.pairs[1].privateKey.extractable, false);
+    assert.equal(record.sessions[a.epoch].nextSeq, 1);
+  });
+
+  test("commit first: no pub is published before the other seat's commit for that generation", async () => {
+    const { server } = await twoPages();
+    const seen = { 1: new Set(), 2: new Set() };
+    for (const hello of server.log) {
+      const other = hello.seat === 1 ? 2 : 1;
+      if (hello.pub) assert.ok(seen[other].has(hello.generation), `seat ${hello.seat} revealed before the commit of seat ${other}`);
+      seen[hello.seat].add(hello.generation);
+    }
+    assert.equal(server.log[0].pub, undefined, "the first to arrive commits without revealing");
+    assert.ok(server.log.some((h) => h.seat === 1 && h.pub) && server.log.some((h) => h.seat === 2 && h.pub));
+  });
+
+  test("alone, a page commits and waits: no session, no reveal", async () => {
+    const server = new HelloServer();
+    const one = await page({ server, seat: 1, L: parseLinkKey(newLinkKey()) });
+    await one.handshake.update([]);
+    assert.equal(one.handshake.current, null);
+    assert.deepEqual(server.log.map((h) => [h.seat, h.generation, "pub" in h]), [[1, 1, false]]);
+    await one.handshake.update(server.list());
+    assert.equal(server.log.length, 1, "its own hello coming back publishes nothing more");
+  });
+
+  test("a reload reads its keys back: same session, nothing published", async () => {
+    const { server, L, one } = await twoPages();
+    const published = server.log.length;
+    const again = await page({ server: null, seat: 1, L, store: one.store, publish: server.publisher(1) });
+    await again.handshake.update(server.list());
+    assert.equal(again.handshake.current.epoch, one.handshake.current.epoch);
+    assert.equal(server.log.length, published);
+  });
+
+  test("a page whose private key is gone starts generation max + 1; both re-key, old keys stay", async () => {
+    const { server, L, one, two } = await twoPages();
+    const oldEpoch = two.handshake.current.epoch;
+    server.pages.splice(server.pages.indexOf(one.handshake), 1);
+    const fresh = await page({ server, seat: 1, L }); // cleared storage, same seat
+    await fresh.handshake.update(server.list());
+    await settle(fresh.handshake, two.handshake);
+    assert.equal(fresh.handshake.current.generation, 2);
+    assert.equal(two.handshake.current.epoch, fresh.handshake.current.epoch);
+    assert.notEqual(fresh.handshake.current.epoch, oldEpoch);
+    assert.equal(fresh.handshake.safety, two.handshake.safety);
+    assert.ok(await two.handshake.sessionFor(oldEpoch), "the other still reads the old generation");
+    assert.equal(await fresh.handshake.sessionFor(oldEpoch), undefined, "the new page cannot");
+    const pubs = server.log.filter((h) => h.pub).map((h) => `${h.seat}:${h.generation}:${h.pub}`);
+    assert.equal(new Set(pubs.map((p) => p.split(":")[2])).size, pubs.length, "every generation has fresh keys on both sides");
+  });
+
+  test("pushes arriving late or out of order still end in one session", async () => {
+    const server = new HelloServer();
+    server.deliver = false;
+    const L = parseLinkKey(newLinkKey());
+    const one = await page({ server, seat: 1, L });
+    const two = await page({ server, seat: 2, L });
+    await Promise.all([one.handshake.update([]), two.handshake.update([])]); // both commit, neither sees the other
+    assert.equal(server.log.filter((h) => h.pub).length, 0);
+    server.held.reverse();
+    await server.flush();
+    await settle(one.handshake, two.handshake);
+    await server.flush();
+    await settle(one.handshake, two.handshake);
+    assert.ok(one.handshake.current);
+    assert.equal(one.handshake.current.epoch, two.handshake.current.epoch);
+  });
+
+  test("a hello that does not verify is reported and nothing is revealed to it", async () => {
+    const server = new HelloServer();
+    const L = parseLinkKey(newLinkKey());
+    const one = await page({ server, seat: 1, L });
+    await one.handshake.update([]);
+    const mallory = await makeHello(await helloKey(parseLinkKey(newLinkKey()), ROOM), ROOM, 2, 1, (await newKeyPair()).pub, { reveal: true });
+    await one.handshake.update([mallory]);
+    assert.deepEqual(one.problems, [{ kind: "unverifiable", seat: 2, generation: 1 }]);
+    assert.equal(one.handshake.current, null);
+    assert.ok(server.log.every((h) => !h.pub), "no pub goes out to a substituted hello");
+  });
+
+  test("a revealed pub that does not match its commit is refused", async () => {
+    const server = new HelloServer();
+    const L = parseLinkKey(newLinkKey());
+    const H = await helloKey(L, ROOM);
+    const one = await page({ server, seat: 1, L });
+    const real = await makeHello(H, ROOM, 2, 1, (await newKeyPair()).pub, { reveal: true });
+    const swapped = { ...real, pub: toBase64Url((await newKeyPair()).pub) };
+    await one.handshake.update([swapped]);
+    assert.equal(one.problems[0].kind, "unverifiable");
+    assert.equal(one.handshake.current, null);
+  });
+
+  test("a second commit for the same seat and generation is a conflict, and is not used", async () => {
+    const { L, one, two } = await twoPages();
+    const epoch = one.handshake.current.epoch;
+    const H = await helloKey(L, ROOM);
+    const other = await makeHello(H, ROOM, 2, 1, (await newKeyPair()).pub, { reveal: true });
+    await one.handshake.update([other]);
+    assert.deepEqual(one.problems, [{ kind: "conflict", seat: 2, generation: 1 }]);
+    assert.equal(one.handshake.current.epoch, epoch);
+    assert.deepEqual(two.problems, []);
+  });
+
+  test("a valid hello with a low-order key is refused at key agreement", async () => {
+    const server = new HelloServer();
+    const L = parseLinkKey(newLinkKey());
+    const one = await page({ server, seat: 1, L });
+    await one.handshake.update([]);
+    const lowOrder = await makeHello(await helloKey(L, ROOM), ROOM, 2, 1, new Uint8Array(32), { reveal: true });
+    await one.handshake.update([lowOrder]);
+    assert.deepEqual(one.problems, [{ kind: "refused", seat: 2, generation: 1 }]);
+    assert.equal(one.handshake.current, null);
+  });
+
+  test("the other seat at a higher generation gets a fresh pair for it", async () => {
+    const server = new HelloServer();
+    const L = parseLinkKey(newLinkKey());
+    const H = await helloKey(L, ROOM);
+    const two = await page({ server, seat: 2, L });
+    const theirs = await newKeyPair();
+    await two.handshake.update([await makeHello(H, ROOM, 1, 4, theirs.pub)]);
+    assert.deepEqual(server.log.map((h) => [h.seat, h.generation, "pub" in h]), [[2, 4, true]]);
+    await two.handshake.update([await makeHello(H, ROOM, 1, 4, theirs.pub, { reveal: true })]);
+    assert.equal(two.handshake.current.generation, 4);
+  });
+
+  test("a publish that fails is retried by the next update", async () => {
+    const server = new HelloServer();
+    const L = parseLinkKey(newLinkKey());
+    let down = true;
+    const publish = server.publisher(1);
+    const one = await page({ server, seat: 1, L, publish: (hello) => (down ? Promise.reject(new Error("offline")) : publish(hello)) });
+    await assert.rejects(one.handshake.update([]), /offline/);
+    down = false;
+    await one.handshake.update([]);
+    assert.deepEqual(server.log.map((h) => h.generation), [1]);
+    assert.equal(Object.keys(one.store.records.get(ROOM).pairs).length, 1, "the same pair, kept, is published");
+  });
+});
+
+describe("RoomKeys", () => {
+  const base = { roomId: ROOM, seat: 1, expiresAt: 123 };
+
+  test("sequence numbers are taken once each, per epoch, across pages sharing a store", async () => {
+    const store = memoryStore();
+    const [a, b] = [new RoomKeys(store, base), new RoomKeys(store, base)];
+    const pair = await newKeyPair();
+    await a.keepSession({ epoch: "E", generation: 1, sendKey: pair.privateKey, recvKey: pair.privateKey, safety: "000 000" });
+    const taken = await Promise.all([a.takeSeq("E"), b.takeSeq("E"), a.takeSeq("E"), b.takeSeq("E")]);
+    assert.deepEqual(taken.sort(), [1, 2, 3, 4]);
+    await assert.rejects(a.takeSeq("unknown"));
+  });
+
+  test("the first pair kept for a generation wins", async () => {
+    const store = memoryStore();
+    const [first, second] = [await newKeyPair(), await newKeyPair()];
+    const keys = new RoomKeys(store, base);
+    assert.equal(await keys.keepPair(1, first), first);
+    assert.equal(await new RoomKeys(store, base).keepPair(1, second), first);
+    assert.equal(await keys.pair(1), first);
+    assert.equal(await keys.pair(2), undefined);
+  });
+
+  test("a record of the other seat (another person in this browser) is not used, and is replaced", async () => {
+    const store = memoryStore();
+    const pair = await newKeyPair();
+    await new RoomKeys(store, { ...base, seat: 2 }).keepPair(1, pair);
+    const keys = new RoomKeys(store, base);
+    assert.equal(await keys.pair(1), undefined);
+    await keys.keepPair(1, await newKeyPair());
+    assert.equal(store.records.get(ROOM).seat, 1);
+    assert.deepEqual(Object.keys(store.records.get(ROOM)), ["roomId", "seat", "expiresAt", "pairs", "sessions"]);
+  });
+});

@@ -1,0 +1,118 @@
+// What the handshake and conversation tests share: an in-memory keystore, a relaying server
+// that keeps one hello per seat, and a view that records what a page would show.
+import { Handshake, RoomKeys } from "../../static_site/js/handshake.js";
+import { helloKey, newLinkKey, parseLinkKey } from "../../static_site/js/protocol.js";
+
+export const ROOM = "roomroomroomroomroom1";
+
+/** The keystore's interface over a Map (IndexedDB's transactions are atomic; so is one sync call here). */
+export function memoryStore() {
+  const records = new Map();
+  return {
+    records,
+    get: async (roomId) => records.get(roomId),
+    update: async (roomId, change) => {
+      const { record, result } = change(records.get(roomId));
+      if (record) records.set(roomId, record);
+      return result;
+    },
+  };
+}
+
+/** The server's side of hellos: keeps the last per seat, logs each, pushes it to every page. */
+export class HelloServer {
+  constructor() {
+    this.hellos = new Map();
+    this.log = [];
+    this.pages = [];
+    this.deliver = true; // false: pushes wait in `held` until flush()
+    this.held = [];
+  }
+
+  publisher(seat) {
+    return async (hello) => {
+      const stored = { ...hello, seat };
+      this.hellos.set(seat, stored);
+      this.log.push(stored);
+      for (const page of this.pages) {
+        if (this.deliver) page.update([stored]).catch(() => {});
+        else this.held.push([page, stored]);
+      }
+      return stored;
+    };
+  }
+
+  async flush() {
+    while (this.held.length) {
+      const [page, hello] = this.held.shift();
+      await page.update([hello]).catch(() => {});
+    }
+  }
+
+  list() {
+    return [...this.hellos.values()];
+  }
+}
+
+/** A participant's page: its handshake over a keystore, what it reported. */
+export async function page({ server, seat, L, store = memoryStore(), roomId = ROOM, publish }) {
+  const problems = [];
+  const changes = [];
+  const keys = new RoomKeys(store, { roomId, seat, expiresAt: Date.now() + 600_000 });
+  const handshake = new Handshake({
+    roomId, seat, keys,
+    helloKey: await helloKey(L, roomId),
+    publish: publish ?? server.publisher(seat),
+    onChange: (session) => changes.push(session),
+    onProblem: (problem) => problems.push(problem),
+  });
+  server?.pages.push(handshake);
+  return { handshake, keys, store, problems, changes, seat };
+}
+
+/** Lets every pending promise chain run (the server's pushes are fire-and-forget). */
+export async function settle(...handshakes) {
+  for (let round = 0; round < 20; round += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await Promise.all(handshakes.map((h) => h.chain));
+  }
+}
+
+/** Two pages that completed the handshake of generation 1. */
+export async function twoPages() {
+  const server = new HelloServer();
+  const L = parseLinkKey(newLinkKey());
+  const one = await page({ server, seat: 1, L });
+  await one.handshake.update(server.list());
+  const two = await page({ server, seat: 2, L });
+  await two.handshake.update(server.list());
+  await settle(one.handshake, two.handshake);
+  return { server, L, one, two };
+}
+
+/** A view that records entries and gap markers in order, as the page's log would. */
+export function recordingView() {
+  const log = [];
+  return {
+    log,
+    add(entry) {
+      const handle = { kind: "message", ...entry };
+      log.push(handle);
+      return handle;
+    },
+    update(handle, patch) { Object.assign(handle, patch); },
+    remove(handle) { log.splice(log.indexOf(handle), 1); },
+    addGap(missing) {
+      const handle = { kind: "gap", missing };
+      log.push(handle);
+      return handle;
+    },
+    updateGap(handle, missing) { handle.missing = missing; },
+    removeGap(handle) { log.splice(log.indexOf(handle), 1); },
+    /** A short picture of the log: "own:hi", "other:yo", "other!replay", "gap:2". */
+    get picture() {
+      return log.map((h) => (h.kind === "gap" ? `gap:${h.missing}`
+        : `${h.own ? "own" : "other"}${h.problem ? `!${h.problem}` : ""}${h.text === null ? "" : `:${h.text}`}`));
+    },
+  };
+}
