@@ -51,10 +51,12 @@ async function request(method, path, body) {
 const q = (roomId) => `roomId=${encodeURIComponent(roomId)}`;
 
 export const api = {
-  createRoom: () => request("POST", "/api/room/create", {}),
-  joinRoom: (roomId) => request("POST", `/api/room/join?${q(roomId)}`, {}),
+  createRoom: (verifier) => request("POST", "/api/room/create", { verifier }),
+  joinRoom: (roomId, proof) => request("POST", `/api/room/join?${q(roomId)}`, { proof }),
+  hello: (roomId, hello) => request("POST", `/api/room/hello?${q(roomId)}`, hello),
   ttl: (roomId) => request("GET", `/api/room/ttl?${q(roomId)}`),
   destroyRoom: (roomId) => request("DELETE", `/api/room?${q(roomId)}`),
+  /** One page of the history (at most 200, oldest first) after a message id: {messages, hellos, more}. */
   messages: (roomId, after) =>
     request("GET", `/api/messages?${q(roomId)}${after ? `&after=${encodeURIComponent(after)}` : ""}`),
   send: (roomId, message) => request("POST", `/api/messages?${q(roomId)}`, message),

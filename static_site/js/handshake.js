@@ -17,9 +17,15 @@ export class RoomKeys {
   async change(edit) {
     return this.store.update(this.base.roomId, (found) => {
       const record = found?.seat === this.base.seat ? found : { ...this.base, pairs: {}, sessions: {} };
+      record.expiresAt = this.base.expiresAt;
       const result = edit(record);
       return { record, result };
     });
+  }
+
+  /** Writes the record (for this seat, with its expiry) if it is not there yet. */
+  save() {
+    return this.change(() => {});
   }
 
   async pair(generation) {

@@ -29,7 +29,7 @@ async function transaction(mode, work) {
   });
 }
 
-export const keystore = {
+const indexedStore = {
   get: (roomId) => transaction("readonly", (store, done) => {
     store.get(roomId).onsuccess = (event) => done(event.target.result);
   }),
@@ -58,3 +58,31 @@ export const keystore = {
     };
   }),
 };
+
+/** The same interface over a Map: for a browser without IndexedDB (keys last as long as the page), and for tests. */
+export function memoryKeystore() {
+  const records = new Map();
+  return {
+    records,
+    get: async (roomId) => records.get(roomId),
+    update: async (roomId, change) => {
+      const { record, result } = change(records.get(roomId));
+      if (record) records.set(roomId, record);
+      return result;
+    },
+    remove: async (roomId) => { records.delete(roomId); },
+    purge: async (now = Date.now()) => {
+      for (const [roomId, record] of records) if (!(record.expiresAt > now)) records.delete(roomId);
+    },
+  };
+}
+
+/** The keystore of this browser: IndexedDB, or memory when IndexedDB cannot be opened. */
+export async function openKeystore() {
+  try {
+    await database();
+    return indexedStore;
+  } catch {
+    return memoryKeystore();
+  }
+}

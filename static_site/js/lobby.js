@@ -1,8 +1,9 @@
-// The lobby: create a room (with a fresh end-to-end key), join one by link or ID, pick a name.
+// The lobby: create a room (with a fresh link key), join one by link or ID, pick a name.
 import { api } from "./api.js";
-import { newRoomKey } from "./crypto.js";
 import { getName, randomName, setName } from "./identity.js";
+import { openKeystore } from "./keystore.js";
 import { parseRoomLink } from "./links.js";
+import { joinCredentials, newLinkKey, parseLinkKey } from "./protocol.js";
 
 const NOTICES = {
   "error=room-not-found": ["danger", "That room doesn't exist.", "It may have expired or been destroyed, or the link is incomplete."],
@@ -53,8 +54,14 @@ function setUpCreate() {
     label.textContent = "Creating your room…";
     showError(error, "");
     try {
-      const key = await newRoomKey();
-      const { roomId } = await api.createRoom();
+      const key = newLinkKey();
+      const { verifier } = await joinCredentials(parseLinkKey(key));
+      const { roomId, ttl } = await api.createRoom(verifier);
+      // This browser made the room: its page joins by itself (seat 0 until the join says which).
+      const store = await openKeystore();
+      await store.update(roomId, () => ({
+        record: { roomId, seat: 0, expiresAt: Date.now() + ttl * 1000, pairs: {}, sessions: {} },
+      }));
       location.assign(`/room/${encodeURIComponent(roomId)}#${key}`);
     } catch (e) {
       showError(error, e.status === 429
@@ -93,6 +100,7 @@ function setUpName() {
   document.getElementById("reroll").addEventListener("click", () => { input.value = setName(randomName()); });
 }
 
+openKeystore().then((store) => store.purge()).catch(() => {});
 showNotice();
 setUpCreate();
 setUpJoin();

@@ -1,7 +1,17 @@
 // Renders the message log. Message data only ever reaches the page through textContent.
+// A message that fails a check of the protocol is shown in place, with data-problem saying which.
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+
+/** What a page shows instead of (or beside) a message that failed a check. */
+const PROBLEMS = {
+  unverifiable: "This message could not be verified: it was not sealed by the other person for this room, so it is not shown.",
+  "earlier-keys": "Sent before you reopened this room: this browser no longer holds the keys to read it.",
+  reflection: "Your own message was handed back as if the other person had written it. It is not shown again.",
+  replay: "A copy of a message already shown was delivered again. It is not shown twice.",
+  "out-of-order": "arrived out of order",
+};
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -21,34 +31,59 @@ export class MessageView {
   }
 
   /**
-   * Appends a message. entry: {own, sender, text (null when it could not be decrypted),
-   * timestamp?, status: "sent" | "sending" | "failed"}. Returns the element to update later.
+   * Appends a message. entry: {own, sender (null when unknown), text (null when not shown),
+   * timestamp?, status: "waiting" | "sending" | "sent" | "failed", problem?}. Returns the element to update later.
    */
   add(entry) {
     const stick = entry.own || this.nearBottom();
     const node = el("div", `msg ${entry.own ? "own" : "other"}`);
+    const sender = entry.sender ?? "";
     const previous = this.log.lastElementChild;
-    const sameAuthor = previous?.classList.contains("msg")
-      && previous.classList.contains("own") === entry.own && previous.dataset.sender === entry.sender;
-    node.dataset.sender = entry.sender;
+    const sameAuthor = previous?.classList.contains("msg") && !previous.classList.contains("gap")
+      && previous.classList.contains("own") === entry.own && previous.dataset.sender === sender;
+    node.dataset.sender = sender;
     if (!sameAuthor) {
       node.classList.add("first");
-      if (!entry.own) node.append(el("div", "sender", entry.sender));
+      if (!entry.own && sender) node.append(el("div", "sender", sender));
     }
     const bubble = el("div", "bubble");
+    if (entry.problem) node.dataset.problem = entry.problem;
     if (entry.text === null) {
       node.classList.add("undecryptable");
-      bubble.textContent = "🔒 This message can't be decrypted: it was sealed with a different key than the one in your link.";
+      bubble.textContent = PROBLEMS[entry.problem] ?? PROBLEMS.unverifiable;
     } else {
       bubble.textContent = entry.text;
     }
     node.append(bubble, el("div", "meta"));
+    this.append(node, stick);
+    this.update(node, entry);
+    return node;
+  }
+
+  /** A marker where `missing` messages of the other side may be missing. */
+  addGap(missing) {
+    const node = el("div", "msg gap");
+    node.dataset.problem = "gap";
+    node.setAttribute("role", "note");
+    this.updateGap(node, missing);
+    this.append(node, this.nearBottom());
+    return node;
+  }
+
+  updateGap(node, missing) {
+    node.dataset.missing = String(missing);
+    node.textContent = missing === 1 ? "A message may be missing here." : `${missing} messages may be missing here.`;
+  }
+
+  removeGap(node) {
+    node.remove();
+  }
+
+  append(node, stick) {
     this.empty.hidden = true;
     this.log.append(node);
-    this.update(node, entry);
     if (stick) this.scrollToEnd();
     else this.newer.hidden = false;
-    return node;
   }
 
   /** Shows the delivery state and time of a message element. */
@@ -58,6 +93,10 @@ export class MessageView {
     node.dataset.status = status;
     const meta = node.querySelector(".meta");
     meta.replaceChildren();
+    if (status === "waiting") {
+      meta.append(el("span", "state", "Sends when they join"));
+      return;
+    }
     if (status === "sending") {
       meta.append(el("span", "state", "sending…"));
       return;
@@ -75,7 +114,8 @@ export class MessageView {
     time.dateTime = when.toISOString();
     time.title = fullFormat.format(when);
     meta.append(time);
-    if (own) {
+    if (node.dataset.problem === "out-of-order") meta.append(el("span", "note", PROBLEMS["out-of-order"]));
+    if (own && !node.dataset.problem) {
       const tick = document.createElementNS("http://www.w3.org/2000/svg", "svg");
       tick.setAttribute("class", "i");
       tick.setAttribute("aria-hidden", "true");

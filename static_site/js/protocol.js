@@ -126,7 +126,7 @@ export async function verifyHello(key, roomId, hello) {
   if (!hello || typeof hello !== "object" || !isSeat(hello.seat) || !isCount(hello.generation)) return false;
   const commit = bytes32(hello.commit);
   const mac = bytes32(hello.mac);
-  const pub = hello.pub === undefined ? undefined : bytes32(hello.pub);
+  const pub = hello.pub == null ? undefined : bytes32(hello.pub); // null: not revealed, as when absent
   if (!commit || !mac || pub === null) return false;
   if (!(await subtle.verify("HMAC", key, mac, macInput(roomId, hello.seat, hello.generation, commit)))) return false;
   return pub === undefined || sameBytes(commit, await commitOf(roomId, hello.seat, hello.generation, pub));

@@ -23,7 +23,6 @@ export class RoomSocket {
     this.retryTimer = null;
     this.pingTimer = null;
     this.pongTimer = null;
-    this.holdUntil = 0;
     addEventListener("online", () => this.reconnectNow());
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.reconnectNow();
@@ -66,7 +65,7 @@ export class RoomSocket {
   scheduleRetry() {
     this.handlers.onState("reconnecting");
     const backoff = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** this.failures);
-    const delay = Math.max(backoff * (0.75 + Math.random() / 2), this.holdUntil - Date.now());
+    const delay = backoff * (0.75 + Math.random() / 2);
     this.failures += 1;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(async () => {
@@ -77,7 +76,7 @@ export class RoomSocket {
   }
 
   reconnectNow() {
-    if (this.stopped || this.socket || !this.retryTimer || Date.now() < this.holdUntil) return;
+    if (this.stopped || this.socket || !this.retryTimer) return;
     this.failures = 0;
     this.scheduleRetry();
   }
@@ -106,11 +105,5 @@ export class RoomSocket {
     clearTimeout(this.pongTimer);
     this.socket?.close(1000);
     this.socket = null;
-  }
-
-  /** Test hook: drop the connection now and stay offline for `ms` before reconnecting. */
-  dropFor(ms) {
-    this.holdUntil = Date.now() + ms;
-    this.socket?.close(4000, "dropped for a test");
   }
 }

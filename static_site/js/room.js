@@ -1,45 +1,43 @@
-// The room: join, show and send end-to-end encrypted messages, stay live over the WebSocket.
+// The room page: joins with the link's proof, runs the handshake and the conversation
+// (handshake.js, conversation.js), and wires them to the page, the API and the WebSocket.
 import { api, loadConfig } from "./api.js";
-import { decryptText, encryptText, importRoomKey } from "./crypto.js";
-import { getName } from "./identity.js";
+import { Conversation } from "./conversation.js";
+import { Handshake, RoomKeys } from "./handshake.js";
+import { getName, setName } from "./identity.js";
+import { openKeystore } from "./keystore.js";
 import { parseRoomLink } from "./links.js";
 import { MessageView } from "./message-view.js";
+import { TEXT_LIMIT, helloKey, joinCredentials, parseLinkKey } from "./protocol.js";
 import { RoomSocket } from "./realtime.js";
 
-const TEXT_LIMIT = 1000;
 const COUNTER_FROM = 800;
 const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOWN_MS = 3000;
 const TTL_RESYNC_MS = 60000;
+const HELLO_RETRY_MS = 3000;
 
 const $ = (id) => document.getElementById(id);
 const roomId = location.pathname.replace(/^\/room\//, "").replace(/\/$/, ""); // checked in main()
 const keyText = location.hash.slice(1);
-const myName = getName();
 
-let key = null;
+let store = null;
+let proof = null;
 let socket = null;
 let view = null;
+let handshake = null;
+let conversation = null;
 let leaving = false;
 let deadline = 0;
-let lastServerId = null;
 let otherName = "";
-let decryptedCount = 0;
 let lastTypingSent = 0;
 let typingTimer = null;
 let toastTimer = null;
+let helloTimer = null;
 let unread = 0;
-
-// Every message goes through one queue, in order, so a message seen by two paths
-// (the POST answer, a push, a catch-up) is shown exactly once.
-let queue = Promise.resolve();
-const enqueue = (task) => { queue = queue.then(task).catch((error) => console.error(error)); };
-const seen = new Map(); // message id -> element
-const sends = new Map(); // element of an unconfirmed own message -> {clientId, text, ciphertext, queued, failed}
 
 // ---------- full-page states ----------
 
-function showScreen({ title, text, icon = "lock", tone = "", keyForm = false }) {
+function showScreen({ title, text, icon = "lock", tone = "", form = null }) {
   $("app").hidden = true;
   const screen = $("screen");
   screen.hidden = false;
@@ -47,24 +45,25 @@ function showScreen({ title, text, icon = "lock", tone = "", keyForm = false }) 
   $("screen-icon").firstElementChild.setAttribute("href", `/icons.svg#${icon}`);
   $("screen-title").textContent = title;
   $("screen-text").textContent = text;
-  $("key-form").hidden = !keyForm;
+  $("key-form").hidden = form !== "key-form";
+  $("join-room").hidden = form !== "join-room";
   $("screen-home").hidden = false;
-  if (keyForm) $("key-input").focus();
+  if (form) $(form).querySelector("input").focus();
 }
 
 function showKeyProblem(kind) {
   const screens = {
     missing: ["This link is missing its key",
-      "Messages in PrivoChat are encrypted with a key that is part of the invite link, after the “#”. Paste the complete link you were sent."],
+      "Rooms in PrivoChat open only with the key that is part of the invite link, after the “#”. Paste the complete link you were sent."],
     invalid: ["This link's key is damaged",
-      "The part of the link after the “#” is not a valid key, so nothing here could be read. Paste the complete link you were sent."],
+      "The part of the link after the “#” is not a valid key, so this room can't be opened with it. Paste the complete link you were sent."],
     wrong: ["Wrong key for this room",
-      "The messages here were encrypted with a different key than the one in your link, so they can't be shown. Ask for the invite link again and paste it whole."],
+      "The key in your link is not this room's key, so you can't join it. Ask for the invite link again and paste it whole."],
   };
   const [title, text] = screens[kind];
   document.body.dataset.keyProblem = kind;
   socket?.stop();
-  showScreen({ title, text, icon: "key", tone: "danger", keyForm: true });
+  showScreen({ title, text, icon: "key", tone: "danger", form: "key-form" });
 }
 
 $("key-form").addEventListener("submit", (event) => {
@@ -81,11 +80,31 @@ $("key-form").addEventListener("submit", (event) => {
 });
 addEventListener("hashchange", () => location.reload());
 
+/** Someone opening a link this browser has no record of: nothing is joined until they click. */
+function askToJoin() {
+  showScreen({
+    title: "Join this private room",
+    text: "You were invited to an end-to-end encrypted room for two. Joining takes the second seat; the room deletes itself when its time runs out.",
+    icon: "people",
+    form: "join-room",
+  });
+  $("join-name").value = getName();
+  return new Promise((resolve) => {
+    $("join-room").addEventListener("submit", (event) => {
+      event.preventDefault();
+      setName($("join-name").value);
+      $("join-button").disabled = true;
+      resolve();
+    }, { once: true });
+  });
+}
+
 function leave(url) {
   if (leaving) return;
   leaving = true;
   socket?.stop();
-  location.replace(url);
+  // The room is over for this browser: its keys go first.
+  Promise.resolve(store?.remove(roomId)).catch(() => {}).finally(() => location.replace(url));
 }
 
 /** The room vanished under us: it either ran out of time or was destroyed. */
@@ -114,130 +133,39 @@ function toast(message) {
   toastTimer = setTimeout(() => delete node.dataset.show, 2600);
 }
 
-function showAlert(message) {
-  const alert = $("alert");
-  alert.textContent = message;
+// ---------- the handshake ----------
+
+const HELLO_PROBLEMS = {
+  unverifiable: "The other person's key could not be verified, so nothing is sent to it. Someone may be trying to get between you: compare safety codes another way, or start a new room.",
+  conflict: "Two different keys were published for one person in this room, so the second one is not used. Compare safety codes another way before you trust this room.",
+  refused: "The other person's key was refused, so nothing is sent to it. Start a new room.",
+};
+
+function showHelloProblem({ kind }) {
+  const alert = $("hello-error");
+  alert.dataset.helloProblem = kind;
+  alert.textContent = HELLO_PROBLEMS[kind];
   alert.hidden = false;
 }
 
+function showSession(session) {
+  $("e2e").dataset.state = session ? "ready" : "waiting";
+  $("e2e-waiting").hidden = Boolean(session);
+  $("safety").hidden = !session;
+  $("safety-code").textContent = session?.safety ?? "";
+  if (session) conversation?.pump();
+}
+
+/** Hands hellos to the handshake; a publish that fails is tried again a little later. */
+function takeHellos(hellos) {
+  return handshake.update(hellos).catch((error) => {
+    handleApiError(error);
+    clearTimeout(helloTimer);
+    if (!leaving) helloTimer = setTimeout(() => takeHellos([]), HELLO_RETRY_MS);
+  });
+}
+
 // ---------- messages ----------
-
-/**
- * The element of our own unconfirmed send with this text, if any. A push (`own` when it is
- * ours, perhaps sent from another tab) can arrive before the POST's answer (or instead of it,
- * when the answer is lost): the text we encrypted ourselves tells which send it confirms.
- */
-function unconfirmedSendOf(text) {
-  for (const [node, send] of sends) if (send.text === text) return node;
-  return null;
-}
-
-function confirm(node, message) {
-  sends.delete(node);
-  seen.set(message.id, node);
-  view.update(node, { own: true, status: "sent", timestamp: message.timestamp });
-}
-
-/** Shows a message from the server unless it is already shown. */
-async function ingest(message, own) {
-  if (seen.has(message.id)) return;
-  seen.set(message.id, null);
-  const text = await decryptText(key, message.text);
-  if (text === null) {
-    if (decryptedCount === 0) {
-      showKeyProblem("wrong");
-    } else {
-      showAlert("Some messages can't be decrypted: the other person's link has a different key. Send them your link again.");
-    }
-  } else {
-    decryptedCount += 1;
-  }
-  const mine = text !== null && (own || message.sender === myName) ? unconfirmedSendOf(text) : null;
-  if (mine) return confirm(mine, message);
-  if (!own) {
-    otherName = message.sender;
-    hideTyping();
-    countUnread();
-  }
-  seen.set(message.id, view.add({ own, sender: message.sender, text, timestamp: message.timestamp, status: "sent" }));
-}
-
-function noteServerOrder(messages) {
-  if (messages.length) lastServerId = messages[messages.length - 1].id;
-}
-
-// While a catch-up is fetching, pushes wait here: shown after the catch-up's messages, in server order.
-let catchUps = 0;
-let pushesDuringCatchUp = [];
-
-async function catchUp() {
-  catchUps += 1;
-  try {
-    const { messages } = await api.messages(roomId, lastServerId);
-    noteServerOrder(messages);
-    for (const message of messages) enqueue(() => ingest(message, Boolean(message.own)));
-    enqueue(retryFailedSends);
-  } catch (error) {
-    handleApiError(error);
-  } finally {
-    catchUps -= 1;
-    if (catchUps === 0) {
-      const waiting = pushesDuringCatchUp;
-      pushesDuringCatchUp = [];
-      waiting.forEach(onPush);
-    }
-  }
-}
-
-function onPush(message) {
-  if (catchUps > 0) {
-    pushesDuringCatchUp.push(message);
-    return;
-  }
-  lastServerId = message.id;
-  enqueue(() => ingest(message, Boolean(message.own)));
-}
-
-// Sends go out one at a time, so the server stores them in the order they were written.
-let sendChain = Promise.resolve();
-
-function deliver(node) {
-  const send = sends.get(node);
-  if (!send || send.queued) return;
-  send.queued = true;
-  send.failed = false;
-  view.update(node, { status: "sending" });
-  sendChain = sendChain.then(() => post(node, send));
-}
-
-async function post(node, send) {
-  let outcome;
-  try {
-    outcome = { message: (await api.send(roomId, { sender: myName, text: send.ciphertext, clientId: send.clientId })).message };
-  } catch (error) {
-    outcome = { error };
-  }
-  await new Promise((resolve) => enqueue(() => { settle(node, send, outcome); resolve(); }));
-}
-
-function settle(node, send, { message, error }) {
-  send.queued = false;
-  if (!sends.has(node)) return; // a push or a catch-up confirmed it already
-  if (message) {
-    const shown = seen.get(message.id);
-    if (shown && shown !== node) {
-      sends.delete(node);
-      view.remove(node);
-      view.update(shown, { own: true, timestamp: message.timestamp });
-    } else {
-      confirm(node, message);
-    }
-  } else {
-    send.failed = true;
-    view.update(node, { status: "failed", error: failureText(error) });
-    handleApiError(error);
-  }
-}
 
 function failureText(error) {
   if (error.status === 413 || error.status === 422 || error.status === 400) return "Not sent: too long or invalid.";
@@ -245,32 +173,27 @@ function failureText(error) {
   return "Not sent.";
 }
 
-function retryFailedSends() {
-  for (const [node, send] of sends) if (send.failed) deliver(node);
-}
-
-async function sendMessage(text) {
-  const clientId = crypto.randomUUID();
-  const node = view.add({ own: true, sender: myName, text, status: "sending" });
-  decryptedCount += 1;
-  const send = { clientId, text, ciphertext: await encryptText(key, text), queued: false, failed: false };
-  sends.set(node, send);
-  deliver(node);
+function onIncoming({ name }) {
+  otherName = name;
+  hideTyping();
+  countUnread();
 }
 
 function handleApiError(error) {
-  if (error.status === 404) roomGone();
-  else if (error.status === 401) rejoin();
+  if (error?.status === 404) roomGone();
+  else if (error?.status === 401) rejoin();
 }
 
 /** Our seat's cookie was refused: join again (the same seat while the cookie lasts) and resend. */
 async function rejoin() {
   try {
-    await api.joinRoom(roomId);
-    enqueue(retryFailedSends);
+    const joined = await api.joinRoom(roomId, proof);
+    takeHellos(joined.hellos);
+    conversation.retryFailed();
   } catch (error) {
     if (error.status === 404) roomGone();
     else if (error.status === 409) leave("/?error=room-full");
+    else if (error.status === 403) showKeyProblem("wrong");
   }
 }
 
@@ -328,7 +251,8 @@ async function resyncTtl() {
 
 function onEvent(event) {
   switch (event.type) {
-    case "message": onPush(event.message); break;
+    case "message": conversation.push(event.message); break;
+    case "hello": takeHellos([event.hello]); break;
     case "pong":
     case "presence": if (Number.isInteger(event.online)) showOnline(event.online); break;
     case "typing": showTyping(); break;
@@ -340,7 +264,7 @@ function onEvent(event) {
 async function startRealtime() {
   const { wsUrl } = await loadConfig();
   socket = new RoomSocket(`${wsUrl}?roomId=${encodeURIComponent(roomId)}`, {
-    onOpen: catchUp,
+    onOpen: () => conversation.catchUp(),
     onEvent,
     onState: (state) => {
       if (state === "connecting") setPresence("connecting", "Connecting…");
@@ -400,7 +324,7 @@ function setUpComposer() {
     lastTypingSent = 0;
     refresh();
     input.focus();
-    sendMessage(text);
+    conversation.write(text);
   });
   refresh();
 }
@@ -441,56 +365,86 @@ function setUpButtons() {
 
 // ---------- start ----------
 
-async function main() {
-  if (!/^[A-Za-z0-9_-]{6,64}$/.test(roomId)) {
-    leave("/?error=bad-link");
-    return;
-  }
-  if (!keyText) return showKeyProblem("missing");
-  key = await importRoomKey(keyText);
-  if (!key) return showKeyProblem("invalid");
-
-  let joined;
+/** Takes (or takes back) our seat with the link's proof; null when the page has moved on. */
+async function join() {
   try {
-    joined = await api.joinRoom(roomId);
+    return await api.joinRoom(roomId, proof);
   } catch (error) {
-    if (error.status === 404) return leave("/?error=room-not-found");
-    if (error.status === 409) return leave("/?error=room-full");
-    if (error.status === 400) return leave("/?error=bad-link");
-    return showScreen({ title: "Couldn't open the room", text: `${error.message} Reload the page to try again.`, icon: "alert", tone: "danger" });
+    if (error.status === 403) showKeyProblem("wrong");
+    else if (error.status === 404) leave("/?error=room-not-found");
+    else if (error.status === 409) leave("/?error=room-full");
+    else if (error.status === 400) leave("/?error=bad-link");
+    else showScreen({ title: "Couldn't open the room", text: `${error.message} Reload the page to try again.`, icon: "alert", tone: "danger" });
+    return null;
   }
-  deadline = Date.now() + joined.ttl * 1000;
+}
 
-  view = new MessageView($("messages"), $("empty"), $("newer"), { onRetry: deliver });
-  $("my-name").textContent = myName;
+async function main() {
+  if (!/^[A-Za-z0-9_-]{6,64}$/.test(roomId)) return leave("/?error=bad-link");
+  store = await openKeystore();
+  await store.purge().catch(() => {});
+  if (!keyText) return showKeyProblem("missing");
+  const L = parseLinkKey(keyText);
+  if (!L) return showKeyProblem("invalid");
+  ({ proof } = await joinCredentials(L));
+
+  // A browser that holds a record of this room (it created it, or joined before) rejoins by itself.
+  if (!(await store.get(roomId).catch(() => null))) await askToJoin();
+  const joined = await join();
+  if (!joined) return;
+  deadline = Date.now() + joined.ttl * 1000;
+  const keys = new RoomKeys(store, { roomId, seat: joined.seat, expiresAt: deadline });
+  await keys.save();
+
+  view = new MessageView($("messages"), $("empty"), $("newer"), { onRetry: (node) => conversation.retry(node) });
+  handshake = new Handshake({
+    roomId,
+    seat: joined.seat,
+    helloKey: await helloKey(L, roomId),
+    keys,
+    publish: async (hello) => (await api.hello(roomId, hello)).hello,
+    onChange: showSession,
+    onProblem: showHelloProblem,
+  });
+  conversation = new Conversation({
+    roomId,
+    seat: joined.seat,
+    name: getName,
+    api: { send: (body) => api.send(roomId, body), list: (after) => api.messages(roomId, after) },
+    keys: {
+      current: () => handshake.current,
+      sessionFor: (epoch) => handshake.sessionFor(epoch),
+      takeSeq: (epoch) => keys.takeSeq(epoch),
+    },
+    onHellos: takeHellos,
+    view: {
+      add: (entry) => view.add(entry),
+      update: (node, patch) => view.update(node, patch.error ? { ...patch, error: failureText(patch.error) } : patch),
+      remove: (node) => view.remove(node),
+      addGap: (missing) => view.addGap(missing),
+      updateGap: (node, missing) => view.updateGap(node, missing),
+      removeGap: (node) => view.removeGap(node),
+    },
+    onIncoming,
+    onError: handleApiError,
+  });
+
+  $("my-name").textContent = getName();
   setUpComposer();
   setUpButtons();
   tick();
   setInterval(tick, 1000);
   setInterval(resyncTtl, TTL_RESYNC_MS);
 
-  let initial;
-  try {
-    initial = await api.messages(roomId);
-  } catch (error) {
-    handleApiError(error);
-    return;
-  }
-  noteServerOrder(initial.messages);
-  for (const message of initial.messages) enqueue(() => ingest(message, Boolean(message.own)));
-  await queue;
-  if (document.body.dataset.keyProblem) return;
-
+  await takeHellos(joined.hellos);
+  await conversation.catchUp();
+  await conversation.idle();
+  if (leaving || document.body.dataset.keyProblem) return;
   $("screen").hidden = true;
   $("app").hidden = false;
   view.scrollToEnd();
   $("text").focus();
   await startRealtime();
 }
-
-window.__privochat = {
-  get socket() { return socket?.socket ?? null; },
-  dropFor: (ms) => socket?.dropFor(ms),
-};
 
 main();

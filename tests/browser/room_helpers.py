@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
@@ -26,7 +27,14 @@ def room_id(link: str) -> str:
 
 
 def open_room(page: Page, link: str) -> None:
+    """Opens an invite link in a browser that has no record of the room: one click joins."""
     page.goto(link)
+    join(page)
+
+
+def join(page: Page) -> None:
+    expect(page.locator("#screen-title")).to_have_text("Join this private room")
+    page.get_by_role("button", name="Join", exact=True).click()
     expect(page.locator("#app")).to_be_visible()
 
 
@@ -44,11 +52,22 @@ def expect_presence(page: Page, text: str) -> None:
     expect(page.locator("#presence-text")).to_have_text(text)
 
 
+SAFETY_CODE = re.compile(r"^\d{3} \d{3}$")
+
+
+def safety_code(page: Page) -> str:
+    """The safety code the page shows, once its session exists."""
+    expect(page.locator("#safety-code")).to_have_text(SAFETY_CODE)
+    return page.locator("#safety-code").inner_text()
+
+
 def two_people_in_a_room(person) -> tuple[Page, Page, str]:
+    """Alice creates, Bob joins; both are here and their handshake is done."""
     alice = person()
     link = create_room(alice)
     bob = person()
     open_room(bob, link)
     expect_presence(alice, "Both here")
     expect_presence(bob, "Both here")
+    assert safety_code(alice) == safety_code(bob)
     return alice, bob, link

@@ -102,6 +102,7 @@ def test_third_person_is_sent_back_with_room_full(person):
     open_room(person(), link)
     carol = person()
     carol.goto(link)
+    carol.get_by_role("button", name="Join", exact=True).click()
     expect(carol.locator("#notice")).to_contain_text("That room is full")
     assert carol.url.endswith("/")
 

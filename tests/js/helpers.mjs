@@ -1,23 +1,11 @@
-// What the handshake and conversation tests share: an in-memory keystore, a relaying server
+// What the handshake and conversation tests share: a relaying server
 // that keeps one hello per seat, and a view that records what a page would show.
 import { Handshake, RoomKeys } from "../../static_site/js/handshake.js";
+import { memoryKeystore as memoryStore } from "../../static_site/js/keystore.js";
 import { helloKey, newLinkKey, parseLinkKey } from "../../static_site/js/protocol.js";
 
 export const ROOM = "roomroomroomroomroom1";
-
-/** The keystore's interface over a Map (IndexedDB's transactions are atomic; so is one sync call here). */
-export function memoryStore() {
-  const records = new Map();
-  return {
-    records,
-    get: async (roomId) => records.get(roomId),
-    update: async (roomId, change) => {
-      const { record, result } = change(records.get(roomId));
-      if (record) records.set(roomId, record);
-      return result;
-    },
-  };
-}
+export { memoryStore };
 
 /** The server's side of hellos: keeps the last per seat, logs each, pushes it to every page. */
 export class HelloServer {

@@ -142,10 +142,11 @@ describe("hellos", () => {
     const bad = [
       null, "hello", [], {}, { ...hello, seat: 3 }, { ...hello, seat: "1" }, { ...hello, generation: 0 },
       { ...hello, generation: 1.5 }, { ...hello, generation: "1" }, { ...hello, commit: undefined },
-      { ...hello, mac: hello.mac.slice(1) }, { ...hello, pub: "" }, { ...hello, pub: null },
+      { ...hello, mac: hello.mac.slice(1) }, { ...hello, pub: "" }, { ...hello, pub: 7 },
       { ...hello, pub: `${hello.pub}AA` }, { ...hello, commit: "!".repeat(43) },
     ];
     for (const candidate of bad) assert.equal(await verifyHello(H, ROOM, candidate), false, JSON.stringify(candidate));
+    assert.equal(await verifyHello(H, ROOM, { ...hello, pub: null }), true, "a null pub is a hello not yet revealed");
   });
 });
 
