@@ -1,14 +1,20 @@
-"""Upstash REST requests per operation, counted at the local stack's Upstash
-endpoint (the scripts are warmed first, so each call is one EVALSHA)."""
+"""What each operation costs at Upstash: REST requests, counted at the local
+stack's Upstash endpoint, and billed commands (Upstash bills every command,
+those a script runs included), counted with MONITOR on a real redis-server.
+The scripts are warmed first, so each script call is one EVALSHA."""
 
 from __future__ import annotations
 
 import json
+import re
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 
 import httpx
+import redis
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
@@ -29,15 +35,109 @@ OPERATIONS = (
 )
 
 
-def settled_count(stack: LocalStack, quiet_seconds: float = 0.3) -> int:
-    """The request count once nothing (a late $disconnect, say) is under way."""
-    count = stack.upstash_requests()
+# What the seed app spent per message (bench/README.md): the line to stay far below.
+SEED_BILLED_PER_SEND = 9
+# Commands every key argument of which is a key; for the others, the first argument.
+_ALL_KEYS = {"DEL", "EXISTS", "UNLINK", "MGET", "TOUCH"}
+# A client library's own handshake, not an operation's work.
+_NOT_BILLED = {"CLIENT", "HELLO", "SELECT", "AUTH", "MONITOR"}
+_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+@dataclass(frozen=True)
+class Command:
+    from_script: bool
+    args: list[str]
+
+    @property
+    def name(self) -> str:
+        return self.args[0].upper()
+
+    @property
+    def keys(self) -> list[str]:
+        return self.args[1:] if self.name in _ALL_KEYS else self.args[1:2]
+
+
+@dataclass
+class CommandLog:
+    """Every command a redis-server runs, read from MONITOR by a thread."""
+
+    url: str
+    commands: list[Command] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connection = redis.Redis.from_url(self.url).connection_pool.get_connection()
+        self._connection.send_command("MONITOR")  # type: ignore[no-untyped-call]
+        self._connection.read_response()  # OK
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                line = self._connection.read_response()
+            except (redis.ConnectionError, OSError, ValueError):
+                return
+            text = line.decode(errors="replace") if isinstance(line, bytes) else str(line)
+            client = text.split("[", 1)[1].split("]", 1)[0]
+            args = [re.sub(r"\\(.)", r"\1", token) for token in _TOKEN.findall(text)]
+            if args and args[0].upper() not in _NOT_BILLED:
+                with self._lock:
+                    self.commands.append(Command(client.endswith(" lua"), args))
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.commands)
+
+    def since(self, start: int) -> list[Command]:
+        with self._lock:
+            return self.commands[start:]
+
+    def close(self) -> None:
+        self._connection.disconnect()  # type: ignore[no-untyped-call]
+        self._thread.join(5)
+
+
+@contextmanager
+def command_log(url: str) -> Iterator[CommandLog]:
+    log = CommandLog(url)
+    try:
+        yield log
+    finally:
+        log.close()
+
+
+def undeclared_keys(commands: list[Command]) -> list[str]:
+    """Keys a script touched without naming them in its KEYS: Upstash refuses
+    those (allow-key-locking), so none may exist."""
+    problems: list[str] = []
+    declared: set[str] | None = None
+    for command in commands:
+        if not command.from_script:
+            is_script = command.name in ("EVAL", "EVALSHA")
+            declared = set(command.args[3 : 3 + int(command.args[2])]) if is_script else None
+            continue
+        for key in command.keys:
+            if declared is None or key not in declared:
+                problems.append(f"{command.name} {key}")
+    return problems
+
+
+def _settled(count: Callable[[], int], quiet_seconds: float = 0.3) -> int:
+    """A count once nothing (a late $disconnect, say) is under way."""
+    last = count()
     while True:
         time.sleep(quiet_seconds)
-        now = stack.upstash_requests()
-        if now == count:
-            return count
-        count = now
+        now = count()
+        if now == last:
+            return now
+        last = now
+
+
+def settled_count(stack: LocalStack) -> int:
+    """The request count once nothing (a late $disconnect, say) is under way."""
+    return _settled(stack.upstash_requests)
 
 
 def _next(ws: ClientConnection, kind: str) -> dict[str, object]:
@@ -93,7 +193,10 @@ def _operations(stack: LocalStack) -> Iterator[str | None]:
         yield "$connect"  # done once the other participant hears of it; the greeting's ping is apart
         ann_ws = ann.socket(sockets, room_id, greet=False)
         _next(bob_ws, "presence")
-        yield "send"
+        yield None
+        ann.call("POST", "/api/messages", room_id, json={"text": "first", "clientId": "first"})
+        _next(bob_ws, "message")
+        yield "send"  # the common case: the room's message keys exist already
         ann.call(
             "POST", "/api/messages", room_id, json={"text": "one trip", "clientId": "one-trip"}
         )
@@ -132,3 +235,31 @@ def requests_per_operation(stack: LocalStack) -> dict[str, int]:
             counts[measuring] = now - before
         measuring, before = name, now
     return counts
+
+
+@dataclass(frozen=True)
+class Billing:
+    commands: dict[str, int]  # billed commands per operation
+    transactions: int  # MULTI/EXEC seen (each takes Upstash's global lock)
+    undeclared: list[str]  # keys scripts touched without declaring them
+
+
+def billed_per_operation(stack: LocalStack, redis_url: str) -> Billing:
+    """Billed commands per operation, on a stack whose store is the redis-server
+    at `redis_url`, after a warm-up round."""
+    for _ in _operations(stack):
+        pass
+    counts: dict[str, int] = {}
+    with command_log(redis_url) as log:
+        measuring, before = None, 0
+        for name in _operations(stack):
+            now = _settled(log.count)
+            if measuring is not None:
+                counts[measuring] = now - before
+            measuring, before = name, now
+        everything = log.since(0)
+    return Billing(
+        counts,
+        sum(1 for command in everything if command.name == "MULTI"),
+        undeclared_keys(everything),
+    )

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from privochat.domain import (
+    HISTORY_CAP,
+    MAX_CONNECTIONS_PER_PARTICIPANT,
     Hello,
     History,
     Limit,
@@ -23,6 +25,7 @@ from privochat.domain import (
     Seat,
     SeatHello,
     StoredMessage,
+    TooManyConnections,
     Unauthorized,
     WrongKey,
 )
@@ -49,7 +52,7 @@ class InMemoryRoomStore:
         self._lock = threading.Lock()
 
     def _count(self, identifier: str, limit: Limit) -> None:
-        """A fixed-window counter, as upstash-ratelimit's FixedWindow."""
+        """A fixed-window counter."""
         window_ms = limit.window_seconds * 1000
         window = self.now_ms() // window_ms
         key = (identifier, window)
@@ -135,6 +138,7 @@ class InMemoryRoomStore:
             if stored is None:
                 stored = StoredMessage(seat, message)
                 room.messages.append(stored)
+                del room.messages[:-HISTORY_CAP]
                 room.by_client_id[key] = stored
             return stored, RoomConnections(room_id, dict(room.connections))
 
@@ -147,7 +151,7 @@ class InMemoryRoomStore:
             more = start + limit < len(room.messages)
             return History(seat, page, self._hellos(room), more)
 
-    def destroy(self, room_id: str, participant: str, message_limit: Limit) -> RoomConnections:
+    def destroy(self, room_id: str, participant: str) -> RoomConnections:
         with self._lock:
             room, _ = self._seat(room_id, participant)
             del self._rooms[room_id]
@@ -165,6 +169,8 @@ class InMemoryRoomStore:
     ) -> RoomConnections:
         with self._lock:
             room, seat = self._seat(room_id, participant)
+            if list(room.connections.values()).count(seat) >= MAX_CONNECTIONS_PER_PARTICIPANT:
+                raise TooManyConnections()
             room.connections[connection_id] = seat
             room.connected_at[connection_id] = now_ms
             self._conn[connection_id] = room_id

@@ -16,6 +16,13 @@ from dataclasses import dataclass
 from typing import TypeGuard
 
 MAX_PARTICIPANTS = 2
+# WebSocket connections one participant may hold at once: a few tabs or devices,
+# and a reconnect before the gateway reports the old socket gone. Beyond, the
+# upgrade is refused, so one participant cannot make every push fan out widely.
+MAX_CONNECTIONS_PER_PARTICIPANT = 4
+# A room keeps its newest 500 messages (at most 500 x 11 KB); older ones are
+# dropped, as everything is when the room ends.
+HISTORY_CAP = 500
 # The longest wire text of protocol v2 (docs/protocol.md): a 1000-character
 # message padded to the 8192-byte bucket, sealed and base64url-encoded, is 10,974.
 TEXT_MAX_CHARS = 11_000
@@ -57,6 +64,10 @@ class WrongKey(ChatError):
     """The join proof does not match the room's verifier: no seat, no cookie."""
 
     code = "wrong-key"
+
+
+class TooManyConnections(ChatError):
+    code = "too-many-connections"
 
 
 class RateLimited(ChatError):

@@ -53,14 +53,16 @@ class RoomStore(Protocol):
         """At most `limit` messages, oldest first: from the start, or after message
         `after` when it is given and known; with the caller's seat and the hellos."""
 
-    def destroy(self, room_id: str, participant: str, message_limit: Limit) -> RoomConnections:
+    def destroy(self, room_id: str, participant: str) -> RoomConnections:
         """Delete every key of the room (the participants' message rate-limit
         counters included); return the connections it had."""
 
     def connect(
         self, room_id: str, participant: str, connection_id: str, now_ms: int
     ) -> RoomConnections:
-        """Add a WebSocket connection of a participant to the room, connected now."""
+        """Add a WebSocket connection of a participant to the room, connected now.
+        Raises `TooManyConnections` when the participant holds
+        MAX_CONNECTIONS_PER_PARTICIPANT already."""
 
     def disconnect(self, connection_id: str) -> RoomConnections | None:
         """Remove a connection; the room's remaining connections, or None if the

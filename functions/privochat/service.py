@@ -178,7 +178,7 @@ class ChatService:
         """Delete the room in one atomic step, then tell its connections and hang up.
         The store returns the connections it deleted, so none is missed."""
         room_id, participant = self._participant(room_id, token)
-        connections = self._store.destroy(room_id, participant, self._limits.messages)
+        connections = self._store.destroy(room_id, participant)
         self._pusher.push(connections.ids(), {"type": "destroy"})
         self._pusher.close(connections.ids())
 

@@ -1,113 +1,55 @@
-"""The room store on Upstash Redis over REST.
+"""The room store on Upstash Redis over REST (scripts.py runs the Lua scripts).
 
-Every operation is one Lua script: one REST request (EVALSHA, or EVAL when the
-server does not know the script yet), atomic on the server. Key layout:
+Key layout (the braces keep a room's keys in one hash slot):
 
-    meta:{room}         hash: createdAt, participants, verifier, <participant key> -> seat,
-                        hello:<seat> -> the seat's latest hello (JSON)
-    messages:{room}     list of '<seat>|<id>|<timestamp>|<text>'
-    client-ids:{room}   hash: '<seat>:<clientId>' -> the stored message
-    connections:{room}  hash: connection ID -> '<seat>:<connected at, ms>'
-    conn:<connection>   the room ID of a connection (for $disconnect)
-    ratelimit:create:<hashed client>:<window>, ratelimit:send:<participant>:<window>
-                        upstash-ratelimit's fixed-window counters
+    meta:{room}         hash: verifier, seats, p:<participant> -> seat,
+                        hello:<seat> -> hello JSON, c:<connection> -> '<seat>:<since ms>',
+                        rl:<seat>:<window> -> sends in that window
+    messages:{room}     list of '<seat>|<id>|<timestamp>|<text>', the newest HISTORY_CAP
+    client-ids:{room}   hash: '<seat>:<clientId>' -> '<id>|<timestamp>'
+    conn:<connection>   the room ID of a connection (for $disconnect and $default)
+    ratelimit:create:<hashed client>   rooms created in the current window
 
-Every key of a room is given the room's remaining life when written, so all of
-it expires together. The braces keep a room's keys in one hash slot.
+Every key of a room expires with it; destroy deletes them all. Upstash bills
+each command, the scripts' own included: each operation spends at most five
+(tests/functions/test_store_scripts.py counts them on a real redis-server).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from importlib import resources
-from typing import Any
 
-import httpx
-from upstash_ratelimit import FixedWindow
 from upstash_redis import Redis
-from upstash_redis.errors import UpstashError
 
 from .domain import (
-    ChatError,
+    HISTORY_CAP,
+    MAX_CONNECTIONS_PER_PARTICIPANT,
     Hello,
     History,
     Limit,
     Message,
-    RateLimited,
     RoomConnections,
-    RoomFull,
-    RoomNotFound,
     Seat,
     SeatHello,
     StoredMessage,
-    Unauthorized,
-    Unavailable,
-    WrongKey,
 )
+from .scripts import Scripts
 
-log = logging.getLogger(__name__)
-
-# A script's reply as the REST client decodes it: nested lists of str and int.
-# It stays inside this module: every public method returns domain objects.
-Reply = Any
-
-_REFUSALS: dict[str, type[ChatError]] = {
-    "room-not-found": RoomNotFound,
-    "unauthorized": Unauthorized,
-    "room-full": RoomFull,
-    "wrong-key": WrongKey,
-}
-# An error reply, no reply, or a reply of the wrong shape (a proxy's HTML error
-# page, an error object where a pipeline's list was due): the store is unavailable.
-_STORE_FAILURES = (UpstashError, httpx.HTTPError, ValueError, TypeError, AttributeError, KeyError)
-_CREATE_LIMIT_PREFIX = "ratelimit:create:"
-_SEND_LIMIT_PREFIX = "ratelimit:send:"
-
-
-@dataclass(frozen=True)
-class Script:
-    source: str
-    sha: str
-
-    @classmethod
-    def load(cls, name: str) -> Script:
-        folder = resources.files(__package__) / "lua"
-        source = (folder / "lib.lua").read_text() + "\n" + (folder / f"{name}.lua").read_text()
-        # Redis names scripts by their SHA-1 (EVALSHA); not a security use.
-        return cls(source, hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest())
-
-
-_SCRIPTS = {
-    name: Script.load(name)
-    for name in (
-        "create_room",
-        "join",
-        "publish_hello",
-        "ttl",
-        "send",
-        "messages",
-        "destroy",
-        "connect",
-        "disconnect",
-        "connections_of",
-        "forget_connections",
-    )
-}
-
-
-def connect_upstash(url: str, token: str, timeout_seconds: float) -> Redis:
-    """The REST client, with a timeout (the SDK's default has none) and no
-    retries: a retried write could be applied twice, and a fast 503 beats a slow one."""
-    redis = Redis(url, token, rest_retries=0, allow_telemetry=False)
-    # The SDK offers no timeout setting; its httpx client accepts one.
-    redis._http._client.timeout = httpx.Timeout(timeout_seconds)
-    return redis
+_SCRIPTS = (
+    "create_room",
+    "join",
+    "publish_hello",
+    "ttl",
+    "send",
+    "messages",
+    "destroy",
+    "connect",
+    "disconnect",
+    "forget_connections",
+)
 
 
 def _meta(room_id: str) -> str:
@@ -120,10 +62,6 @@ def _messages(room_id: str) -> str:
 
 def _client_ids(room_id: str) -> str:
     return f"client-ids:{{{room_id}}}"
-
-
-def _connections(room_id: str) -> str:
-    return f"connections:{{{room_id}}}"
 
 
 def _conn(connection_id: str) -> str:
@@ -149,7 +87,7 @@ def _hello_json(hello: Hello) -> str:
 
 
 def _parse_hellos(*stored: str | None) -> tuple[SeatHello, ...]:
-    """From HMGET of hello:1 and hello:2 (None where a seat has none)."""
+    """From the hello:1 and hello:2 fields (None where a seat has none)."""
     return tuple(
         SeatHello(seat, Hello(**json.loads(text)))
         for seat, text in enumerate(stored, start=1)
@@ -158,84 +96,34 @@ def _parse_hellos(*stored: str | None) -> tuple[SeatHello, ...]:
 
 
 def _parse_connections(room_id: str, flat: list[str]) -> RoomConnections:
-    """From HGETALL of connections:{room}: connection ID -> '<seat>:<connected at>'."""
+    """From a script's flat list: connection ID, '<seat>:<connected at>', ..."""
     return RoomConnections(
         room_id, {flat[i]: int(flat[i + 1].partition(":")[0]) for i in range(0, len(flat), 2)}
     )
 
 
+def _connections_in_meta(room_id: str, fields: dict[str, str]) -> RoomConnections:
+    """From a room's hash: its c:<connection> fields."""
+    return RoomConnections(
+        room_id,
+        {
+            name[2:]: int(value.partition(":")[0])
+            for name, value in fields.items()
+            if name.startswith("c:")
+        },
+    )
+
+
+def _window(limit: Limit, now: float) -> tuple[int, int]:
+    """The fixed window `now` falls in, and the whole seconds until it ends."""
+    number = int(now // limit.window_seconds)
+    return number, max(1, math.ceil((number + 1) * limit.window_seconds - now))
+
+
 class UpstashRoomStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-
-    def _run(
-        self, name: str, keys: list[str], args: list[str], limit: tuple[str, Limit] | None = None
-    ) -> Reply:
-        """Runs script `name` in one REST request. With `limit` (an identifier and
-        its limit), upstash-ratelimit's fixed-window counter runs first in the same
-        transaction, and the script refuses to write when the count is over."""
-        try:
-            if limit is None:
-                result = self._script(self._redis, name, keys, args)
-            else:
-                result = self._limited(name, keys, args, *limit)
-        except _STORE_FAILURES as error:
-            log.warning("room store failed: %s: %s", type(error).__name__, error)
-            raise Unavailable("The room store is unavailable.") from error
-        if isinstance(result, list) and result and result[0] in _REFUSALS:
-            raise _REFUSALS[result[0]]()
-        return result
-
-    @staticmethod
-    def _script(redis: Redis, name: str, keys: list[str], args: list[str]) -> Reply:
-        """EVALSHA, or EVAL when the server does not know the script (yet)."""
-        script = _SCRIPTS[name]
-        try:
-            return redis.evalsha(script.sha, keys, args)
-        except UpstashError as error:
-            if "NOSCRIPT" not in str(error):
-                raise
-            return redis.eval(script.source, keys, args)
-
-    def _limited(
-        self, name: str, keys: list[str], args: list[str], identifier: str, limit: Limit
-    ) -> Reply:
-        # upstash-ratelimit's limiters are generators that yield the one command
-        # they need and take its reply, so that it can ride in our request.
-        steps = FixedWindow(limit.max_requests, limit.window_seconds)._limit(identifier)
-        _, (counter_script, counter_keys, counter_args) = next(steps)
-        counter = [
-            "EVAL",
-            counter_script,
-            len(counter_keys),
-            *counter_keys,
-            *map(str, counter_args),
-        ]
-        keys, args = [*keys, *counter_keys], [*args, str(limit.max_requests)]
-        script = _SCRIPTS[name]
-        try:
-            count, result = self._transaction(
-                counter, ["EVALSHA", script.sha, len(keys), *keys, *args]
-            )
-        except UpstashError as error:
-            if "NOSCRIPT" not in str(error):
-                raise
-            # The counter did run (EXEC runs every queued command): read it, don't count twice.
-            count, result = self._transaction(
-                ["GET", *counter_keys], ["EVAL", script.source, len(keys), *keys, *args]
-            )
-            count = int(count)
-        verdict = steps.send(count)
-        if not verdict.allowed:
-            raise RateLimited(max(1, math.ceil(verdict.reset - time.time())))
-        return result
-
-    def _transaction(self, *commands: list[object]) -> list[Reply]:
-        """Commands in one MULTI/EXEC: one REST request, run back to back."""
-        transaction = self._redis.multi()
-        for command in commands:
-            transaction.execute(command)
-        return list(transaction.exec())
+        self._scripts = Scripts(redis, _SCRIPTS)
 
     def create_room(
         self,
@@ -246,16 +134,15 @@ class UpstashRoomStore:
         client: str,
         limit: Limit,
     ) -> bool:
-        result = self._run(
+        result = self._scripts.run(
             "create_room",
-            [_meta(room_id)],
-            [str(now_ms), str(ttl_seconds), verifier],
-            (_CREATE_LIMIT_PREFIX + client, limit),
+            [_meta(room_id), f"ratelimit:create:{client}"],
+            [str(ttl_seconds), verifier, str(limit.max_requests), str(limit.window_seconds)],
         )
         return bool(result == 1)
 
     def join(self, room_id: str, participant: str, verifier: str, max_participants: int) -> Seat:
-        _, seat, participants, ttl, hello1, hello2 = self._run(
+        _, seat, participants, ttl, hello1, hello2 = self._scripts.run(
             "join", [_meta(room_id)], [participant, str(max_participants), verifier]
         )
         return Seat(int(seat), int(participants), int(ttl), _parse_hellos(hello1, hello2))
@@ -263,29 +150,35 @@ class UpstashRoomStore:
     def publish_hello(
         self, room_id: str, participant: str, hello: Hello
     ) -> tuple[SeatHello, RoomConnections]:
-        _, seat, connections = self._run(
-            "publish_hello",
-            [_meta(room_id), _connections(room_id)],
-            [participant, _hello_json(hello)],
+        _, seat, connections = self._scripts.run(
+            "publish_hello", [_meta(room_id)], [participant, _hello_json(hello)]
         )
         return SeatHello(int(seat), hello), _parse_connections(room_id, connections)
 
     def ttl(self, room_id: str, participant: str) -> int:
-        return int(self._run("ttl", [_meta(room_id)], [participant])[1])
+        return int(self._scripts.run("ttl", [_meta(room_id)], [participant])[1])
 
     def append_message(
         self, room_id: str, participant: str, message: Message, client_id: str, limit: Limit
     ) -> tuple[StoredMessage, RoomConnections]:
-        _, stored, connections = self._run(
+        window, seconds_left = _window(limit, time.time())
+        _, stored, connections = self._scripts.run(
             "send",
-            [_meta(room_id), _messages(room_id), _client_ids(room_id), _connections(room_id)],
-            [participant, client_id, _stored_entry(message)],
-            (_SEND_LIMIT_PREFIX + participant, limit),
+            [_meta(room_id), _messages(room_id), _client_ids(room_id)],
+            [
+                participant,
+                client_id,
+                _stored_entry(message),
+                str(limit.max_requests),
+                str(window),
+                str(HISTORY_CAP),
+                str(seconds_left),
+            ],
         )
         return _parse_stored(stored), _parse_connections(room_id, connections)
 
     def messages(self, room_id: str, participant: str, after: str | None, limit: int) -> History:
-        _, seat, page, more, hello1, hello2 = self._run(
+        _, seat, page, more, hello1, hello2 = self._scripts.run(
             "messages",
             [_meta(room_id), _messages(room_id)],
             [participant, after or "", str(limit)],
@@ -297,44 +190,66 @@ class UpstashRoomStore:
             more == 1,
         )
 
-    def destroy(self, room_id: str, participant: str, message_limit: Limit) -> RoomConnections:
-        # The participants' send counters live on for at most two windows: delete both.
-        window = time.time_ns() // 1_000_000 // (message_limit.window_seconds * 1000)
-        _, connections = self._run(
+    def destroy(self, room_id: str, participant: str) -> RoomConnections:
+        _, connections = self._scripts.run(
             "destroy",
-            [_meta(room_id), _messages(room_id), _client_ids(room_id), _connections(room_id)],
-            [participant, _SEND_LIMIT_PREFIX, f":{window}", f":{window - 1}"],
+            [_meta(room_id), _messages(room_id), _client_ids(room_id)],
+            [participant],
         )
-        return _parse_connections(room_id, connections)
+        gone = _parse_connections(room_id, connections)
+        if gone.seats:
+            # The reverse keys, by name now that the room is gone (they would
+            # expire with it anyway; a $disconnect meanwhile finds no room).
+            keys = [_conn(each) for each in gone.seats]
+            self._scripts.command(lambda: self._redis.delete(*keys))
+        return gone
 
     def connect(
         self, room_id: str, participant: str, connection_id: str, now_ms: int
     ) -> RoomConnections:
-        _, connections = self._run(
+        _, connections = self._scripts.run(
             "connect",
-            [_meta(room_id), _connections(room_id), _conn(connection_id)],
-            [participant, connection_id, room_id, str(now_ms)],
+            [_meta(room_id), _conn(connection_id)],
+            [
+                participant,
+                connection_id,
+                room_id,
+                str(now_ms),
+                str(MAX_CONNECTIONS_PER_PARTICIPANT),
+            ],
         )
         return _parse_connections(room_id, connections)
 
     def disconnect(self, connection_id: str) -> RoomConnections | None:
-        return self._room_of(self._run("disconnect", [_conn(connection_id)], [connection_id]))
+        room_id = self._room_of(connection_id)
+        if room_id is None:
+            return None
+        result = self._scripts.run(
+            "disconnect", [_meta(room_id), _conn(connection_id)], [connection_id]
+        )
+        if result[0] == "gone":
+            return None
+        return _parse_connections(room_id, result[1])
 
     def connections_of(self, connection_id: str) -> RoomConnections | None:
-        return self._room_of(self._run("connections_of", [_conn(connection_id)], []))
+        """Read only: two plain commands, no script, no lock."""
+        room_id = self._room_of(connection_id)
+        if room_id is None:
+            return None
+        fields = self._scripts.command(lambda: self._redis.hgetall(_meta(room_id)))
+        connections = _connections_in_meta(room_id, fields)
+        return connections if connection_id in connections.seats else None
 
     def forget_connections(
         self, room_id: str, connection_ids: Iterable[str], connected_before_ms: int
     ) -> None:
-        self._run(
+        ids = list(connection_ids)
+        self._scripts.run(
             "forget_connections",
-            [_connections(room_id)],
-            [str(connected_before_ms), *connection_ids],
+            [_meta(room_id), *(_conn(each) for each in ids)],
+            [str(connected_before_ms), *ids],
         )
 
-    @staticmethod
-    def _room_of(result: Reply) -> RoomConnections | None:
-        if result[0] == "gone":
-            return None
-        _, room_id, connections = result
-        return _parse_connections(room_id, connections)
+    def _room_of(self, connection_id: str) -> str | None:
+        room_id = self._scripts.command(lambda: self._redis.get(_conn(connection_id)))
+        return str(room_id) if room_id else None

@@ -13,6 +13,7 @@ STATUS_BY_CODE = {
     "room-full": 409,
     "payload-too-large": 413,
     "rate-limited": 429,
+    "too-many-connections": 429,
     "unavailable": 503,
 }
 
@@ -25,6 +26,7 @@ _DEFAULT_MESSAGES = {
     "room-full": "This room already has two participants.",
     "payload-too-large": "The request body is too large.",
     "rate-limited": "Too many requests; try again shortly.",
+    "too-many-connections": "This participant has too many connections open; close one.",
     "unavailable": "The service is unavailable right now; try again shortly.",
 }
 

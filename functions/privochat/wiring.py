@@ -12,8 +12,9 @@ import botocore.session
 from .config import Settings
 from .domain import Limit
 from .pusher_apigw import ApiGatewayPusher, management_client
+from .scripts import connect_upstash
 from .service import ChatService, Limits
-from .store_upstash import UpstashRoomStore, connect_upstash
+from .store_upstash import UpstashRoomStore
 
 if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient

@@ -9,7 +9,8 @@ from aiohttp import web
 
 from infra.local_stack import redis_backend
 from infra.local_stack.upstash_endpoint import UpstashEndpoint
-from privochat.store_upstash import UpstashRoomStore, connect_upstash
+from privochat.scripts import connect_upstash
+from privochat.store_upstash import UpstashRoomStore
 from tests.fakes import InMemoryRoomStore
 from tests.support.servers import redis_server, serve_in_thread
 

@@ -10,6 +10,8 @@ import time
 import pytest
 
 from privochat.domain import (
+    HISTORY_CAP,
+    MAX_CONNECTIONS_PER_PARTICIPANT,
     Hello,
     Limit,
     Message,
@@ -17,6 +19,7 @@ from privochat.domain import (
     RoomFull,
     RoomNotFound,
     SeatHello,
+    TooManyConnections,
     Unauthorized,
     WrongKey,
     new_id,
@@ -156,7 +159,7 @@ def test_strangers_can_neither_read_nor_write(store) -> None:  # type: ignore[no
     for attempt in (
         lambda: store.append_message(room_id, "stranger", _message(), new_id(), MESSAGES),
         lambda: _messages(store, room_id, "stranger", None),
-        lambda: store.destroy(room_id, "stranger", MESSAGES),
+        lambda: store.destroy(room_id, "stranger"),
         lambda: store.connect(room_id, "stranger", "conn-x", T0),
     ):
         with pytest.raises(Unauthorized):
@@ -205,7 +208,7 @@ def test_destroy_returns_the_connections_and_leaves_nothing(
     store.connect(room_id, "p1", "d1", T0)
     store.connect(room_id, "p2", "d2", T0)
     store.append_message(room_id, "p1", _message(), "c-1", MESSAGES)
-    assert set(store.destroy(room_id, "p2", MESSAGES).ids()) == {"d1", "d2"}
+    assert set(store.destroy(room_id, "p2").ids()) == {"d1", "d2"}
     with pytest.raises(RoomNotFound):
         _messages(store, room_id, "p1", None)
     with pytest.raises(RoomNotFound):
@@ -224,7 +227,7 @@ def test_every_key_of_a_room_expires_with_it(store, upstash_setup: UpstashSetup 
     store.append_message(room_id, "p1", _message(), "c-1", MESSAGES)
     if upstash_setup is not None:
         keys = upstash_setup.keys(f"*{room_id}*")
-        assert len(keys) == 5  # meta, messages, client-ids, connections, conn:
+        assert len(keys) == 4  # meta, messages, client-ids, conn:
         for key in keys:
             assert 0 < upstash_setup.backend.execute(["PTTL", key.decode()]) <= 1000
     time.sleep(1.2)
@@ -326,25 +329,44 @@ def test_messages_are_limited_per_participant_and_refused_ones_are_not_stored(st
     assert [s.message.text for s in stored] == ["0", "1", "2", "my own budget"]
 
 
-def test_destroy_deletes_the_participants_rate_limit_counters(
+def test_send_counters_live_in_the_room_and_go_with_it(
     upstash_embedded: UpstashSetup,
 ) -> None:
     store = upstash_embedded.store()
     room_id = _room(store)
-    ann, bob = new_id().ljust(64, "a"), new_id().ljust(64, "b")  # shaped like token hashes
-    store.join(room_id, ann, VERIFIER, 2)
-    store.join(room_id, bob, VERIFIER, 2)
-    store.append_message(room_id, ann, _message(), new_id(), MESSAGES)
-    store.append_message(room_id, bob, _message(), new_id(), MESSAGES)
+    store.join(room_id, "p1", VERIFIER, 2)
+    store.append_message(room_id, "p1", _message(), new_id(), MESSAGES)
+    assert upstash_embedded.keys("ratelimit:send:*") == []
+    store.destroy(room_id, "p1")
+    assert upstash_embedded.keys(f"*{room_id}*") == []
 
-    def counters() -> list[bytes]:
-        return upstash_embedded.keys(f"ratelimit:send:{ann}:*") + upstash_embedded.keys(
-            f"ratelimit:send:{bob}:*"
-        )
 
-    assert len(counters()) == 2
-    store.destroy(room_id, ann, MESSAGES)
-    assert counters() == []
+def test_a_participant_holds_a_bounded_number_of_connections(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    store.join(room_id, "p1", VERIFIER, 2)
+    store.join(room_id, "p2", VERIFIER, 2)
+    for i in range(MAX_CONNECTIONS_PER_PARTICIPANT):
+        store.connect(room_id, "p1", f"m{i}-{room_id}", T0)
+    with pytest.raises(TooManyConnections):
+        store.connect(room_id, "p1", f"one-more-{room_id}", T0)
+    assert store.connections_of(f"one-more-{room_id}") is None
+    assert store.connect(room_id, "p2", f"other-{room_id}", T0).online == 2
+    store.disconnect(f"m0-{room_id}")
+    store.connect(room_id, "p1", f"again-{room_id}", T0)
+
+
+def test_the_history_keeps_the_newest_messages_up_to_the_cap(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    store.join(room_id, "p1", VERIFIER, 2)
+    sent = [_message(f"m{i}") for i in range(HISTORY_CAP + 3)]
+    for message in sent:
+        store.append_message(room_id, "p1", message, message.id, MESSAGES)
+    _, stored = _messages(store, room_id, "p1", None)
+    assert [s.message for s in stored] == sent[3:]
+    # A retry of a message that is still kept gets it back, stored once.
+    retried, _ = store.append_message(room_id, "p1", sent[-1], sent[-1].id, MESSAGES)
+    assert retried.message == sent[-1]
+    assert len(_messages(store, room_id, "p1", None)[1]) == HISTORY_CAP
 
 
 @pytest.mark.parametrize("store_kind", ["embedded", "redis-server"])

@@ -1,11 +1,13 @@
--- Creates an empty room that expires after ARGV[2] seconds and admits only those
--- who prove its verifier (the SHA-256 of the link's join proof, ARGV[3]).
+-- Creates an empty room that expires after ARGV[1] seconds and admits only those
+-- who prove its verifier (ARGV[2], the SHA-256 of the link's join proof).
 -- Guarantees: an existing room is never overwritten (returns 0 then); over the
--- caller's rate limit nothing is created.
--- KEYS: meta [, rate-limit counter]   ARGV: createdAt (ms), ttl (s), verifier [, limit]
--- Returns 1, 0, or {'rate-limited'}.
-if over_limit(1) then return {'rate-limited'} end
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'createdAt', ARGV[1], 'participants', 0, 'verifier', ARGV[3])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
+-- caller's limit (ARGV[3] rooms in a window of ARGV[4] seconds, counted from the
+-- caller's first creation in it) nothing is created.
+-- KEYS: meta, the caller's creation counter
+-- Returns 1, 0, or {'rate-limited', seconds until the window ends}.
+local count = redis.call('INCR', KEYS[2])
+if count == 1 then redis.call('EXPIRE', KEYS[2], ARGV[4]) end
+if count > tonumber(ARGV[3]) then return {'rate-limited', redis.call('TTL', KEYS[2])} end
+if redis.call('HSETNX', KEYS[1], 'verifier', ARGV[2]) == 0 then return 0 end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1

@@ -5,16 +5,14 @@
 -- caller's own guess, leaks nothing useful through timing.
 -- KEYS: meta   ARGV: participant, max participants, SHA-256 of the proof
 -- Returns {'ok', seat, participants, ttl, hello of seat 1, hello of seat 2} or {refusal}.
-local ttl = redis.call('TTL', KEYS[1])
-if ttl < 0 then return {'room-not-found'} end
-if redis.call('HGET', KEYS[1], 'verifier') ~= ARGV[3] then return {'wrong-key'} end
-local seat = redis.call('HGET', KEYS[1], ARGV[1])
-local participants = tonumber(redis.call('HGET', KEYS[1], 'participants'))
+local got = redis.call('HMGET', KEYS[1], 'verifier', 'p:' .. ARGV[1], 'seats', 'hello:1', 'hello:2')
+if not got[1] then return {'room-not-found'} end
+if got[1] ~= ARGV[3] then return {'wrong-key'} end
+local seat, seats = got[2], tonumber(got[3] or '0')
 if not seat then
-  if participants >= tonumber(ARGV[2]) then return {'room-full'} end
-  participants = participants + 1
-  seat = participants
-  redis.call('HSET', KEYS[1], ARGV[1], seat, 'participants', participants)
+  if seats >= tonumber(ARGV[2]) then return {'room-full'} end
+  seats = seats + 1
+  seat = seats
+  redis.call('HSET', KEYS[1], 'p:' .. ARGV[1], seat, 'seats', seats)
 end
-local hellos = redis.call('HMGET', KEYS[1], 'hello:1', 'hello:2')
-return {'ok', tonumber(seat), participants, ttl, hellos[1], hellos[2]}
+return {'ok', tonumber(seat), seats, redis.call('TTL', KEYS[1]), got[4], got[5]}

@@ -1,23 +1,35 @@
--- Prepended to every script when it is loaded (Lua in Redis has no modules).
+-- Prepended to every script when it is loaded (Lua in Redis has no modules),
+-- after the shebang that lets Upstash lock only the keys in KEYS: every key a
+-- script touches is in KEYS, none is built from stored data.
+--
+-- A room's hash (KEYS[1] of every room script) holds, besides its verifier:
+--   p:<participant> -> seat    seats -> seats taken    hello:<seat> -> hello JSON
+--   c:<connection> -> '<seat>:<connected at, ms>'     rl:<seat>:<window> -> sends
 
--- The caller's seat in the room, or nil and the refusal to answer with.
--- `meta` is the room's hash; `participant` the field of the caller's token hash.
-local function seat_of(meta, participant)
-  if redis.call('EXISTS', meta) == 0 then return nil, 'room-not-found' end
-  local seat = redis.call('HGET', meta, participant)
+-- The fields of a hash, as a table and as HGETALL's flat list.
+local function read_hash(key)
+  local flat = redis.call('HGETALL', key)
+  local fields = {}
+  for i = 1, #flat, 2 do fields[flat[i]] = flat[i + 1] end
+  return fields, flat
+end
+
+-- The caller's seat from a room's fields, or nil and the refusal to answer with.
+local function seat_in(fields, participant)
+  if not fields.verifier then return nil, 'room-not-found' end
+  local seat = fields['p:' .. participant]
   if not seat then return nil, 'unauthorized' end
   return seat
 end
 
--- Every key of a room expires together: give `key` the room's remaining life.
-local function expire_with_room(meta, key)
-  redis.call('PEXPIRE', key, redis.call('PTTL', meta))
-end
-
--- A rate-limited call runs in one transaction after upstash-ratelimit's counter
--- script; then the counter's key is the last of KEYS (beyond the script's own
--- `own_keys`) and the limit the last of ARGV. Over the limit, nothing is written.
-local function over_limit(own_keys)
-  if #KEYS <= own_keys then return false end
-  return tonumber(redis.call('GET', KEYS[#KEYS]) or '0') > tonumber(ARGV[#ARGV])
+-- The room's connections as a flat list: connection ID, '<seat>:<connected at>', ...
+local function connections_in(flat)
+  local found = {}
+  for i = 1, #flat, 2 do
+    if string.sub(flat[i], 1, 2) == 'c:' then
+      found[#found + 1] = string.sub(flat[i], 3)
+      found[#found + 1] = flat[i + 1]
+    end
+  end
+  return found
 end

@@ -4,8 +4,9 @@
 -- KEYS: meta, messages   ARGV: participant, after message id ('' for none), page size
 -- Returns {'ok', seat, page, 1 if more follow else 0, hello of seat 1, hello of seat 2}
 -- or {refusal}.
-local seat, refusal = seat_of(KEYS[1], ARGV[1])
-if not seat then return {refusal} end
+local got = redis.call('HMGET', KEYS[1], 'verifier', 'p:' .. ARGV[1], 'hello:1', 'hello:2')
+if not got[1] then return {'room-not-found'} end
+if not got[2] then return {'unauthorized'} end
 local start = 0
 if ARGV[2] ~= '' then
   local all = redis.call('LRANGE', KEYS[2], 0, -1)
@@ -13,7 +14,7 @@ if ARGV[2] ~= '' then
   for i = #all, 1, -1 do
     local bar = string.find(all[i], '|', 1, true)
     if string.sub(all[i], bar, bar + #marker - 1) == marker then
-      start = i  -- 0-based index of the next entry
+      start = i  -- the 0-based index of the next entry
       break
     end
   end
@@ -25,5 +26,4 @@ if #page > size then
   page[#page] = nil
   more = 1
 end
-local hellos = redis.call('HMGET', KEYS[1], 'hello:1', 'hello:2')
-return {'ok', tonumber(seat), page, more, hellos[1], hellos[2]}
+return {'ok', tonumber(got[2]), page, more, got[3], got[4]}

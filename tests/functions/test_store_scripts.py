@@ -1,0 +1,49 @@
+"""What each operation costs at Upstash, measured on a real redis-server through
+the local stack: billed commands (MONITOR sees every command, those scripts run
+included), no transactions, and every key a script touches declared in its KEYS
+(Upstash's allow-key-locking refuses any other)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bench.counts import OPERATIONS, Billing, billed_per_operation
+from infra.local_stack.redis_backend import embedded
+from tests.support.servers import local_stack, redis_server
+
+MAX_BILLED = 5
+
+
+@pytest.fixture(scope="module")
+def billing() -> Iterator[Billing]:
+    with redis_server() as url, local_stack(REDIS_URL=url) as stack:
+        yield billed_per_operation(stack, url)
+
+
+def test_every_operation_costs_at_most_five_billed_commands(billing: Billing) -> None:
+    assert set(billing.commands) == set(OPERATIONS)
+    over = {name: n for name, n in billing.commands.items() if n > MAX_BILLED}
+    assert not over, billing.commands
+    assert billing.commands["send"] <= MAX_BILLED
+
+
+def test_no_operation_uses_a_transaction(billing: Billing) -> None:
+    assert billing.transactions == 0
+
+
+def test_every_key_a_script_touches_is_declared(billing: Billing) -> None:
+    assert billing.undeclared == []
+
+
+def test_the_local_endpoint_refuses_an_undeclared_key_as_upstash_does() -> None:
+    backend = embedded()
+    flagged = "#!lua flags=allow-key-locking\nreturn redis.call('GET', 'elsewhere')"
+    with pytest.raises(Exception, match="not in KEYS"):
+        backend.execute(["EVAL", flagged, "1", "declared"])
+    declared = "#!lua flags=allow-key-locking\nreturn redis.call('SET', KEYS[1], 'v')"
+    assert backend.execute(["EVAL", declared, "1", "declared"]) == b"OK"
+    # A script without the flag runs under the global lock and may touch any key.
+    assert backend.execute(["EVAL", "return redis.call('GET', 'elsewhere')", "0"]) is None
+    backend.close()
