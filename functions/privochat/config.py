@@ -18,6 +18,9 @@ class Settings:
     # SSM SecureString that holds it. Without either, a random one per process.
     app_secret: str = ""
     app_secret_parameter: str = ""
+    # What CloudFront sends in X-Origin-Verify (template.yaml); without it the
+    # viewer address header is never believed.
+    origin_verify_secret: str = ""
     websocket_management_url: str = "http://127.0.0.1:3000/_local/apigw"
     room_ttl_seconds: int = 600
     # Origins allowed to open a WebSocket or change state; empty: no Origin check.
@@ -41,6 +44,7 @@ class Settings:
             ),
             app_secret=env.get("APP_SECRET", defaults.app_secret),
             app_secret_parameter=env.get("APP_SECRET_PARAMETER", defaults.app_secret_parameter),
+            origin_verify_secret=env.get("ORIGIN_VERIFY_SECRET", defaults.origin_verify_secret),
             websocket_management_url=env.get(
                 "WEBSOCKET_MANAGEMENT_URL", defaults.websocket_management_url
             ),

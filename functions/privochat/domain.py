@@ -214,9 +214,10 @@ class Limit:
     window_seconds: int
 
 
-def hashed(value: str) -> str:
-    """An identifier for rate limits that does not store who asked (an IP, say)."""
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
+def hashed(value: str, secret: bytes) -> str:
+    """An identifier for rate limits that does not store who asked: an HMAC under
+    the server's secret (a plain hash of an IPv4 address is undone in seconds)."""
+    return hmac.new(secret, b"privochat client\0" + value.encode(), "sha256").hexdigest()[:32]
 
 
 @dataclass(frozen=True)

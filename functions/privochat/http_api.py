@@ -18,6 +18,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import wiring
+from .client_address import client_address
 from .config import Settings
 from .cookies import cookie_name, parse_cookie_header, room_token, with_room_token
 from .domain import (
@@ -214,15 +215,6 @@ async def _send_error(send: Send, code: str) -> None:
     await send({"type": "http.response.body", "body": response.body})
 
 
-def _client_address(request: Request) -> str:
-    """The browser's IP address: CloudFront's viewer address header when the
-    request came through the site, else the peer API Gateway saw."""
-    viewer = request.headers.get("cloudfront-viewer-address")
-    if viewer:
-        return viewer.rsplit(":", 1)[0]
-    return request.client.host if request.client else "unknown"
-
-
 def _allowed_methods(app: FastAPI, scope: Scope) -> str:
     methods: set[str] = set()
     for route in app.router.routes:
@@ -329,7 +321,12 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
 
     @app.post("/api/room/create", responses=_errors(403, 429))
     def create_room(body: CreateRoom, request: Request, chat: Service) -> RoomCreated:
-        room_id, ttl = chat.create_room(_client_address(request), body.verifier)
+        client = client_address(
+            request.headers,
+            request.client.host if request.client else "unknown",
+            settings().origin_verify_secret,
+        )
+        room_id, ttl = chat.create_room(client, body.verifier)
         return RoomCreated(roomId=room_id, ttl=ttl)
 
     @app.post(

@@ -92,7 +92,7 @@ class ChatService:
                 verifier,
                 self._room_ttl_seconds,
                 self._clock_ms(),
-                hashed(client),
+                hashed(client, self._secret),
                 self._limits.room_creations,
             )
             if created:

@@ -4,6 +4,7 @@ client on the embedded backend) and the pusher on moto's Management API."""
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from typing import Any
@@ -399,3 +400,28 @@ def test_a_large_body_without_content_length_is_refused_too(handlers: Any) -> No
     response = http(event, None)
     assert response["statusCode"] == 413
     assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1]["messages"] == []
+
+
+def test_a_forged_viewer_address_does_not_escape_the_room_creation_limit(
+    handlers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The HTTP API's endpoint is public: only CloudFront's secret makes its
+    viewer address header believable (it was: 25 of 25 forged creations passed)."""
+    monkeypatch.setenv("RATE_LIMIT_ROOMS_PER_MINUTE", "2")
+    monkeypatch.setenv("ORIGIN_VERIFY_SECRET", "the-secret-cloudfront-sends")
+    wiring.reset()
+    http, _ = handlers
+    peer = f"192.0.2.{secrets.randbelow(250)}"  # a window of its own (the store lives on)
+
+    def create(headers: dict[str, str]) -> int:
+        event = http_event("POST", "/api/room/create", body={"verifier": VERIFIER}, headers=headers)
+        event["requestContext"]["http"]["sourceIp"] = peer
+        return int(http(event, None)["statusCode"])
+
+    forged = [create({"cloudfront-viewer-address": f"198.51.100.{i}:443"}) for i in range(4)]
+    assert forged == [200, 200, 429, 429]
+    through_cloudfront = {
+        "cloudfront-viewer-address": "198.51.100.77:443",
+        "x-origin-verify": "the-secret-cloudfront-sends",
+    }
+    assert create(through_cloudfront) == 200
