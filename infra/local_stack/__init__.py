@@ -7,6 +7,11 @@ emulated on one loopback port, around the very same Lambda handlers.
     POST/GET/DELETE /_local/apigw/@connections/{id}   API Gateway Management API
     POST /_local/upstash[/pipeline|/multi-exec]      Upstash REST (Bearer token)
 
-Static responses carry the same security headers as CloudFront in AWS
-(a strict Content-Security-Policy: no inline script or style).
+It answers only its own host names (127.0.0.1, localhost, [::1] and, for `sam
+local`, host.docker.internal, with its port), so a DNS-rebinding page cannot
+reach it. As CloudFront does, it sends infra/security_headers.json's headers
+(template.yaml's response headers policy) with the site and /api/*, and tells
+the handlers the real peer in CloudFront-Viewer-Address. The Management API
+takes only requests signed (SigV4) with the handlers' credentials. Its own
+refusals are JSON error bodies; an unknown file of the site is 404.html.
 """

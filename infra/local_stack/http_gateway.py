@@ -10,19 +10,34 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict
 
+from .cloudfront import origin_headers
 from .lambda_runtime import Handler, LambdaRuntime
 
 _TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml")
 
 
+def _as_text(body: bytes, content_type: str) -> str | None:
+    """The body as text when it is text: a text type and valid UTF-8. Anything
+    else API Gateway passes base64-encoded (`isBase64Encoded`), never decoded."""
+    if not content_type.startswith(_TEXT_TYPES):
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def http_event(request: web.Request, body: bytes) -> dict[str, Any]:
     headers: dict[str, str] = {}
-    for name, value in request.headers.items():
+    for name, value in origin_headers(request).items():
         name = name.lower()
         if name != "cookie":
             headers[name] = f"{headers[name]},{value}" if name in headers else value
-    headers.setdefault("x-forwarded-proto", request.scheme)
-    headers.setdefault("x-forwarded-for", request.remote or "127.0.0.1")
+    # API Gateway appends the address it saw to X-Forwarded-For and sets the rest.
+    peer = request.remote or "127.0.0.1"
+    forwarded = headers.get("x-forwarded-for")
+    headers["x-forwarded-for"] = f"{forwarded}, {peer}" if forwarded else peer
+    headers["x-forwarded-proto"] = request.scheme
     query: dict[str, str] = {}
     for name, value in request.query.items():
         query[name] = f"{query[name]},{value}" if name in query else value
@@ -32,8 +47,7 @@ def http_event(request: web.Request, body: bytes) -> dict[str, Any]:
         for part in header.split(";")
         if part.strip()
     ]
-    content_type = request.headers.get("Content-Type", "")
-    is_text = not body or content_type.startswith(_TEXT_TYPES)
+    text = _as_text(body, request.headers.get("Content-Type", "")) if body else ""
     now = time.time()
     event: dict[str, Any] = {
         "version": "2.0",
@@ -59,14 +73,14 @@ def http_event(request: web.Request, body: bytes) -> dict[str, Any]:
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
-        "isBase64Encoded": not is_text,
+        "isBase64Encoded": text is None,
     }
     if cookies:
         event["cookies"] = cookies
     if query:
         event["queryStringParameters"] = query
     if body:
-        event["body"] = body.decode() if is_text else base64.b64encode(body).decode()
+        event["body"] = text if text is not None else base64.b64encode(body).decode()
     return event
 
 

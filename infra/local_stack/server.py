@@ -3,33 +3,46 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 
-from aiohttp import web
+import botocore.session
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Middleware
 
 from . import redis_backend
+from .cloudfront import SECURITY_HEADERS
 from .http_gateway import HttpGateway
 from .lambda_runtime import LambdaRuntime
+from .sigv4 import SigV4Verifier
 from .upstash_endpoint import UpstashEndpoint
 from .ws_gateway import WebSocketGateway
+
+log = logging.getLogger(__name__)
 
 SITE = Path(__file__).resolve().parents[2] / "static_site"
 UPSTASH_PREFIX = "/_local/upstash"
 MANAGEMENT_PREFIX = "/_local/apigw"
-
-# What CloudFront's response headers policy sends in AWS (template.yaml).
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
+# The largest request body API Gateway takes (10 MB); the app's own limit is lower.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+# Error codes of the refusals the stack itself answers (the app's are in wire.py).
+_CODES = {
+    400: "bad-request",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "payload-too-large",
+    421: "misdirected-request",
+    500: "internal",
+}
+_MESSAGES = {
+    404: "There is nothing here.",
+    413: f"The request body is larger than {MAX_REQUEST_BYTES // (1024 * 1024)} MiB.",
 }
 
 
@@ -89,18 +102,24 @@ def lambda_environment(config: StackConfig, upstash_token: str) -> dict[str, str
 def build_app(config: StackConfig) -> web.Application:
     upstash_token = config.local_upstash_token or secrets.token_urlsafe(24)
     os.environ.update(lambda_environment(config, upstash_token))
-    # The gateway signs nothing real; boto3 only needs some credentials and a region.
+    # Credentials for the handlers' botocore (unless the environment has some): the
+    # Management API below takes only requests signed with them, as AWS does with IAM.
     for name, value in (
         ("AWS_ACCESS_KEY_ID", "local"),
         ("AWS_SECRET_ACCESS_KEY", "local"),
         ("AWS_DEFAULT_REGION", "us-east-1"),
     ):
         os.environ.setdefault(name, value)
+    credentials = botocore.session.get_session().get_credentials()
     # Imported only now: the handlers read their settings at cold start.
     http_api = importlib.import_module("privochat.http_api")
     ws_api = importlib.import_module("privochat.ws_api")
 
-    app = web.Application(client_max_size=10 * 1024 * 1024, middlewares=[_security_headers])
+    app = web.Application(
+        client_max_size=MAX_REQUEST_BYTES,
+        middlewares=[_own_hosts_only(config.port), _security_headers, _refusals_as_json],
+    )
+    app.on_response_prepare.append(_no_server_header)
     runtime = LambdaRuntime()
     if not config.upstash_url:
         backend = (
@@ -115,6 +134,7 @@ def build_app(config: StackConfig) -> web.Application:
         ws_api.on_connect,
         ws_api.on_disconnect,
         ws_api.on_default,
+        SigV4Verifier(credentials.get_frozen_credentials() if credentials else None),
         idle_seconds=config.websocket_idle_seconds,
     )
     websockets.add_routes(app, "/ws", MANAGEMENT_PREFIX)
@@ -122,12 +142,20 @@ def build_app(config: StackConfig) -> web.Application:
     app.router.add_route("*", "/api/{tail:.*}", HttpGateway(runtime, http_api.handler).handle)
     app.router.add_get("/", _page("index.html"))
     app.router.add_get("/room/{room_id}", _page("room.html"))
-    app.router.add_static("/", SITE)
+    app.router.add_get("/{path:.+}", _site_file)
     return app
 
 
 async def _close(backend: redis_backend.RedisBackend) -> None:
     backend.close()
+
+
+async def _site_file(request: web.Request) -> web.FileResponse:
+    """A file of the site, as S3 has it: no directory listings, nothing outside."""
+    path = (SITE / request.match_info["path"]).resolve()
+    if not path.is_relative_to(SITE.resolve()) or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path)
 
 
 def _page(name: str) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
@@ -137,11 +165,71 @@ def _page(name: str) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
     return serve
 
 
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def own_hosts(port: int) -> frozenset[str]:
+    """The `Host` values this stack answers: its loopback names (a page of another
+    name that resolves to 127.0.0.1, as DNS rebinding does, gets nothing), and the
+    name Docker gives the host, for `sam local` (README)."""
+    names = ("127.0.0.1", "localhost", "[::1]", "host.docker.internal")
+    hosts = {f"{name}:{port}" for name in names}
+    if port == 80:
+        hosts |= set(names)
+    return frozenset(hosts)
+
+
+def _own_hosts_only(port: int) -> Middleware:
+    allowed = own_hosts(port)
+
+    @web.middleware
+    async def check(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        if request.headers.get(hdrs.HOST, "").lower() not in allowed:
+            return _json_error(421, "This server answers only for its own address.")
+        return await handler(request)
+
+    return check
+
+
+def _is_site(path: str) -> bool:
+    """What CloudFront serves from the site's bucket (the rest goes to the APIs)."""
+    return not (path.startswith(("/api/", "/_local/")) or path == "/ws")
+
+
 @web.middleware
-async def _security_headers(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
+async def _security_headers(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """CloudFront's response headers policy: on the site and on /api/* (template.yaml)."""
     response = await handler(request)
-    if not request.path.startswith(("/api/", "/_local/", "/ws")):
+    if _is_site(request.path) or request.path.startswith("/api/"):
         response.headers.update(SECURITY_HEADERS)
     return response
+
+
+@web.middleware
+async def _refusals_as_json(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    """aiohttp's own refusals (404, 405, 413, ...) and a crash of the stack's own
+    code as the one JSON error body; an unknown file of the site as its 404 page."""
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400 or error.content_type == "application/json":
+            raise
+        if error.status == 404 and _is_site(request.path):
+            return web.FileResponse(SITE / "404.html", status=404)
+        headers = {"Allow": error.headers["Allow"]} if "Allow" in error.headers else None
+        return _json_error(error.status, _MESSAGES.get(error.status, error.reason), headers)
+    except Exception:
+        if request.path == "/ws":
+            raise  # the upgrade may have been sent: nothing else can be
+        log.exception("local stack error")
+        return _json_error(500, "The local stack failed; its log says why.")
+
+
+def _json_error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    code = _CODES.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "-")
+    return web.json_response({"error": code, "message": message}, status=status, headers=headers)
+
+
+async def _no_server_header(_: web.Request, response: web.StreamResponse) -> None:
+    """aiohttp names itself and Python's version in `Server`; say nothing."""
+    response.headers.popall(hdrs.SERVER, None)

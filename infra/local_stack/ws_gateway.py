@@ -4,7 +4,16 @@ for Lambda handlers, and the Management API (`@connections`) that boto3 calls.
 As in AWS: the upgrade is refused with the status `$connect` returns; a
 connection can be pushed to only once `$connect` has returned 200 (before that
 a push is 410 Gone); an idle connection is closed after `idle_seconds`, any
-connection after `max_seconds`.
+connection after `max_seconds`; a binary frame goes to `$default` base64-encoded
+(`isBase64Encoded`); the Management API takes only requests signed (SigV4) with
+the handlers' credentials, and `Data` of at most 128 KB.
+
+A post is answered at once: the frame is queued on its connection and written in
+order by the connection's own writer, so a client that does not read holds no
+caller. (API Gateway does not document what it does with a client that stops
+reading; here the connection is hung up on, as if the client had gone, once
+`max_pending_bytes` wait for it or a frame cannot be written within
+`send_timeout_seconds`; posts to it are then 410 Gone.)
 """
 
 from __future__ import annotations
@@ -21,9 +30,12 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from .cloudfront import origin_headers
 from .lambda_runtime import Handler, LambdaRuntime
+from .sigv4 import SigV4Verifier
 
-_GONE = {"x-amzn-ErrorType": "GoneException"}
+# The Management API's limit on a posted message (and API Gateway's frame size).
+MAX_DATA_BYTES = 128 * 1024
 
 
 def _connection_id() -> str:
@@ -35,14 +47,34 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
+class _HangUp:
+    """Queued after the frames a DeleteConnection must not overtake."""
+
+
+_HANG_UP = _HangUp()
+
+
 @dataclass
 class Connection:
     ws: web.WebSocketResponse
+    transport: asyncio.Transport | None
     source_ip: str
     user_agent: str
     connected_at: float = field(default_factory=time.time)
     last_active_at: float = field(default_factory=time.time)
     open: asyncio.Event = field(default_factory=asyncio.Event)
+    outbox: asyncio.Queue[bytes | _HangUp] = field(default_factory=asyncio.Queue)
+    pending_bytes: int = 0
+    # Hung up on (it stopped reading, or DeleteConnection): posts to it are 410.
+    dropped: bool = False
+    closing: bool = False
+
+    def drop(self) -> None:
+        """Cuts the TCP connection at once: a close handshake would wait on a
+        client that reads nothing. The reader then ends and `$disconnect` runs."""
+        self.dropped = True
+        if self.transport is not None:
+            self.transport.abort()
 
 
 class WebSocketGateway:
@@ -52,11 +84,17 @@ class WebSocketGateway:
         on_connect: Handler,
         on_disconnect: Handler,
         on_default: Handler,
+        verifier: SigV4Verifier,
         stage: str = "local",
         idle_seconds: float = 600,
         max_seconds: float = 7200,
+        send_timeout_seconds: float = 5,
+        max_pending_bytes: int = 1024 * 1024,
     ) -> None:
         self._runtime = runtime
+        self._verifier = verifier
+        self._send_timeout = send_timeout_seconds
+        self._max_pending = max_pending_bytes
         self._routes = {
             "$connect": on_connect,
             "$disconnect": on_disconnect,
@@ -75,7 +113,12 @@ class WebSocketGateway:
         app.router.add_delete(resource, self.delete_connection)
 
     def _event(
-        self, request: web.Request, route: str, connection_id: str, body: str | None = None
+        self,
+        request: web.Request,
+        route: str,
+        connection_id: str,
+        body: str | None = None,
+        is_base64: bool = False,
     ) -> dict[str, Any]:
         event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")
         now = time.time()
@@ -91,12 +134,11 @@ class WebSocketGateway:
             "connectedAt": int(now * 1000),
             "identity": {"sourceIp": request.remote or "127.0.0.1"},
         }
-        event: dict[str, Any] = {"requestContext": context, "isBase64Encoded": False}
+        event: dict[str, Any] = {"requestContext": context, "isBase64Encoded": is_base64}
         if route == "$connect":
-            event["headers"] = dict(request.headers.items())
-            event["multiValueHeaders"] = {
-                name: request.headers.getall(name) for name in request.headers
-            }
+            headers = origin_headers(request)
+            event["headers"] = dict(headers.items())
+            event["multiValueHeaders"] = {name: headers.getall(name) for name in headers}
             if request.query:
                 event["queryStringParameters"] = dict(request.query.items())
                 event["multiValueQueryStringParameters"] = {
@@ -108,8 +150,20 @@ class WebSocketGateway:
 
     async def close_all(self, _: web.Application) -> None:
         """On shutdown: hang up on every client (each then gets its $disconnect)."""
-        for connection in list(self.connections.values()):
-            await connection.ws.close(code=1001, message=b"Server shutting down")
+        await asyncio.gather(
+            *(
+                self._hang_up(connection, 1001, b"Server shutting down")
+                for connection in list(self.connections.values())
+            )
+        )
+
+    async def _hang_up(self, connection: Connection, code: int, message: bytes) -> None:
+        """A close handshake, bounded: a client that reads nothing is cut off."""
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                await connection.ws.close(code=code, message=message)
+        except TimeoutError:
+            connection.drop()
 
     async def _invoke(self, route: str, event: dict[str, Any]) -> dict[str, Any]:
         return await self._runtime.invoke(route, self._routes[route], event)
@@ -122,14 +176,23 @@ class WebSocketGateway:
             return web.Response(
                 status=status, text=result.get("body") or "", content_type="application/json"
             )
-        ws = web.WebSocketResponse(max_msg_size=128 * 1024)
-        connection = Connection(ws, request.remote or "", request.headers.get("User-Agent", ""))
+        ws = web.WebSocketResponse(max_msg_size=MAX_DATA_BYTES)
+        connection = Connection(
+            ws, request.transport, request.remote or "", request.headers.get("User-Agent", "")
+        )
         self.connections[connection_id] = connection
+        writer: asyncio.Task[None] | None = None
         try:
             await ws.prepare(request)
+            writer = asyncio.create_task(self._write(connection))
             connection.open.set()
             await self._serve(request, connection_id, connection)
         finally:
+            connection.dropped = True
+            if writer is not None and connection.closing:
+                await writer  # its close handshake ends within the send timeout
+            elif writer is not None:
+                writer.cancel()
             self.connections.pop(connection_id, None)
             await self._invoke("$disconnect", self._event(request, "$disconnect", connection_id))
         return ws
@@ -143,7 +206,7 @@ class WebSocketGateway:
             try:
                 message = await ws.receive(timeout=min(self._idle_seconds, max(hard_stop, 0.01)))
             except TimeoutError:
-                await ws.close(code=1001, message=b"Going away")
+                await self._hang_up(connection, 1001, b"Going away")
                 return
             if message.type in (
                 WSMsgType.CLOSE,
@@ -152,10 +215,38 @@ class WebSocketGateway:
                 WSMsgType.ERROR,
             ):
                 return
-            if message.type == WSMsgType.TEXT:
+            if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                 connection.last_active_at = time.time()
-                event = self._event(request, "$default", connection_id, body=message.data)
+                if message.type == WSMsgType.TEXT:
+                    event = self._event(request, "$default", connection_id, body=message.data)
+                else:
+                    body = base64.b64encode(message.data).decode()
+                    event = self._event(request, "$default", connection_id, body, is_base64=True)
                 await self._invoke("$default", event)
+
+    async def _write(self, connection: Connection) -> None:
+        """The connection's frames, in the order they were posted; a frame that
+        cannot be written in time means a client that stopped reading."""
+        ws = connection.ws
+        while True:
+            frame = await connection.outbox.get()
+            if isinstance(frame, _HangUp):
+                connection.closing = connection.dropped = True
+                await self._hang_up(connection, 1000, b"Closed by the server")
+                return
+            try:
+                async with asyncio.timeout(self._send_timeout):
+                    if _is_text(frame):
+                        await ws.send_str(frame.decode())
+                    else:
+                        await ws.send_bytes(frame)
+            except TimeoutError:
+                connection.drop()
+                return
+            except (ConnectionError, RuntimeError):
+                connection.dropped = True  # the client is gone
+                return
+            connection.pending_bytes -= len(frame)
 
     async def _connection(self, request: web.Request) -> Connection | None:
         connection = self.connections.get(request.match_info["connection_id"])
@@ -165,20 +256,36 @@ class WebSocketGateway:
             await asyncio.wait_for(connection.open.wait(), 5)
         except TimeoutError:
             return None
-        return None if connection.ws.closed else connection
+        return None if connection.ws.closed or connection.dropped else connection
+
+    def _refusal(self, request: web.Request, body: bytes) -> web.Response | None:
+        url = f"{request.scheme}://{request.host}{request.raw_path}"
+        refusal = self._verifier.refusal(request.method, url, request.headers, body)
+        if refusal is None:
+            return None
+        return _aws_error(403, refusal.error_type, refusal.message)
 
     async def post_to_connection(self, request: web.Request) -> web.Response:
-        connection = await self._connection(request)
         data = await request.read()
+        refused = self._refusal(request, data)
+        if refused is not None:
+            return refused
+        if len(data) > MAX_DATA_BYTES:
+            return _aws_error(413, "PayloadTooLargeException", "Message too long")
+        connection = await self._connection(request)
         if connection is None:
             return _gone()
-        try:
-            await connection.ws.send_str(data.decode())
-        except (ConnectionResetError, RuntimeError):
+        if connection.pending_bytes + len(data) > self._max_pending:
+            connection.drop()  # it has not read what it was sent: as good as gone
             return _gone()
+        connection.pending_bytes += len(data)
+        connection.outbox.put_nowait(data)
         return web.Response(status=200)
 
     async def get_connection(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request, await request.read())
+        if refused is not None:
+            return refused
         connection = await self._connection(request)
         if connection is None:
             return _gone()
@@ -191,17 +298,33 @@ class WebSocketGateway:
         )
 
     async def delete_connection(self, request: web.Request) -> web.Response:
+        refused = self._refusal(request, await request.read())
+        if refused is not None:
+            return refused
         connection = await self._connection(request)
         if connection is None:
             return _gone()
-        await connection.ws.close(code=1000, message=b"Closed by the server")
+        # After the frames posted before it (a destroy's last push, say).
+        connection.outbox.put_nowait(_HANG_UP)
         return web.Response(status=204)
 
 
-def _gone() -> web.Response:
+def _is_text(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _aws_error(status: int, error_type: str, message: str) -> web.Response:
     return web.Response(
-        status=410,
-        text=json.dumps({"message": "Gone"}),
+        status=status,
+        text=json.dumps({"message": message}),
         content_type="application/json",
-        headers=_GONE,
+        headers={"x-amzn-ErrorType": error_type},
     )
+
+
+def _gone() -> web.Response:
+    return _aws_error(410, "GoneException", "Gone")
