@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, WebSocketRoute, expect
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -71,3 +72,68 @@ def two_people_in_a_room(person) -> tuple[Page, Page, str]:
     expect_presence(bob, "Both here")
     assert safety_code(alice) == safety_code(bob)
     return alice, bob, link
+
+
+def stored_keys(page: Page, room: str) -> dict | None:
+    """What this browser's IndexedDB holds for a room (the page's origin must be the site's):
+    its seat, generations, epochs, and whether any CryptoKey in it is extractable."""
+    return page.evaluate(
+        """async (roomId) => {
+            const db = await new Promise((resolve, reject) => {
+                const request = indexedDB.open("privochat", 1);
+                request.onupgradeneeded = () => request.result.createObjectStore("rooms", { keyPath: "roomId" });
+                request.onsuccess = () => resolve(request.result);
+                request.onerror = () => reject(request.error);
+            });
+            const record = await new Promise((resolve) => {
+                const request = db.transaction("rooms").objectStore("rooms").get(roomId);
+                request.onsuccess = () => resolve(request.result ?? null);
+            });
+            db.close();
+            if (!record) return null;
+            const pairs = Object.values(record.pairs);
+            const sessions = Object.values(record.sessions);
+            const keys = [...pairs.map((p) => p.privateKey), ...sessions.flatMap((s) => [s.sendKey, s.recvKey])];
+            return {
+                seat: record.seat,
+                generations: Object.keys(record.pairs),
+                epochs: Object.keys(record.sessions),
+                keys: keys.length,
+                extractable: keys.some((key) => !(key instanceof CryptoKey) || key.extractable),
+            };
+        }""",
+        room,
+    )
+
+
+class Sockets:
+    """A page's WebSockets through Playwright's routing (install before the page opens the room):
+    a test can cut them, keep new ones from connecting, and let them through again."""
+
+    def __init__(self, page: Page) -> None:
+        self.open: list[WebSocketRoute] = []
+        self.opened = 0
+        self.refusing = False
+        page.route_web_socket("**/ws?*", self._route)
+
+    def _route(self, socket: WebSocketRoute) -> None:
+        if self.refusing:
+            socket.close(code=4000, reason="offline for a test")
+            return
+        socket.connect_to_server()
+        self.opened += 1
+        self.open.append(socket)
+
+    def cut(self, *, stay_offline: bool = False) -> None:
+        self.refusing = stay_offline
+        while self.open:
+            self.open.pop().close(code=4000, reason="cut by a test")
+
+    def restore(self) -> None:
+        self.refusing = False
+
+    def push(self, event: dict) -> None:
+        """Hands the page an event as if the server had pushed it (a hostile server can)."""
+        assert self.open, "no socket is open"
+        for socket in self.open:
+            socket.send(json.dumps(event))

@@ -5,7 +5,13 @@ import re
 import pytest
 from playwright.sync_api import Route, expect
 
-from tests.browser.room_helpers import create_room, two_people_in_a_room
+from tests.browser.room_helpers import (
+    create_room,
+    join,
+    room_id,
+    stored_keys,
+    two_people_in_a_room,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -32,7 +38,7 @@ def test_lobby_join_takes_a_pasted_link_and_rejects_nonsense(person):
     expect(bob.locator("#join-error")).to_be_visible()
     bob.locator("#join-input").fill(f"https://privochat.example{link}")
     bob.locator("#join-input").press("Enter")
-    expect(bob.locator("#app")).to_be_visible()
+    join(bob)
     expect(bob.locator("#presence-text")).to_have_text("Both here")
 
 
@@ -54,12 +60,14 @@ def test_destroy_asks_first_then_takes_both_to_the_lobby(person):
 
     again = person()
     again.goto(link)
+    again.get_by_role("button", name="Join", exact=True).click()
     expect(again.locator("#notice")).to_contain_text("That room doesn't exist")
 
 
 def test_unknown_room_goes_back_with_room_not_found(person):
     page = person()
     page.goto("/room/AAAAAAAAAAAAAAAAAAAAA#" + "A" * 43)
+    page.get_by_role("button", name="Join", exact=True).click()
     expect(page.locator("#notice")).to_contain_text("That room doesn't exist")
 
 
@@ -71,6 +79,8 @@ def test_the_countdown_leaves_with_expired_at_zero(person):
         route.fulfill(response=response, json={**response.json(), "ttl": 2})
 
     page.route("**/api/room/join*", short_ttl)
-    create_room(page)
+    link = create_room(page)
+    assert stored_keys(page, room_id(link)) is not None
     expect(page.locator("#ttl")).to_have_attribute("data-urgent", "")
     expect(page.locator("#notice")).to_contain_text("The room expired", timeout=6000)
+    assert stored_keys(page, room_id(link)) is None, "the keys go with the room"

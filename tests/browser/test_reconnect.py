@@ -7,10 +7,12 @@ import pytest
 from playwright.sync_api import Route, WebSocketRoute, expect
 
 from tests.browser.room_helpers import (
+    Sockets,
     bubbles,
     create_room,
     expect_presence,
     open_room,
+    safety_code,
     send,
     two_people_in_a_room,
 )
@@ -19,18 +21,26 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def test_a_dropped_socket_catches_up_and_shows_each_message_once(person):
-    alice, bob, _ = two_people_in_a_room(person)
+    alice = person()
+    link = create_room(alice)
+    bob = person()
+    sockets = Sockets(bob)
+    open_room(bob, link)
+    assert safety_code(alice) == safety_code(bob)
     send(alice, "before the drop")
     expect(bubbles(bob, "other")).to_have_text(["before the drop"])
 
-    bob.evaluate("window.__privochat.dropFor(2500)")
+    sockets.cut(stay_offline=True)
     expect_presence(bob, "Reconnecting…")
     for n in range(3):
         send(alice, f"while away {n}")
     send(bob, "sent while offline")
     expect(bubbles(alice, "own")).to_have_count(4)
     expect(alice.locator('#messages .msg.own[data-status="sent"]')).to_have_count(4)
+    expect(bob.locator('#messages .msg.own[data-status="sent"]')).to_have_count(1)
+    expect(bubbles(bob, "other")).to_have_text(["before the drop"])
 
+    sockets.restore()
     expect_presence(bob, "Both here")
     expected = ["before the drop", "while away 0", "while away 1", "while away 2"]
     expect(bubbles(bob, "other")).to_have_text(expected)
@@ -39,17 +49,24 @@ def test_a_dropped_socket_catches_up_and_shows_each_message_once(person):
 
     send(alice, "after the drop")
     expect(bubbles(bob, "other")).to_have_text([*expected, "after the drop"])
+    expect(bob.locator("#messages [data-problem]")).to_have_count(0)
     bob.wait_for_timeout(300)
     expect(bubbles(bob, "other")).to_have_count(5)
 
 
 def test_a_socket_closed_under_the_page_reconnects_by_itself(person):
-    alice, bob, _ = two_people_in_a_room(person)
-    bob.evaluate("window.__privochat.socket.close()")
+    alice = person()
+    link = create_room(alice)
+    bob = person()
+    sockets = Sockets(bob)
+    open_room(bob, link)
+    expect_presence(bob, "Both here")
+    sockets.cut()
     send(alice, "one")
     send(alice, "two")
     expect_presence(bob, "Both here")
     expect(bubbles(bob, "other")).to_have_text(["one", "two"])
+    assert sockets.opened == 2
 
 
 def _stored(page) -> list:

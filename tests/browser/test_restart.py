@@ -2,6 +2,7 @@
 reconnect by themselves, a message sent meanwhile goes out once, nothing is lost."""
 
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,7 +11,14 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.room_helpers import bubbles, create_room, expect_presence, open_room, send
+from tests.browser.room_helpers import (
+    bubbles,
+    create_room,
+    expect_presence,
+    open_room,
+    safety_code,
+    send,
+)
 from tests.support.servers import (
     GENEROUS_LIMITS,
     ROOT,
@@ -23,10 +31,17 @@ pytestmark = pytest.mark.timeout(90)
 
 
 @contextmanager
-def stack_on(port: int, redis_url: str) -> Iterator[None]:
-    """The local stack on a fixed port (so pages can come back to it), data in redis_url.
+def stack_on(port: int, redis_url: str, secret: str) -> Iterator[None]:
+    """The local stack on a fixed port (so pages can come back to it), data in redis_url,
+    tokens signed with `secret` (as every cold start in AWS reads the same one).
     It ends as a crash would: killed, every connection cut at once."""
-    env = {**os.environ, **GENEROUS_LIMITS, "PORT": str(port), "REDIS_URL": redis_url}
+    env = {
+        **os.environ,
+        **GENEROUS_LIMITS,
+        "PORT": str(port),
+        "REDIS_URL": redis_url,
+        "APP_SECRET": secret,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "infra.local_stack"],
         cwd=ROOT,
@@ -44,15 +59,17 @@ def stack_on(port: int, redis_url: str) -> Iterator[None]:
 
 def test_a_stack_restart_reconnects_both_and_sends_what_failed_once(browser: Browser):
     port = free_port()
+    secret = secrets.token_urlsafe(32)
     origin = f"http://127.0.0.1:{port}"
     contexts = [browser.new_context(base_url=origin) for _ in range(2)]
     alice, bob = (context.new_page() for context in contexts)
     try:
         with redis_process() as redis:
-            with stack_on(port, redis.url):
+            with stack_on(port, redis.url, secret):
                 link = create_room(alice)
                 open_room(bob, link)
                 expect_presence(alice, "Both here")
+                assert safety_code(alice) == safety_code(bob)
                 send(alice, "before")
                 expect(bubbles(bob, "other")).to_have_text(["before"])
 
@@ -61,7 +78,7 @@ def test_a_stack_restart_reconnects_both_and_sends_what_failed_once(browser: Bro
             mine = alice.locator("#messages .msg.own").last
             expect(mine).to_have_attribute("data-status", "failed")
 
-            with stack_on(port, redis.url):
+            with stack_on(port, redis.url, secret):
                 # Both come back on the same backoff schedule; a pong lost to the
                 # reconnect race (see realtime.js) costs one more round.
                 for page in (alice, bob):
