@@ -1,6 +1,7 @@
 """What CloudFront does in front of the site and both APIs in AWS, emulated here:
-the security headers of its response headers policy, and the viewer's address it
-tells the origins (a client cannot choose it)."""
+the security headers of its response headers policy; the viewer's address it
+tells the APIs (a client cannot choose it) and the secret header that proves to
+them the request came through CloudFront (template.yaml's OriginCustomHeaders)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ SECURITY_HEADERS: dict[str, str] = json.loads(SECURITY_HEADERS_FILE.read_text())
 # Headers CloudFront sets itself (CloudFront-Viewer-Address, CloudFront-Is-*-Viewer,
 # ...): a viewer's own are never passed on.
 _CLOUDFRONT_PREFIX = "cloudfront-"
+# An origin custom header replaces a viewer's header of the same name.
+ORIGIN_SECRET_HEADER = "X-Origin-Verify"  # noqa: S105 - a header name, not a secret
 
 
 def viewer_address(request: web.Request) -> str:
@@ -28,13 +31,16 @@ def viewer_address(request: web.Request) -> str:
     return f"{request.remote or '127.0.0.1'}:0"
 
 
-def origin_headers(request: web.Request) -> CIMultiDict[str]:
-    """The viewer's headers as an origin behind CloudFront gets them: CloudFront's
-    own headers set by CloudFront, whatever the viewer sent under those names."""
+def origin_headers(request: web.Request, origin_secret: str) -> CIMultiDict[str]:
+    """The viewer's headers as an API behind CloudFront gets them: CloudFront's own
+    headers and the origin secret set by CloudFront, whatever the viewer sent
+    under those names."""
     headers: CIMultiDict[str] = CIMultiDict(
         (name, value)
         for name, value in request.headers.items()
         if not name.lower().startswith(_CLOUDFRONT_PREFIX)
+        and name.lower() != ORIGIN_SECRET_HEADER.lower()
     )
     headers["CloudFront-Viewer-Address"] = viewer_address(request)
+    headers[ORIGIN_SECRET_HEADER] = origin_secret
     return headers

@@ -27,9 +27,9 @@ def _as_text(body: bytes, content_type: str) -> str | None:
         return None
 
 
-def http_event(request: web.Request, body: bytes) -> dict[str, Any]:
+def http_event(request: web.Request, body: bytes, origin_secret: str) -> dict[str, Any]:
     headers: dict[str, str] = {}
-    for name, value in origin_headers(request).items():
+    for name, value in origin_headers(request, origin_secret).items():
         name = name.lower()
         if name != "cookie":
             headers[name] = f"{headers[name]},{value}" if name in headers else value
@@ -97,10 +97,11 @@ def http_response(result: dict[str, Any]) -> web.Response:
 
 
 class HttpGateway:
-    def __init__(self, runtime: LambdaRuntime, handler: Handler) -> None:
+    def __init__(self, runtime: LambdaRuntime, handler: Handler, origin_secret: str) -> None:
         self._runtime = runtime
         self._handler = handler
+        self._origin_secret = origin_secret
 
     async def handle(self, request: web.Request) -> web.Response:
-        event = http_event(request, await request.read())
+        event = http_event(request, await request.read(), self._origin_secret)
         return http_response(await self._runtime.invoke("http-api", self._handler, event))

@@ -61,6 +61,9 @@ class StackConfig:
     # The functions' secret (tokens' MACs); random unless given, so a restarted
     # stack forgets its tokens unless it is given the same one.
     app_secret: str = ""
+    # What this stack, as CloudFront, sends both APIs in X-Origin-Verify; random
+    # unless given.
+    origin_verify_secret: str = ""
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -72,6 +75,7 @@ class StackConfig:
             local_upstash_token=os.environ.get("LOCAL_UPSTASH_TOKEN", ""),
             websocket_idle_seconds=float(os.environ.get("LOCAL_WS_IDLE_SECONDS", "600")),
             app_secret=os.environ.get("APP_SECRET", ""),
+            origin_verify_secret=os.environ.get("ORIGIN_VERIFY_SECRET", ""),
         )
 
     @property
@@ -85,7 +89,9 @@ class StackConfig:
         return f"Redis server {self.redis_url}" if self.redis_url else "embedded (fakeredis)"
 
 
-def lambda_environment(config: StackConfig, upstash_token: str) -> dict[str, str]:
+def lambda_environment(
+    config: StackConfig, upstash_token: str, origin_secret: str
+) -> dict[str, str]:
     """What template.yaml gives the functions in AWS, pointed at this stack."""
     uses_local_upstash = not config.upstash_url
     return {
@@ -96,12 +102,14 @@ def lambda_environment(config: StackConfig, upstash_token: str) -> dict[str, str
         "WEBSOCKET_MANAGEMENT_URL": config.origin + MANAGEMENT_PREFIX,
         "ALLOWED_ORIGINS": f"{config.origin},http://localhost:{config.port}",
         "APP_SECRET": config.app_secret or secrets.token_urlsafe(32),
+        "ORIGIN_VERIFY_SECRET": origin_secret,
     }
 
 
 def build_app(config: StackConfig) -> web.Application:
     upstash_token = config.local_upstash_token or secrets.token_urlsafe(24)
-    os.environ.update(lambda_environment(config, upstash_token))
+    origin_secret = config.origin_verify_secret or secrets.token_urlsafe(24)
+    os.environ.update(lambda_environment(config, upstash_token, origin_secret))
     # Credentials for the handlers' botocore (unless the environment has some): the
     # Management API below takes only requests signed with them, as AWS does with IAM.
     for name, value in (
@@ -135,11 +143,14 @@ def build_app(config: StackConfig) -> web.Application:
         ws_api.on_disconnect,
         ws_api.on_default,
         SigV4Verifier(credentials.get_frozen_credentials() if credentials else None),
+        origin_secret,
         idle_seconds=config.websocket_idle_seconds,
     )
     websockets.add_routes(app, "/ws", MANAGEMENT_PREFIX)
     app.on_shutdown.append(websockets.close_all)
-    app.router.add_route("*", "/api/{tail:.*}", HttpGateway(runtime, http_api.handler).handle)
+    app.router.add_route(
+        "*", "/api/{tail:.*}", HttpGateway(runtime, http_api.handler, origin_secret).handle
+    )
     app.router.add_get("/", _page("index.html"))
     app.router.add_get("/room/{room_id}", _page("room.html"))
     app.router.add_get("/{path:.+}", _site_file)

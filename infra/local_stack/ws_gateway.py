@@ -85,6 +85,7 @@ class WebSocketGateway:
         on_disconnect: Handler,
         on_default: Handler,
         verifier: SigV4Verifier,
+        origin_secret: str,
         stage: str = "local",
         idle_seconds: float = 600,
         max_seconds: float = 7200,
@@ -93,6 +94,7 @@ class WebSocketGateway:
     ) -> None:
         self._runtime = runtime
         self._verifier = verifier
+        self._origin_secret = origin_secret
         self._send_timeout = send_timeout_seconds
         self._max_pending = max_pending_bytes
         self._routes = {
@@ -136,7 +138,7 @@ class WebSocketGateway:
         }
         event: dict[str, Any] = {"requestContext": context, "isBase64Encoded": is_base64}
         if route == "$connect":
-            headers = origin_headers(request)
+            headers = origin_headers(request, self._origin_secret)
             event["headers"] = dict(headers.items())
             event["multiValueHeaders"] = {name: headers.getall(name) for name in headers}
             if request.query:

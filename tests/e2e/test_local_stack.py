@@ -114,9 +114,10 @@ def joined_room(stack: LocalStack, *persons: Person) -> str:
 
 
 def connection_ids(stack: LocalStack, room_id: str) -> list[str]:
-    ids = stack.redis("HKEYS", f"connections:{{{room_id}}}")
-    assert isinstance(ids, list)
-    return [str(each) for each in ids]
+    """The room's connections, as the store keeps them (store_upstash.py's layout)."""
+    fields = stack.redis("HKEYS", f"meta:{{{room_id}}}")
+    assert isinstance(fields, list)
+    return [str(field)[2:] for field in fields if str(field).startswith("c:")]
 
 
 def management_client(stack: LocalStack, secret: str) -> Any:
@@ -216,8 +217,15 @@ def test_the_management_api_takes_only_requests_signed_with_the_local_credential
 # 3. CloudFront's viewer address ----------------------------------------------------
 
 
-def test_the_viewer_address_is_the_real_peer_whatever_the_client_says() -> None:
-    with local_stack(RATE_LIMIT_ROOMS_PER_MINUTE="2", LOG_LEVEL="WARNING") as strict:
+@pytest.mark.parametrize("knows_the_origin_secret", [False, True])
+def test_the_viewer_address_is_the_real_peer_whatever_the_client_says(
+    knows_the_origin_secret: bool,
+) -> None:
+    """Even a client that knows the secret CloudFront proves itself with (a
+    leaked X-Origin-Verify) cannot choose the address it is counted under."""
+    secret = {"ORIGIN_VERIFY_SECRET": "leaked"} if knows_the_origin_secret else {}
+    claimed = {"X-Origin-Verify": "leaked"} if knows_the_origin_secret else {}
+    with local_stack(RATE_LIMIT_ROOMS_PER_MINUTE="2", LOG_LEVEL="WARNING", **secret) as strict:
         for _ in range(2):  # a fixed window may roll over mid-way: then once more
             with people(strict, 1) as (eve,):
                 window = int(time.time()) // 60
@@ -225,7 +233,7 @@ def test_the_viewer_address_is_the_real_peer_whatever_the_client_says() -> None:
                     eve.http.post(
                         "/api/room/create",
                         json={"verifier": VERIFIER},
-                        headers={"CloudFront-Viewer-Address": f"198.51.100.{n}:443{n}"},
+                        headers={**claimed, "CloudFront-Viewer-Address": f"198.51.100.{n}:443{n}"},
                     ).status_code
                     for n in range(3)
                 ]
@@ -241,6 +249,24 @@ def test_the_viewer_address_is_the_real_peer_whatever_the_client_says() -> None:
             assert (
                 elsewhere.post("/api/room/create", json={"verifier": VERIFIER}).status_code == 200
             )
+
+
+def test_the_stack_proves_itself_to_the_apis_with_the_templates_origin_header() -> None:
+    """CloudFront's OriginCustomHeaders (template.yaml) name the header the local
+    stack adds to every request it passes to the APIs."""
+    from infra.local_stack.cloudfront import ORIGIN_SECRET_HEADER
+
+    template = yaml_parse((ROOT / "template.yaml").read_text())
+    (distribution,) = [
+        resource["Properties"]["DistributionConfig"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::CloudFront::Distribution"
+    ]
+    api_origins = [o for o in distribution["Origins"] if "CustomOriginConfig" in o]
+    assert len(api_origins) == 2
+    for origin in api_origins:
+        names = [header["HeaderName"] for header in origin["OriginCustomHeaders"]]
+        assert names == [ORIGIN_SECRET_HEADER]
 
 
 # 4. Bad bytes --------------------------------------------------------------------
@@ -354,14 +380,17 @@ def send_and_push_seconds(author: Person, reader: ClientConnection, room_id: str
 
 
 def test_sockets_that_never_read_do_not_slow_other_rooms(stack: LocalStack) -> None:
-    stalled_count = 8
-    with people(stack, 3) as (ann, carol, dan):
-        flooded = joined_room(stack, ann)
+    with people(stack, 4) as (ann, bob, carol, dan):
+        flooded = joined_room(stack, ann, bob)
         quiet = joined_room(stack, carol, dan)
         with dan.websocket(quiet) as dan_ws:
             baseline = [send_and_push_seconds(carol, dan_ws, quiet) for _ in range(5)]
-            stalled = [stalled_websocket(stack, flooded, ann.cookie) for _ in range(stalled_count)]
-            assert len(connection_ids(stack, flooded)) == stalled_count
+            # Eight: as many as the pusher's threads (four per participant at most).
+            stalled = [
+                stalled_websocket(stack, flooded, person.cookie)
+                for person in (ann, bob)
+                for _ in range(4)
+            ]
             # Pushes fill the kernel's buffers of a socket (up to 4 MB here) before a
             # write to it can wait: flood each with more than that.
             enough = 4_500_000 // 11_000 + 60
