@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { RoomKeys } from "../../static_site/js/handshake.js";
-import { helloKey, makeHello, newKeyPair, newLinkKey, parseLinkKey, toBase64Url } from "../../static_site/js/protocol.js";
+import { memoryKeystore } from "../../static_site/js/keystore.js";
+import { epochOf, helloKey, makeHello, newKeyPair, newLinkKey, parseLinkKey, toBase64Url } from "../../static_site/js/protocol.js";
 import { HelloServer, ROOM, memoryStore, page, settle, twoPages } from "./helpers.mjs";
 
 describe("the handshake", { timeout: 10_000 }, () => {
@@ -148,6 +149,21 @@ describe("the handshake", { timeout: 10_000 }, () => {
     assert.equal(two.handshake.current.generation, 4);
   });
 
+  test("sessionFor an epoch being derived waits for the update under way", async () => {
+    const server = new HelloServer();
+    const L = parseLinkKey(newLinkKey());
+    const H = await helloKey(L, ROOM);
+    const one = await page({ server, seat: 1, L });
+    await one.handshake.update([]);
+    const theirs = await newKeyPair();
+    const epoch = await epochOf(ROOM, 1, one.store.records.get(ROOM).pairs[1].pub, theirs.pub);
+    assert.equal(await one.handshake.sessionFor(epoch), undefined);
+    const updating = one.handshake.update([await makeHello(H, ROOM, 2, 1, theirs.pub, { reveal: true })]);
+    const session = await one.handshake.sessionFor(epoch);
+    assert.equal(session?.epoch, epoch);
+    await updating;
+  });
+
   test("a publish that fails is retried by the next update", async () => {
     const server = new HelloServer();
     const L = parseLinkKey(newLinkKey());
@@ -162,7 +178,7 @@ describe("the handshake", { timeout: 10_000 }, () => {
   });
 });
 
-describe("RoomKeys", () => {
+describe("RoomKeys and the keystore", () => {
   const base = { roomId: ROOM, seat: 1, expiresAt: 123 };
 
   test("sequence numbers are taken once each, per epoch, across pages sharing a store", async () => {
@@ -194,5 +210,16 @@ describe("RoomKeys", () => {
     await keys.keepPair(1, await newKeyPair());
     assert.equal(store.records.get(ROOM).seat, 1);
     assert.deepEqual(Object.keys(store.records.get(ROOM)), ["roomId", "seat", "expiresAt", "pairs", "sessions"]);
+  });
+
+  test("the record carries the room's expiry, and records past it are purged", async () => {
+    const store = memoryKeystore();
+    await new RoomKeys(store, { ...base, expiresAt: 1000 }).save();
+    await new RoomKeys(store, { ...base, roomId: "other", expiresAt: 3000 }).save();
+    assert.equal(store.records.get(ROOM).expiresAt, 1000);
+    await store.purge(2000);
+    assert.deepEqual([...store.records.keys()], ["other"]);
+    await store.remove("other");
+    assert.equal(store.records.size, 0);
   });
 });
