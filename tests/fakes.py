@@ -37,6 +37,7 @@ class _Room:
     verifier: str
     seats: dict[str, int] = field(default_factory=dict)
     hellos: dict[int, Hello] = field(default_factory=dict)
+    typed_at: dict[int, int] = field(default_factory=dict)
     messages: list[StoredMessage] = field(default_factory=list)
     by_client_id: dict[str, StoredMessage] = field(default_factory=dict)
     connections: dict[str, int] = field(default_factory=dict)
@@ -193,6 +194,20 @@ class InMemoryRoomStore:
             if room is None:
                 return None
             return RoomConnections(room_id, dict(room.connections))  # type: ignore[arg-type]
+
+    def typing(
+        self, connection_id: str, now_ms: int, every_ms: int
+    ) -> tuple[RoomConnections, bool] | None:
+        connections = self.connections_of(connection_id)
+        if connections is None:
+            return None
+        with self._lock:
+            room = self._rooms[connections.room_id]
+            seat = connections.seats[connection_id]
+            relayed = now_ms - room.typed_at.get(seat, 0) >= every_ms
+            if relayed:
+                room.typed_at[seat] = now_ms
+            return connections, relayed
 
     def forget_connections(
         self, room_id: str, connection_ids: Iterable[str], connected_before_ms: int

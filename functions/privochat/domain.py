@@ -23,6 +23,9 @@ MAX_CONNECTIONS_PER_PARTICIPANT = 4
 # A room keeps its newest 500 messages (at most 500 x 11 KB); older ones are
 # dropped, as everything is when the room ends.
 HISTORY_CAP = 500
+# A participant's typing signals are relayed at most this often (clients send
+# one every 2 s while typing); a flood of frames is one push.
+TYPING_EVERY_MS = 1500
 # The longest wire text of protocol v2 (docs/protocol.md): a 1000-character
 # message padded to the 8192-byte bucket, sealed and base64url-encoded, is 10,974.
 TEXT_MAX_CHARS = 11_000

@@ -29,7 +29,7 @@ from .domain import (
     RateLimited,
     Unavailable,
 )
-from .logs import log_event
+from .logs import event_ids, log_event
 from .payloads import hello_payload, message_payload
 from .service import ChatService
 from .wire import STATUS_BY_CODE, error_body, error_of
@@ -268,16 +268,20 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         started = time.perf_counter()
-        response = await call_next(request)
         event = request.scope.get("aws.event") or {}
-        log_event(
-            kind="http",
-            request_id=event.get("requestContext", {}).get("requestId", "-"),
-            route=f"{request.method} {request.url.path}",
-            status=response.status_code,
-            started=started,
-        )
-        return response
+        route = f"{request.method} {request.url.path}"
+        with event_ids(event.get("requestContext", {}).get("requestId", "-")):
+            try:
+                response = await call_next(request)
+            except Exception:
+                # Starlette answers 500 outside this middleware: log it here.
+                log.exception("unhandled error")
+                log_event(kind="http", route=route, status=500, started=started)
+                raise
+            # Answers are for one participant at one moment: no cache may keep them.
+            response.headers["Cache-Control"] = "no-store"
+            log_event(kind="http", route=route, status=response.status_code, started=started)
+            return response
 
     @app.exception_handler(ChatError)
     async def chat_error(_: Request, error: ChatError) -> JSONResponse:
@@ -314,9 +318,10 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def crash(_: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error")
         return JSONResponse(
-            error_body("internal", "Something went wrong on our side."), status_code=500
+            error_body("internal", "Something went wrong on our side."),
+            status_code=500,
+            headers={"Cache-Control": "no-store"},
         )
 
     @app.post("/api/room/create", responses=_errors(403, 429))

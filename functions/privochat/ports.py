@@ -71,6 +71,13 @@ class RoomStore(Protocol):
     def connections_of(self, connection_id: str) -> RoomConnections | None:
         """The room a connection belongs to, with all of its connections."""
 
+    def typing(
+        self, connection_id: str, now_ms: int, every_ms: int
+    ) -> tuple[RoomConnections, bool] | None:
+        """The connection's room, and whether its participant's typing signal is
+        relayed now (at most once per `every_ms` per participant); None if the
+        connection is not known."""
+
     def forget_connections(
         self, room_id: str, connection_ids: Iterable[str], connected_before_ms: int
     ) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .domain import (
     MAX_PARTICIPANTS,
+    TYPING_EVERY_MS,
     History,
     Limit,
     SeatHello,
@@ -213,13 +214,14 @@ class ChatService:
 
     def typing(self, connection_id: str) -> bool:
         """Tell the other participant's connections that this one is typing."""
-        connections = self._store.connections_of(connection_id)
-        if connections is None:
+        turn = self._store.typing(connection_id, self._clock_ms(), TYPING_EVERY_MS)
+        if turn is None:
             return False
-        own_seat = connections.seats.get(connection_id)
-        self._push(
-            connections.room_id, connections.ids(excluding_seat=own_seat), {"type": "typing"}
-        )
+        connections, relayed = turn
+        if relayed:
+            own_seat = connections.seats.get(connection_id)
+            targets = connections.ids(excluding_seat=own_seat)
+            self._push(connections.room_id, targets, {"type": "typing"})
         return True
 
     def _participant(self, room_id: str | None, token: str | None) -> tuple[str, str]:

@@ -4,7 +4,8 @@ Key layout (the braces keep a room's keys in one hash slot):
 
     meta:{room}         hash: verifier, seats, p:<participant> -> seat,
                         hello:<seat> -> hello JSON, c:<connection> -> '<seat>:<since ms>',
-                        rl:<seat>:<window> -> sends in that window
+                        rl:<seat>:<window> -> sends in that window,
+                        t:<seat> -> when its last typing signal was relayed
     messages:{room}     list of '<seat>|<id>|<timestamp>|<text>', the newest HISTORY_CAP
     client-ids:{room}   hash: '<seat>:<clientId>' -> '<id>|<timestamp>'
     conn:<connection>   the room ID of a connection (for $disconnect and $default)
@@ -49,6 +50,7 @@ _SCRIPTS = (
     "connect",
     "disconnect",
     "forget_connections",
+    "typing",
 )
 
 
@@ -239,6 +241,19 @@ class UpstashRoomStore:
         fields = self._scripts.command(lambda: self._redis.hgetall(_meta(room_id)))
         connections = _connections_in_meta(room_id, fields)
         return connections if connection_id in connections.seats else None
+
+    def typing(
+        self, connection_id: str, now_ms: int, every_ms: int
+    ) -> tuple[RoomConnections, bool] | None:
+        room_id = self._room_of(connection_id)
+        if room_id is None:
+            return None
+        result = self._scripts.run(
+            "typing", [_meta(room_id)], [connection_id, str(now_ms), str(every_ms)]
+        )
+        if result[0] == "gone":
+            return None
+        return _parse_connections(room_id, result[2]), result[1] == 1
 
     def forget_connections(
         self, room_id: str, connection_ids: Iterable[str], connected_before_ms: int

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, cast
 
 import botocore.session
 
+from . import logs
 from .config import Settings
 from .domain import Limit
 from .pusher_apigw import ApiGatewayPusher, management_client
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 @functools.cache
 def settings() -> Settings:
     loaded = Settings.from_env()
-    logging.getLogger().setLevel(loaded.log_level)
+    logs.configure(loaded.log_level)
     # Client libraries log every request at INFO; our own line per event is enough.
     for noisy in ("httpx", "botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

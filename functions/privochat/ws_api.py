@@ -4,18 +4,51 @@ cold start."""
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from . import wiring
 from .cookies import parse_cookie_header, room_token
 from .domain import BadRequest, ChatError
 from .events import LambdaResponse, WebSocketEvent
-from .logs import log_event
+from .logs import event_ids, log_event
 from .wire import error_body, error_of
 
+log = logging.getLogger(__name__)
+
 _OK: LambdaResponse = {"statusCode": 200}
+Route = Callable[[WebSocketEvent], LambdaResponse]
+
+
+def _route(name: str) -> Callable[[Route], Callable[[WebSocketEvent, Any], LambdaResponse]]:
+    """A Lambda handler for one route: its log lines carry the event's IDs, a
+    refusal becomes its status, anything unexpected a 500, and each event ends
+    with one line saying how it went."""
+
+    def wrap(route: Route) -> Callable[[WebSocketEvent, Any], LambdaResponse]:
+        @functools.wraps(route)
+        def handler(event: WebSocketEvent, context: Any = None) -> LambdaResponse:
+            started = time.perf_counter()
+            ids = event["requestContext"]
+            with event_ids(ids.get("requestId", "-"), ids["connectionId"]):
+                try:
+                    response = route(event)
+                except ChatError as error:
+                    status, body = error_of(error)
+                    response = {"statusCode": status, "body": json.dumps(body)}
+                except Exception:
+                    log.exception("unhandled error")
+                    response = _refusal(500, "internal")
+                log_event(kind="ws", route=name, status=response["statusCode"], started=started)
+                return response
+
+        return handler
+
+    return wrap
 
 
 def _header(event: WebSocketEvent, name: str) -> str | None:
@@ -29,75 +62,46 @@ def _refusal(status: int, code: str, message: str | None = None) -> LambdaRespon
     return {"statusCode": status, "body": json.dumps(error_body(code, message))}
 
 
-def _failed(error: ChatError) -> LambdaResponse:
-    status, body = error_of(error)
-    return {"statusCode": status, "body": json.dumps(body)}
-
-
-def _logged(
-    route: str, event: WebSocketEvent, started: float, response: LambdaResponse
-) -> LambdaResponse:
-    context = event["requestContext"]
-    log_event(
-        kind="ws",
-        request_id=context.get("requestId", "-"),
-        route=route,
-        status=response["statusCode"],
-        started=started,
-        connection_id=context["connectionId"],
-    )
-    return response
-
-
-def on_connect(event: WebSocketEvent, context: Any = None) -> LambdaResponse:
+@_route("$connect")
+def on_connect(event: WebSocketEvent) -> LambdaResponse:
     """Refuses the upgrade (nothing stored) unless the cookie is a participant's."""
-    started = time.perf_counter()
     if not wiring.settings().origin_allowed(_header(event, "origin")):
-        return _logged("$connect", event, started, _refusal(403, "forbidden"))
+        return _refusal(403, "forbidden")
     room_id = (event.get("queryStringParameters") or {}).get("roomId")
     token = room_token(parse_cookie_header(_header(event, "cookie")), room_id or "")
-    connection_id = event["requestContext"]["connectionId"]
-    try:
-        wiring.service().connect(room_id, token, connection_id)
-        response = _OK
-    except ChatError as error:
-        response = _failed(error)
-    return _logged("$connect", event, started, response)
+    wiring.service().connect(room_id, token, event["requestContext"]["connectionId"])
+    return _OK
 
 
-def on_disconnect(event: WebSocketEvent, context: Any = None) -> LambdaResponse:
-    started = time.perf_counter()
-    try:
-        wiring.service().disconnect(event["requestContext"]["connectionId"])
-        response = _OK
-    except ChatError as error:
-        # The connection is gone either way; its keys expire with the room.
-        response = _failed(error)
-    return _logged("$disconnect", event, started, response)
+@_route("$disconnect")
+def on_disconnect(event: WebSocketEvent) -> LambdaResponse:
+    # A refusal is only logged: the connection is gone either way, and its keys
+    # expire with the room.
+    wiring.service().disconnect(event["requestContext"]["connectionId"])
+    return _OK
 
 
-def on_default(event: WebSocketEvent, context: Any = None) -> LambdaResponse:
+@_route("$default")
+def on_default(event: WebSocketEvent) -> LambdaResponse:
     """`{"action": "ping"}` and `{"action": "typing"}`; anything else is answered
     with a bad-request error on the connection and changes nothing."""
-    started = time.perf_counter()
     connection_id = event["requestContext"]["connectionId"]
     chat = wiring.service()
     try:
-        action = _action(event.get("body"))
-        known = chat.ping(connection_id) if action == "ping" else chat.typing(connection_id)
-        response = _OK if known else _refusal(410, "room-not-found")
+        action = _action(event)
     except BadRequest as error:
         chat.reply(connection_id, {"type": "error", "error": error.code, "message": str(error)})
-        response = _failed(error)
-    except ChatError as error:
-        response = _failed(error)
-    return _logged("$default", event, started, response)
+        raise
+    known = chat.ping(connection_id) if action == "ping" else chat.typing(connection_id)
+    return _OK if known else _refusal(410, "room-not-found")
 
 
-def _action(body: str | None) -> str:
+def _action(event: WebSocketEvent) -> str:
+    if event.get("isBase64Encoded"):
+        raise BadRequest('Binary frames are not understood; send JSON like {"action": "ping"}.')
     try:
-        action = json.loads(body or "").get("action")
-    except (ValueError, AttributeError):
+        action = json.loads(event.get("body") or "").get("action")
+    except (ValueError, AttributeError, RecursionError):
         raise BadRequest('Send JSON like {"action": "ping"} or {"action": "typing"}.') from None
     if action not in ("ping", "typing"):
         raise BadRequest('Unknown action; use "ping" or "typing".')

@@ -3,7 +3,9 @@ client on the embedded backend) and the pusher on moto's Management API."""
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import secrets
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
@@ -16,6 +18,7 @@ from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from privochat import wiring
+from privochat.logs import JsonLines
 from tests.functions.conftest import UpstashSetup
 from tests.support.events import http_event, ws_event
 from tests.support.gateway_faults import inject_faults, record_requests
@@ -214,6 +217,21 @@ def test_unknown_websocket_actions_get_an_error_and_change_nothing(
     assert posted("A3=")[-1]["type"] == "error" and posted("A3=")[-1]["error"] == "bad-request"
     _, listed, _ = call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)
     assert listed["messages"] == []
+
+
+def test_a_deeply_nested_or_binary_frame_gets_an_error_frame(handlers: Any) -> None:
+    """This code runs in Lambda too: a 6 KB frame nested 3000 deep crashed $default
+    with a RecursionError, and binary frames were dropped without a word."""
+    http, ws = handlers
+    room_id, ann, _ = create_and_join(http)
+    ws.on_connect(ws_event("$connect", "N1=", room_id, ann))
+    nested = ws_event("$default", "N1=", body="[" * 3000 + "]" * 3000)
+    assert ws.on_default(nested)["statusCode"] == 400
+    assert posted("N1=")[-1]["error"] == "bad-request"
+    binary = ws_event("$default", "N1=", body="AAEC")
+    binary["isBase64Encoded"] = True
+    assert ws.on_default(binary)["statusCode"] == 400
+    assert len([e for e in posted("N1=") if e["type"] == "error"]) == 2
 
 
 def test_connect_is_refused_without_a_participants_cookie_and_stores_nothing(
@@ -425,3 +443,67 @@ def test_a_forged_viewer_address_does_not_escape_the_room_creation_limit(
         "x-origin-verify": "the-secret-cloudfront-sends",
     }
     assert create(through_cloudfront) == 200
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """What the root logger writes, formatted as in Lambda (JSON lines)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLines())
+    logging.getLogger().addHandler(handler)
+    yield stream
+    logging.getLogger().removeHandler(handler)
+
+
+def _json_lines(stream: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_a_route_that_raises_is_a_json_500_with_its_log_lines(
+    handlers: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    log_lines: io.StringIO,
+) -> None:
+    """The request log sat inside Starlette's error handler: a 500 wrote no line."""
+    http, _ = handlers
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(wiring.service(), "ttl", broken)
+    event = http_event("GET", "/api/room/ttl", {"roomId": "Z" * 21})
+    response = http(event, None)
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"])["error"] == "internal"
+    assert response["headers"]["cache-control"] == "no-store"
+    captured = capsys.readouterr()
+    [line] = [json.loads(x) for x in captured.out.splitlines()]
+    request_id = event["requestContext"]["requestId"]
+    assert line == {**line, "status": 500, "requestId": request_id}
+    ours = [e for e in _json_lines(log_lines) if e["logger"].startswith("privochat")]
+    assert [(e["level"], e["requestId"]) for e in ours] == [("ERROR", request_id)]
+
+
+def test_other_log_lines_carry_the_event_ids(
+    handlers: Any, monkeypatch: pytest.MonkeyPatch, log_lines: io.StringIO
+) -> None:
+    _, ws = handlers
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(wiring.service(), "ping", broken)
+    event = ws_event("$default", "E1=", body='{"action":"ping"}')
+    assert ws.on_default(event)["statusCode"] == 500
+    [error] = [e for e in _json_lines(log_lines) if e["level"] == "ERROR"]
+    assert error["connectionId"] == "E1="
+    assert error["requestId"] == event["requestContext"]["requestId"]
+
+
+def test_api_answers_are_never_cached(handlers: Any) -> None:
+    http, _ = handlers
+    for args in (("POST", "/api/room/create"), ("GET", "/api/room/ttl", {"roomId": "bad"})):
+        _, _, response = call(http, *args)
+        assert response["headers"]["cache-control"] == "no-store"

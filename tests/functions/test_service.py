@@ -12,6 +12,7 @@ from privochat.domain import (
     RoomNotFound,
     StoredMessage,
     Unauthorized,
+    Unavailable,
     WrongKey,
     new_token,
     participant_key,
@@ -76,8 +77,24 @@ def test_create_room_gives_a_21_character_id_and_the_ttl(chat: ChatService) -> N
     assert len(room_id) == 21 and ttl == 600
 
 
-def test_create_room_never_reuses_an_id(chat: ChatService) -> None:
-    assert len({chat.create_room(CLIENT, VERIFIER)[0] for _ in range(200)}) == 200
+def test_create_room_never_overwrites_a_room_whose_id_is_drawn_again(
+    chat: ChatService, store: InMemoryRoomStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, _ = chat.create_room(CLIENT, VERIFIER)
+    join(chat, first)
+    drawn = iter([first, first, "B" * 21])
+    monkeypatch.setattr("privochat.service.new_id", lambda: next(drawn))
+    assert chat.create_room(CLIENT, VERIFIER)[0] == "B" * 21
+    assert store._rooms[first].seats  # the first room is untouched
+
+
+def test_create_room_gives_up_after_three_taken_ids(
+    chat: ChatService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken, _ = chat.create_room(CLIENT, VERIFIER)
+    monkeypatch.setattr("privochat.service.new_id", lambda: taken)
+    with pytest.raises(Unavailable):
+        chat.create_room(CLIENT, VERIFIER)
 
 
 def test_join_hands_out_a_256_bit_token_and_counts_participants(chat: ChatService) -> None:
@@ -429,6 +446,21 @@ def test_typing_reaches_only_the_other_participant(
     assert chat.typing("ca1")
     assert {"type": "typing"} in pusher.events_for("cb")
     assert {"type": "typing"} not in pusher.events_for("ca2")
+
+
+def test_a_burst_of_typing_frames_is_one_push_per_interval(
+    chat: ChatService, pusher: RecordingPusher, room: tuple[str, str, str], clock: list[int]
+) -> None:
+    room_id, ann, bob = room
+    chat.connect(room_id, ann, "ca1")
+    chat.connect(room_id, ann, "ca2")
+    chat.connect(room_id, bob, "cb")
+    for i in range(200):
+        assert chat.typing("ca1" if i % 2 else "ca2")
+    assert pusher.events_for("cb").count({"type": "typing"}) == 1
+    clock[0] += 1_500
+    chat.typing("ca1")
+    assert pusher.events_for("cb").count({"type": "typing"}) == 2
 
 
 def test_a_gone_connection_is_forgotten_and_the_push_goes_on(

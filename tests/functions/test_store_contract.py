@@ -188,6 +188,20 @@ def test_connections_carry_their_seat_and_presence_counts_people(store) -> None:
     assert store.connections_of("a1").seats == {"a1": 1}
 
 
+def test_typing_is_relayed_at_most_once_per_interval_per_participant(store) -> None:  # type: ignore[no-untyped-def]
+    room_id = _room(store)
+    store.join(room_id, "p1", VERIFIER, 2)
+    store.join(room_id, "p2", VERIFIER, 2)
+    store.connect(room_id, "p1", f"t1-{room_id}", T0)
+    store.connect(room_id, "p1", f"t2-{room_id}", T0)
+    store.connect(room_id, "p2", f"t3-{room_id}", T0)
+    turns = [store.typing(f"t{1 + i % 2}-{room_id}", T0 + i * 100, 1_500)[1] for i in range(20)]
+    assert turns == [True] + [False] * 14 + [True] + [False] * 4
+    connections, relayed = store.typing(f"t3-{room_id}", T0, 1_500)
+    assert relayed and connections.online == 2
+    assert store.typing("nobody", T0, 1_500) is None
+
+
 def test_a_connection_that_connected_after_the_cutoff_is_not_forgotten(store) -> None:  # type: ignore[no-untyped-def]
     """The gateway answers 410 while a connection's $connect is still running."""
     room_id = _room(store)

@@ -5,6 +5,7 @@
 -- A room's hash (KEYS[1] of every room script) holds, besides its verifier:
 --   p:<participant> -> seat    seats -> seats taken    hello:<seat> -> hello JSON
 --   c:<connection> -> '<seat>:<connected at, ms>'     rl:<seat>:<window> -> sends
+--   t:<seat> -> when its last typing signal was relayed (ms)
 
 -- The fields of a hash, as a table and as HGETALL's flat list.
 local function read_hash(key)

@@ -1,0 +1,66 @@
+"""How AWS gets its secrets: the Upstash token and the app secret from SSM
+SecureStrings, read together once per cold start (moto's SSM)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import botocore.session
+import pytest
+from moto import mock_aws
+
+from privochat import wiring
+from privochat.config import Settings
+
+
+@pytest.fixture
+def ssm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = botocore.session.get_session().create_client("ssm", region_name="eu-west-1")
+        yield client
+
+
+def _put(ssm: Any, name: str, value: str) -> None:
+    ssm.put_parameter(Name=name, Value=value, Type="SecureString")
+
+
+def test_both_secrets_come_from_their_secure_strings(ssm: Any) -> None:
+    _put(ssm, "/privochat/upstash-token", "upstash-token-value")
+    _put(ssm, "/privochat/app-secret", "app-secret-value")
+    settings = Settings(
+        upstash_token_parameter="/privochat/upstash-token",
+        app_secret_parameter="/privochat/app-secret",
+    )
+    assert wiring._secrets(settings) == ("upstash-token-value", b"app-secret-value")
+
+
+def test_values_in_the_environment_win_and_ssm_is_not_asked(ssm: Any) -> None:
+    settings = Settings(
+        upstash_token="from-env",
+        upstash_token_parameter="/privochat/missing",
+        app_secret="also-from-env",
+        app_secret_parameter="/privochat/missing-too",
+    )
+    assert wiring._secrets(settings) == ("from-env", b"also-from-env")
+
+
+def test_a_missing_parameter_is_a_clear_error_at_cold_start(ssm: Any) -> None:
+    _put(ssm, "/privochat/upstash-token", "upstash-token-value")
+    settings = Settings(
+        upstash_token_parameter="/privochat/upstash-token",
+        app_secret_parameter="/privochat/app-secret",
+    )
+    with pytest.raises(RuntimeError, match="/privochat/app-secret"):
+        wiring._secrets(settings)
+
+
+def test_without_any_app_secret_a_random_one_is_used(ssm: Any) -> None:
+    first = wiring._secrets(Settings())[1]
+    assert len(first) >= 32 and first != wiring._secrets(Settings())[1]
