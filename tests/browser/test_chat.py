@@ -107,20 +107,6 @@ def test_third_person_is_sent_back_with_room_full(person):
     assert carol.url.endswith("/")
 
 
-def test_reloading_keeps_the_seat_and_the_history_on_the_right_sides(person):
-    alice, bob, _ = two_people_in_a_room(person)
-    send(alice, "mine")
-    expect(bubbles(bob, "other")).to_have_text(["mine"])
-    send(bob, "theirs")
-    expect(bubbles(alice, "other")).to_have_text(["theirs"])
-
-    alice.reload()
-    expect(alice.locator("#app")).to_be_visible()
-    expect(bubbles(alice, "own")).to_have_text(["mine"])
-    expect(bubbles(alice, "other")).to_have_text(["theirs"])
-    expect_presence(alice, "Both here")
-
-
 def test_a_reader_scrolled_up_is_offered_new_messages_instead_of_a_jump(person):
     alice, bob, _ = two_people_in_a_room(person)
     for n in range(12):

@@ -200,6 +200,7 @@ def test_a_reload_and_a_second_tab_read_the_history_with_keys_from_indexeddb(per
     expect(bob.locator("#app")).to_be_visible()  # no join card: this browser has a record
     expect(bubbles(bob, "own")).to_have_text(["theirs"])
     expect(bubbles(bob, "other")).to_have_text(["mine"])
+    expect_presence(bob, "Both here")
     assert safety_code(bob) == code
     expect(bob.locator("#messages [data-problem]")).to_have_count(0)
 
