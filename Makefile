@@ -22,8 +22,10 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# Coverage of functions/ (branch), with the floor set in pyproject.toml.
+# The browser's modules on Node's own runner, then pytest with coverage of
+# functions/ (branch; the floor is set in pyproject.toml).
 test: venv system-deps sam-tools lint
+	node --test tests/js/
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 # bench/README.md: the benchmark (~2 min) and the full load run (~4 min).
