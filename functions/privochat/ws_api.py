@@ -14,9 +14,9 @@ from typing import Any
 from . import wiring
 from .cookies import parse_cookie_header, room_token
 from .domain import BadRequest, ChatError
-from .events import LambdaResponse, WebSocketEvent
+from .errors import error_body, error_of
+from .gateway_events import LambdaResponse, WebSocketEvent
 from .logs import event_ids, log_event
-from .wire import error_body, error_of
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""What the HTTP and WebSocket adapters share on the wire: error bodies and statuses."""
+"""Error answers, the same on both faces: each code with its status and default sentence."""
 
 from __future__ import annotations
 
