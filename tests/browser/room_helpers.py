@@ -74,35 +74,53 @@ def two_people_in_a_room(person) -> tuple[Page, Page, str]:
     return alice, bob, link
 
 
-def stored_keys(page: Page, room: str) -> dict | None:
-    """What this browser's IndexedDB holds for a room (the page's origin must be the site's):
-    its seat, generations, epochs, and whether any CryptoKey in it is extractable."""
+def in_keystore(page: Page, room: str, work: str):
+    """Runs `work` (JavaScript statements over `store`, the "rooms" object store of this
+    browser's IndexedDB "privochat", and `roomId`) in the page; returns what it resolves."""
     return page.evaluate(
-        """async (roomId) => {
+        """async ([roomId, mode]) => {
             const db = await new Promise((resolve, reject) => {
                 const request = indexedDB.open("privochat", 1);
                 request.onupgradeneeded = () => request.result.createObjectStore("rooms", { keyPath: "roomId" });
                 request.onsuccess = () => resolve(request.result);
                 request.onerror = () => reject(request.error);
             });
-            const record = await new Promise((resolve) => {
-                const request = db.transaction("rooms").objectStore("rooms").get(roomId);
-                request.onsuccess = () => resolve(request.result ?? null);
-            });
+            const store = db.transaction("rooms", mode).objectStore("rooms");
+            const result = await new Promise((resolve) => {"""
+        + work
+        + """});
             db.close();
-            if (!record) return null;
+            return result;
+        }""",
+        [room, "readwrite"],
+    )
+
+
+def forget_keys(page: Page, room: str) -> None:
+    """Deletes this browser's record of a room, as clearing site data would."""
+    in_keystore(page, room, "store.delete(roomId).onsuccess = () => resolve(null);")
+
+
+def stored_keys(page: Page, room: str) -> dict | None:
+    """What this browser's IndexedDB holds for a room: its seat, generations, epochs,
+    how many CryptoKeys, and whether any of them is extractable (or not a CryptoKey)."""
+    return in_keystore(
+        page,
+        room,
+        """store.get(roomId).onsuccess = (event) => {
+            const record = event.target.result;
+            if (!record) return resolve(null);
             const pairs = Object.values(record.pairs);
             const sessions = Object.values(record.sessions);
             const keys = [...pairs.map((p) => p.privateKey), ...sessions.flatMap((s) => [s.sendKey, s.recvKey])];
-            return {
+            resolve({
                 seat: record.seat,
                 generations: Object.keys(record.pairs),
                 epochs: Object.keys(record.sessions),
                 keys: keys.length,
                 extractable: keys.some((key) => !(key instanceof CryptoKey) || key.extractable),
-            };
-        }""",
-        room,
+            });
+        };""",
     )
 
 

@@ -14,6 +14,8 @@ from tests.browser.room_helpers import (
     bubbles,
     create_room,
     expect_presence,
+    forget_keys,
+    join,
     open_room,
     room_id,
     safety_code,
@@ -226,3 +228,30 @@ def test_destroy_deletes_the_keys_of_both(person):
     for page in (alice, bob):
         expect(page.locator("#notice")).to_contain_text("The room was destroyed")
         assert stored_keys(page, room_id(link)) is None
+
+
+def test_a_browser_that_lost_its_keys_starts_a_new_generation_and_both_re_key(person):
+    alice, bob, link = two_people_in_a_room(person)
+    send(alice, "before")
+    expect(bubbles(bob, "other")).to_have_text(["before"])
+
+    forget_keys(bob, room_id(link))
+    bob.reload()
+    join(bob)  # no record: the join card, then the same seat (the cookie is still there)
+    expect(bob.locator('#messages .msg.other[data-problem="earlier-keys"]')).to_have_count(1)
+    expect(bob.locator("#messages .bubble", has_text=re.compile(r"^before$"))).to_have_count(0)
+    code = safety_code(bob)
+    expect(alice.locator("#safety-code")).to_have_text(code)
+    assert stored_keys(bob, room_id(link))["generations"] == ["2"]
+
+    send(alice, "after")
+    expect(bubbles(bob, "other")).to_have_count(2)
+    expect(bubbles(bob, "other").last).to_have_text("after")
+    send(bob, "back")
+    expect(bubbles(alice, "other")).to_have_text(["back"])
+    expect(bubbles(alice, "own")).to_have_text(["before", "after"])
+    expect(alice.locator("#messages [data-problem]")).to_have_count(0)
+    assert stored_keys(alice, room_id(link))["generations"] == ["1", "2"]
+    assert len(stored_keys(alice, room_id(link))["epochs"]) == 2, (
+        "the old generation stays readable"
+    )
