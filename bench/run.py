@@ -2,7 +2,9 @@
 
 Starts what it needs (a redis-server, the local stack on it, a bare WebSocket
 relay), measures, stops them, and prints one table:
-  (a) Upstash REST requests per operation, at the local endpoint's counter;
+  (a) Upstash REST requests per operation, at the local endpoint's counter, and
+      billed commands per operation (MONITOR on the redis-server: Upstash bills
+      each command a script runs), transactions, undeclared script keys;
   (b) import time of each handler module in a fresh process, against
       `import fastapi, mangum, upstash_redis, boto3` measured the same way;
   (c) delivery latency p50/p99 (POST /api/messages -> the other participant's
@@ -10,8 +12,10 @@ relay), measures, stops them, and prints one table:
   (d) baseline 1: the same load through a bare WebSocket relay (the floor);
   (e) baseline 2: refetching the whole history on every message, against the
       push, at 10, 100 and 1000 messages of history.
-Writes bench/results/<timestamp>.json and .png. Exits 1 when an operation takes
-more than one request or a message is lost, duplicated or misordered.
+  (f) the largest history answer of a room filled far past its cap.
+Writes bench/results/<timestamp>.json and .png. Exits 1 when an operation bills
+more than five commands, uses a transaction or an undeclared key, a history
+answer reaches Lambda's 6 MB, or a message is lost, duplicated or misordered.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.counts import requests_per_operation
+from bench.counts import SEED_BILLED_PER_SEND, billed_per_operation, requests_per_operation
+from bench.history import history_bound
 from bench.imports import import_times
 from bench.loadgen import run_load, stack_on_redis_server
 from bench.refetch import run_refetch
@@ -70,6 +75,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         )
         print("(a) Upstash requests per operation ...", flush=True)
         results["upstash_requests"] = requests_per_operation(stack)
+        billing = billed_per_operation(stack, redis_url)
+        results["billed_commands"] = billing.commands
+        results["transactions"] = billing.transactions
+        results["undeclared_keys"] = billing.undeclared
+        print("(f) the largest history answer ...", flush=True)
+        results["history"] = history_bound(stack)
         print(f"(e) refetch vs push at {args.histories} messages of history ...", flush=True)
         results["refetch"] = asyncio.run(run_refetch(stack.origin, args.histories, args.samples))
         results["load"] = []
@@ -90,7 +101,25 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 def table(results: dict[str, Any]) -> str:
     rows: list[tuple[str, str, str]] = []
     for operation, count in results["upstash_requests"].items():
-        rows.append((f"Upstash requests: {operation}", str(count), "target 1"))
+        billed = results["billed_commands"][operation]
+        seed = f"; the seed app: ~{SEED_BILLED_PER_SEND}" if operation == "send" else ""
+        rows.append(
+            (
+                f"Upstash requests / billed commands: {operation}",
+                f"{count} / {billed}",
+                f"target <= 5 billed{seed}",
+            )
+        )
+    rows.append(("transactions (MULTI/EXEC)", str(results["transactions"]), "target 0"))
+    rows.append(("keys scripts touch undeclared", str(len(results["undeclared_keys"])), "target 0"))
+    history = results["history"]
+    rows.append(
+        (
+            f"largest history answer, {history['sent']} sends of the largest size",
+            f"{history['largest_answer_bytes']:,} B",
+            f"Lambda's limit {history['limit_bytes']:,} B; kept {history['kept']} in {history['pages']} pages",
+        )
+    )
     libraries = results["import_ms"][LIBRARIES]
     for label, ms in results["import_ms"].items():
         if label != LIBRARIES:
@@ -198,7 +227,10 @@ def chart(results: dict[str, Any], path: Path) -> None:
 
 def passed(results: dict[str, Any]) -> bool:
     return (
-        all(count == 1 for count in results["upstash_requests"].values())
+        all(count <= 5 for count in results["billed_commands"].values())
+        and results["transactions"] == 0
+        and not results["undeclared_keys"]
+        and results["history"]["largest_answer_bytes"] < results["history"]["limit_bytes"]
         and all(run["ok"] for run in results["load"] + results["relay"])
         and not results["refetch"]["problems"]
     )

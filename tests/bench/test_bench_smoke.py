@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from bench.counts import OPERATIONS, requests_per_operation
+from bench.history import history_bound
 from bench.loadgen import UNLIMITED, LoadResult, Party, check_room, run_load
+from privochat.domain import HISTORY_CAP
 from tests.support.servers import LocalStack, local_stack
 
 
@@ -66,6 +68,14 @@ def _room(ann_order: list[str], bob_order: list[str], stored: list[str]) -> Load
         [{"id": m_id, "seat": _seat(m_id), "text": m_id, "timestamp": 1} for m_id in stored],
     )
     return result
+
+
+def test_a_room_filled_past_its_cap_answers_its_history_in_bounded_pages(
+    stack: LocalStack,
+) -> None:
+    history = history_bound(stack, messages=HISTORY_CAP + 50)
+    assert history["kept"] == HISTORY_CAP and history["pages"] == 3
+    assert history["largest_answer_bytes"] < history["limit_bytes"] / 2
 
 
 def test_the_checks_catch_loss_duplicates_and_misorder() -> None:
