@@ -3,7 +3,7 @@ PORT ?= 3000
 PYTEST_ARGS ?=
 BIN := .venv/bin
 
-.PHONY: run test lint bench load venv system-deps sam-tools publish-site clean
+.PHONY: run test lint bench load venv system-deps sam-tools publish-site clean build
 
 venv:
 	@bash scripts/bootstrap.sh
@@ -34,6 +34,11 @@ bench: venv system-deps
 
 load: venv system-deps
 	$(BIN)/python -m bench.load $(ARGS)
+
+# The Lambda package (infra/build_lambda.py): build/lambda/ and build/lambda.zip, for
+# python3.12 on arm64, with hash-based pycs and without boto3 or unused botocore models.
+build: venv
+	$(BIN)/python -m infra.build_lambda $(ARGS)
 
 publish-site: venv
 	$(BIN)/python -m infra.publish_site $(ARGS)
