@@ -6,6 +6,9 @@
 //   arrive during a catch-up wait for it;
 // - the receive checks of docs/protocol.md: unverifiable, earlier keys, reflection, and per
 //   (epoch, seat) replay, gap and out of order. A bad message is shown in place as such.
+//   An epoch this browser holds no keys for is "earlier keys" when it may have lost some
+//   (it holds no pair of generation 1), otherwise "unverifiable": every generation that
+//   carried messages had a pair of ours, so an unknown epoch is not of this room.
 import { openSealed, parseWire, seal } from "./protocol.js";
 
 const LOCAL = Symbol("sealed here, not yet confirmed");
@@ -14,7 +17,8 @@ const LOCAL = Symbol("sealed here, not yet confirmed");
  * deps:
  *   roomId, seat, name() -> our display name;
  *   api: {send({text, clientId}) -> {message}, list(after?) -> {messages, hellos, more}};
- *   keys: {current() -> session | null, sessionFor(epoch) -> session | undefined, takeSeq(epoch) -> int};
+ *   keys: {current() -> session | null, sessionFor(epoch) -> session | undefined, takeSeq(epoch) -> int,
+ *          lostEarlier() -> whether this browser may have lost the keys of earlier generations};
  *   onHellos(hellos) -> Promise (the handshake takes them before the page's messages are opened);
  *   view: {add(entry) -> handle, update(handle, patch), remove(handle),
  *          addGap(missing) -> handle, updateGap(handle, missing), removeGap(handle)}
@@ -185,7 +189,8 @@ export class Conversation {
     const wire = parseWire(message.text);
     if (!wire || (message.seat !== 1 && message.seat !== 2)) return { problem: "unverifiable" };
     const session = await this.deps.keys.sessionFor(wire.epoch);
-    if (!session) return { problem: "earlier-keys" };
+    // An epoch we hold no keys for is an earlier one only if we may have lost some; else it is not of this room.
+    if (!session) return { problem: (await this.deps.keys.lostEarlier()) ? "earlier-keys" : "unverifiable" };
     const key = message.seat === mine ? session.sendKey : session.recvKey;
     const body = await openSealed(key, roomId, wire.epoch, message.seat, wire.sealed);
     if (body) return { ...body, epoch: wire.epoch };

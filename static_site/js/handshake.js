@@ -33,6 +33,11 @@ export class RoomKeys {
     return record?.seat === this.base.seat ? record.pairs[generation] : undefined;
   }
 
+  /** Whether this browser may have lost keys of this room: it holds no pair of generation 1. */
+  async lostEarlier() {
+    return (await this.pair(1)) === undefined;
+  }
+
   /** Keeps `pair` for this generation unless one is kept already; returns the kept one. */
   keepPair(generation, pair) {
     return this.change((record) => {

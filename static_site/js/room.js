@@ -415,6 +415,7 @@ async function main() {
       current: () => handshake.current,
       sessionFor: (epoch) => handshake.sessionFor(epoch),
       takeSeq: (epoch) => keys.takeSeq(epoch),
+      lostEarlier: () => keys.lostEarlier(),
     },
     onHellos: takeHellos,
     view: {

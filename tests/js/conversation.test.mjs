@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 
 import { Conversation } from "../../static_site/js/conversation.js";
 import { seal } from "../../static_site/js/protocol.js";
-import { ROOM, recordingView, twoPages } from "./helpers.mjs";
+import { ROOM, page, recordingView, settle, twoPages } from "./helpers.mjs";
 
 /** A server for one room: stores messages, answers pages of `pageSize`, records the POSTs. */
 class MessageServer {
@@ -63,6 +63,7 @@ function conversationOf(side, server, { name = `person ${side.seat}` } = {}) {
       current: () => side.handshake.current,
       sessionFor: (epoch) => side.handshake.sessionFor(epoch),
       takeSeq: (epoch) => side.keys.takeSeq(epoch),
+      lostEarlier: () => side.keys.lostEarlier(),
     },
     view,
     onIncoming: (message) => incoming.push(message),
@@ -286,12 +287,28 @@ describe("receive checks", () => {
     assert.deepEqual(view.picture, ["other!unverifiable", "other!unverifiable", "other:fine", "other!unverifiable", "other!unverifiable"]);
   });
 
-  test("an epoch this page holds no keys for: earlier keys", async () => {
+  test("an epoch unknown to a page that holds its first generation is not of this room: unverifiable", async () => {
     const view = await aliceReads(async ({ two }) => {
       const wire = await sealAs(two, "old", 1);
       return [[2, `2.AAAAAAAAAAA.${wire.split(".")[2]}`]];
     });
-    assert.deepEqual(view.picture, ["other!earlier-keys"]);
+    assert.deepEqual(view.picture, ["other!unverifiable"]);
+  });
+
+  test("after its keys were lost, a page shows the earlier generation's messages as earlier keys", async () => {
+    const { server: hellos, L, one, two } = await twoPages();
+    const messages = new MessageServer();
+    messages.store(2, await sealAs(two, "before", 1));
+    messages.store(1, await sealAs(one, "mine, before", 1, { name: "Alice" }));
+    hellos.pages.splice(hellos.pages.indexOf(one.handshake), 1);
+    const fresh = await page({ server: hellos, seat: 1, L }); // cleared storage, same seat
+    await fresh.handshake.update(hellos.list());
+    await settle(fresh.handshake, two.handshake);
+    messages.store(2, await sealAs(two, "after", 1));
+    const alice = conversationOf(fresh, messages);
+    await alice.conversation.catchUp();
+    await alice.conversation.idle();
+    assert.deepEqual(alice.view.picture, ["other!earlier-keys", "own!earlier-keys", "other:after"]);
   });
 
   test("a message sealed for another room (same keys, same epoch) is unverifiable", async () => {
