@@ -11,6 +11,7 @@ const NOTICES = {
   "error=bad-link": ["danger", "That isn't a PrivoChat room link.", "Check that you copied the whole link."],
   "destroyed=1": ["info", "The room was destroyed.", "Every message in it has been deleted for both of you."],
   "expired=1": ["warn", "The room expired.", "Its time ran out, and every message in it has been deleted."],
+  "left=1": ["info", "You left the room.", "Its keys are deleted from this browser."],
 };
 
 function showNotice() {

@@ -361,6 +361,12 @@ function setUpButtons() {
     }
     leave("/?destroyed=1");
   });
+  const leaveDialog = $("confirm-leave");
+  $("leave").addEventListener("click", () => leaveDialog.showModal());
+  leaveDialog.addEventListener("close", () => {
+    if (leaveDialog.returnValue === "leave") leave("/?left=1");
+    leaveDialog.returnValue = "";
+  });
 }
 
 // ---------- start ----------

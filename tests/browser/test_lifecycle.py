@@ -9,6 +9,7 @@ from tests.browser.room_helpers import (
     create_room,
     join,
     room_id,
+    send,
     stored_keys,
     two_people_in_a_room,
 )
@@ -84,3 +85,21 @@ def test_the_countdown_leaves_with_expired_at_zero(person):
     expect(page.locator("#ttl")).to_have_attribute("data-urgent", "")
     expect(page.locator("#notice")).to_contain_text("The room expired", timeout=6000)
     assert stored_keys(page, room_id(link)) is None, "the keys go with the room"
+
+
+def test_leave_forgets_the_keys_here_and_the_room_goes_on(person):
+    alice, bob, link = two_people_in_a_room(person)
+    send(alice, "read once")
+    expect(bob.locator("#messages .msg.other .bubble")).to_have_text(["read once"])
+    bob.locator("#leave").click()
+    bob.get_by_role("button", name="Cancel").click()
+    expect(bob.locator("#app")).to_be_visible()
+    assert stored_keys(bob, room_id(link)) is not None
+
+    bob.locator("#leave").click()
+    bob.get_by_role("button", name="Leave room").click()
+    expect(bob.locator("#notice")).to_contain_text("You left the room")
+    assert stored_keys(bob, room_id(link)) is None
+    expect(alice.locator("#app")).to_be_visible()
+    send(alice, "still here")
+    expect(alice.locator('#messages .msg.own[data-status="sent"]')).to_have_count(2)
