@@ -12,10 +12,15 @@ relay), measures, stops them, and prints one table:
   (d) baseline 1: the same load through a bare WebSocket relay (the floor);
   (e) baseline 2: refetching the whole history on every message, against the
       push, at 10, 100 and 1000 messages of history.
-  (f) the largest history answer of a room filled far past its cap.
+  (f) the largest history answer of a room filled far past its cap;
+  (g) cold start: import + first call of each Lambda function from the built package
+      (infra/build_lambda.py) and from the package as `sam build` ships it today, in
+      fresh Python 3.12 processes on one core; the zipped sizes; warm HTTP calls with
+      sync routes against async ones (bench/coldstart.py).
 Writes bench/results/<timestamp>.json and .png. Exits 1 when an operation bills
 more than five commands, uses a transaction or an undeclared key, a history
-answer reaches Lambda's 6 MB, or a message is lost, duplicated or misordered.
+answer reaches Lambda's 6 MB, a function's first call fails, or a message is lost,
+duplicated or misordered.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import coldstart
 from bench.counts import SEED_BILLED_PER_SEND, billed_per_operation, requests_per_operation
 from bench.history import history_bound
 from bench.imports import import_times
@@ -64,6 +70,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "histories": args.histories,
             "samples": args.samples,
             "import_runs": args.import_runs,
+            "coldstart_runs": args.coldstart_runs,
+            "warm_calls": args.warm_calls,
         },
     }
     print(f"(b) import times, {args.import_runs} fresh processes each ...", flush=True)
@@ -79,6 +87,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         results["billed_commands"] = billing.commands
         results["transactions"] = billing.transactions
         results["undeclared_keys"] = billing.undeclared
+        print(f"(g) cold starts, {args.coldstart_runs} per function and package ...", flush=True)
+        results["coldstart"] = coldstart.measure(args.coldstart_runs, args.warm_calls, stack)
         print("(f) the largest history answer ...", flush=True)
         results["history"] = history_bound(stack)
         print(f"(e) refetch vs push at {args.histories} messages of history ...", flush=True)
@@ -112,6 +122,7 @@ def table(results: dict[str, Any]) -> str:
         )
     rows.append(("transactions (MULTI/EXEC)", str(results["transactions"]), "target 0"))
     rows.append(("keys scripts touch undeclared", str(len(results["undeclared_keys"])), "target 0"))
+    rows += coldstart.rows(results["coldstart"])
     history = results["history"]
     rows.append(
         (
@@ -233,6 +244,7 @@ def passed(results: dict[str, Any]) -> bool:
         and results["history"]["largest_answer_bytes"] < results["history"]["limit_bytes"]
         and all(run["ok"] for run in results["load"] + results["relay"])
         and not results["refetch"]["problems"]
+        and not results["coldstart"]["problems"]
     )
 
 
@@ -253,11 +265,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--import-runs", type=int, default=7, help="fresh processes per import (7)")
     parser.add_argument(
-        "--quick", action="store_true", help="a small run: 1:20,20:5; 10,100; 5 samples; 3 imports"
+        "--coldstart-runs", type=int, default=7, help="cold starts per function and package (7)"
+    )
+    parser.add_argument(
+        "--warm-calls", type=int, default=200, help="warm HTTP calls per timed block (200)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small run: 1:20,20:5; 10,100; 5 samples; 3 imports; 3 cold starts; 50 warm calls",
     )
     args = parser.parse_args(argv)
     if args.quick:
         args.levels, args.histories, args.samples, args.import_runs = "1:20,20:5", (10, 100), 5, 3
+        args.coldstart_runs, args.warm_calls = 3, 50
     _levels(args.levels)  # fail early on a malformed option
     results = measure(args)
     RESULTS.mkdir(exist_ok=True)

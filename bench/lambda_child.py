@@ -1,0 +1,258 @@
+"""Runs in a fresh Python 3.12 process over one Lambda code tree, as Lambda would:
+`python3.12 -I -S -B bench/lambda_child.py MODE TREE ...`, the request on stdin, one
+JSON line on stdout. Only the tree is on sys.path (-I -S: no site-packages, no cwd), so
+a tree that misses a module fails here as it would in Lambda; and no pyc is ever
+written (-B: Lambda's /var/task is read-only; -I ignores PYTHONDONTWRITEBYTECODE).
+
+  first-call TREE MODULE ATTR   import MODULE, call ATTR(event, context) once: the
+                                cold start of one function (stdin: the event)
+  warm TREE CALLS ROUNDS        the HTTP function warm: CALLS calls of each route per
+                                round through Mangum, with the app's sync routes and
+                                with the same app made async (stdin: the settings)
+
+Standard library only at import: everything else comes from TREE.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+import uuid
+from typing import Any
+
+
+class Context:
+    """What Lambda passes as the handler's second argument."""
+
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:eu-west-1:123456789012:function:{function_name}"
+        )
+        self.log_group_name = f"/aws/lambda/{function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def _loaded_from(tree: str) -> dict[str, Any]:
+    """Where the modules came from: pyc or source, and what left the tree."""
+    import os
+
+    from_tree = [
+        m for m in list(sys.modules.values()) if (getattr(m, "__file__", "") or "").startswith(tree)
+    ]
+    # Loaded from a pyc: a sourceless module, or a source whose pyc exists.
+    cached = sum(
+        1
+        for m in from_tree
+        if (m.__file__ or "").endswith(".pyc")
+        or os.path.exists(getattr(getattr(m, "__spec__", None), "cached", None) or "")
+    )
+    return {
+        "module_names": sorted(m.__name__ for m in from_tree),
+        "modules": len(from_tree),
+        "with_pyc": cached,
+        "boto3": "boto3" in sys.modules,
+        "pydantic_v1": "pydantic.v1" in sys.modules,
+        "outside_tree": sorted(
+            name
+            for name, m in list(sys.modules.items())
+            if name != "__main__"
+            and (getattr(m, "__file__", "") or "").endswith((".py", ".pyc", ".so"))
+            and not (m.__file__ or "").startswith((tree, sys.base_prefix))
+        ),
+    }
+
+
+def first_call(tree: str, module: str, attr: str, event: dict[str, Any]) -> dict[str, Any]:
+    context = Context(attr)
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    handler = getattr(importlib.import_module(module), attr)
+    imported = time.perf_counter()
+    response = handler(event, context)
+    done = time.perf_counter()
+    return {
+        "import_ms": (imported - started) * 1000,
+        "call_ms": (done - imported) * 1000,
+        "total_ms": (done - started) * 1000,
+        "cpu_ms": (time.process_time() - cpu_started) * 1000,
+        "status": response.get("statusCode"),
+        "body": str(response.get("body", ""))[:300],
+        **_loaded_from(tree),
+    }
+
+
+def asyncified(app: Any) -> Any:
+    """The same FastAPI app with every sync endpoint and sync dependency made an
+    `async def` that calls it on the event loop: what `def` -> `async def` in
+    http_api.py would do, without editing it. FastAPI decides at route creation,
+    so each route's handler is built again."""
+    import inspect
+
+    from fastapi.routing import APIRoute, request_response
+
+    wrappers: dict[Any, Any] = {}
+
+    def wrapped(call: Any) -> Any:
+        if call in wrappers:
+            return wrappers[call]
+        if (
+            call is None
+            or inspect.isclass(call)
+            or inspect.iscoroutinefunction(call)
+            or inspect.isgeneratorfunction(call)
+            or inspect.isasyncgenfunction(call)
+        ):
+            return call
+
+        async def on_the_loop(*args: Any, **kwargs: Any) -> Any:
+            return call(*args, **kwargs)
+
+        on_the_loop.__name__ = getattr(call, "__name__", "call")
+        wrappers[call] = on_the_loop
+        return on_the_loop
+
+    def visit(dependant: Any) -> None:
+        dependant.call = wrapped(dependant.call)
+        for sub in dependant.dependencies:
+            visit(sub)
+
+    for route in app.router.routes:
+        if isinstance(route, APIRoute):
+            visit(route.dependant)
+            route.app = request_response(route.get_route_handler())
+    return app
+
+
+def _http_event(
+    method: str, path: str, query: str = "", body: Any = None, cookies: list[str] | None = None
+) -> dict[str, Any]:
+    headers = {"host": "abc123.execute-api.eu-west-1.amazonaws.com", "x-forwarded-proto": "https"}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": headers["host"],
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "bench",
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "timeEpoch": 0,
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        event["queryStringParameters"] = dict(part.split("=", 1) for part in query.split("&"))
+    if cookies:
+        event["cookies"] = cookies
+    if body is not None:
+        event["body"] = json.dumps(body)
+        headers["content-type"] = "application/json"
+        headers["content-length"] = str(len(event["body"]))
+    return event
+
+
+def warm(tree: str, calls: int, rounds: int) -> dict[str, Any]:
+    """Per route, CPU and wall time per warm call: sync routes against async routes,
+    in alternating blocks, the median of the blocks."""
+    import base64
+    import hashlib
+    import os
+    import statistics
+
+    from mangum import Mangum
+
+    http_api = importlib.import_module("privochat.http_api")
+    handlers: dict[str, Any] = {
+        "sync": http_api.handler,
+        "async": Mangum(
+            asyncified(http_api.create_app()), lifespan="off", api_gateway_base_path="/"
+        ),
+    }
+    context = Context("http")
+    proof = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+    verifier = base64.urlsafe_b64encode(
+        hashlib.sha256(base64.urlsafe_b64decode(proof + "=")).digest()
+    )
+    created = http_api.handler(
+        _http_event("POST", "/api/room/create", body={"verifier": verifier.rstrip(b"=").decode()}),
+        context,
+    )
+    room_id = json.loads(created["body"])["roomId"]
+    joined = http_api.handler(
+        _http_event("POST", "/api/room/join", f"roomId={room_id}", body={"proof": proof}), context
+    )
+    if joined["statusCode"] != 200:
+        raise RuntimeError(f"join: {joined}")
+    cookies = [c.split(";", 1)[0] for c in joined.get("cookies", [])]
+    routes: dict[str, Any] = {
+        "GET /api/room/ttl": lambda: _http_event(
+            "GET", "/api/room/ttl", f"roomId={room_id}", cookies=cookies
+        ),
+        "GET /api/messages": lambda: _http_event(
+            "GET", "/api/messages", f"roomId={room_id}", cookies=cookies
+        ),
+    }
+    samples: dict[str, dict[str, dict[str, list[float]]]] = {
+        route: {kind: {"cpu_us": [], "wall_us": []} for kind in handlers} for route in routes
+    }
+    for route, make_event in routes.items():
+        for handler in handlers.values():  # warm-up: every path taken once at least
+            for _ in range(max(5, calls // 10)):
+                answer = handler(make_event(), context)
+                if answer["statusCode"] != 200:
+                    raise RuntimeError(f"{route}: {answer}")
+        for round_number in range(rounds):
+            order = list(handlers.items())
+            if round_number % 2:
+                order.reverse()
+            for kind, handler in order:
+                events = [make_event() for _ in range(calls)]
+                cpu, wall = time.process_time(), time.perf_counter()
+                for event in events:
+                    handler(event, context)
+                samples[route][kind]["cpu_us"].append((time.process_time() - cpu) / calls * 1e6)
+                samples[route][kind]["wall_us"].append((time.perf_counter() - wall) / calls * 1e6)
+    return {
+        route: {
+            kind: {measure: statistics.median(values) for measure, values in by_measure.items()}
+            for kind, by_measure in by_kind.items()
+        }
+        for route, by_kind in samples.items()
+    }
+
+
+def main(argv: list[str]) -> int:
+    mode, tree = argv[0], argv[1]
+    sys.path.insert(0, tree)
+    request = json.loads(sys.stdin.read() or "null")
+    if mode == "first-call":
+        result = first_call(tree, argv[2], argv[3], request)
+    elif mode == "warm":
+        result = warm(tree, int(argv[2]), int(argv[3]))
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
