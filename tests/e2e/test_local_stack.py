@@ -432,11 +432,12 @@ def test_sockets_that_never_read_do_not_slow_other_rooms(stack: LocalStack) -> N
             for raw in stalled:
                 raw.close()
     typical = statistics.median(baseline)
-    # The 98th percentile: a few samples may be slow on two shared CPUs, but a held
-    # pool makes one in twenty wait a second or more (botocore's read timeout).
-    slow = statistics.quantiles(under_flood, n=50)[-1]
+    # A held pool makes pushes wait for botocore's read timeout (a second), again
+    # and again; the flood itself, on two shared CPUs, may slow one by a few tenths.
+    bound = max(30 * typical, typical + 0.75)
+    slow = [seconds for seconds in under_flood if seconds > bound]
     assert len(under_flood) >= 50
-    assert slow < max(10 * typical, typical + 0.25), (typical, slow, sorted(under_flood)[-10:])
+    assert len(slow) <= 1, (typical, len(under_flood), sorted(under_flood)[-8:])
     assert all(closed), "a client that never reads is hung up on"
 
 
