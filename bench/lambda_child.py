@@ -44,8 +44,11 @@ def _loaded_from(tree: str) -> dict[str, Any]:
     """Where the modules came from: pyc or source, and what left the tree."""
     import os
 
-    from_tree = [
-        m for m in list(sys.modules.values()) if (getattr(m, "__file__", "") or "").startswith(tree)
+    from_tree = [  # Python modules (an extension module has no pyc)
+        m
+        for m in list(sys.modules.values())
+        if (getattr(m, "__file__", "") or "").startswith(tree)
+        and (m.__file__ or "").endswith((".py", ".pyc"))
     ]
     # Loaded from a pyc: a sourceless module, or a source whose pyc exists.
     cached = sum(

@@ -255,6 +255,7 @@ def compile_tree(python: str, target: Path, invalidation: str = "checked-hash") 
             "-m",
             "compileall",
             "-q",
+            "-f",
             "-j",
             "0",
             "--invalidation-mode",
