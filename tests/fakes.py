@@ -22,8 +22,8 @@ from privochat.domain import (
     RoomConnections,
     RoomFull,
     RoomNotFound,
-    Seat,
     SeatHello,
+    Seating,
     StoredMessage,
     TooManyConnections,
     Unauthorized,
@@ -100,7 +100,7 @@ class InMemoryRoomStore:
     def _hellos(room: _Room) -> tuple[SeatHello, ...]:
         return tuple(SeatHello(seat, room.hellos[seat]) for seat in sorted(room.hellos))
 
-    def join(self, room_id: str, participant: str, verifier: str, max_participants: int) -> Seat:
+    def join(self, room_id: str, participant: str, verifier: str, max_participants: int) -> Seating:
         with self._lock:
             room = self._room(room_id)
             if room is None:
@@ -111,7 +111,7 @@ class InMemoryRoomStore:
                 if len(room.seats) >= max_participants:
                     raise RoomFull()
                 room.seats[participant] = len(room.seats) + 1
-            return Seat(
+            return Seating(
                 room.seats[participant], len(room.seats), self._ttl(room), self._hellos(room)
             )
 

@@ -35,7 +35,7 @@ MAX_GENERATION = 10_000
 
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-"
 _ID_LENGTH = 21  # nanoid-style: 21 symbols of 6 bits = 126 bits
-_ROOM_ID = re.compile(r"[0-9A-Za-z_-]{21}")
+_ID = re.compile(r"[0-9A-Za-z_-]{21}")  # room and message IDs alike
 _TOKEN = re.compile(r"[0-9A-Za-z_-]{43}")  # 32 bytes, base64url
 _CLIENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _KEY_32 = re.compile(r"[0-9A-Za-z_-]{42}[AEIMQUYcgkosw048]")  # base64url of exactly 32 bytes
@@ -135,13 +135,13 @@ def verifier_of(proof: str | None) -> str:
 
 
 def check_room_id(room_id: str | None) -> str:
-    if room_id is None or not _ROOM_ID.fullmatch(room_id):
+    if room_id is None or not _ID.fullmatch(room_id):
         raise BadRequest("roomId must be 21 characters of A-Z, a-z, 0-9, '_' or '-'.")
     return room_id
 
 
 def check_message_id(message_id: str) -> str:
-    if not _ROOM_ID.fullmatch(message_id):
+    if not _ID.fullmatch(message_id):
         raise BadRequest("after must be a message id (21 URL-safe characters).")
     return message_id
 
@@ -224,7 +224,7 @@ def hashed(value: str, secret: bytes) -> str:
 
 
 @dataclass(frozen=True)
-class Seat:
+class Seating:
     """Where a participant sits, and what the room looks like from there."""
 
     seat: int

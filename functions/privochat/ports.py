@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from .domain import Hello, History, Limit, Message, RoomConnections, Seat, SeatHello, StoredMessage
+from .domain import (
+    Hello,
+    History,
+    Limit,
+    Message,
+    RoomConnections,
+    SeatHello,
+    Seating,
+    StoredMessage,
+)
 
 
 class RoomStore(Protocol):
@@ -27,7 +36,7 @@ class RoomStore(Protocol):
         ID is already taken. Raises `RateLimited` when `client` created `limit`
         rooms in the current window."""
 
-    def join(self, room_id: str, participant: str, verifier: str, max_participants: int) -> Seat:
+    def join(self, room_id: str, participant: str, verifier: str, max_participants: int) -> Seating:
         """Give `participant` a seat (the same one again if it has one), with the
         room's hellos. Raises `WrongKey` (changing nothing) unless `verifier` is
         the room's."""

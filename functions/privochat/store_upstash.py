@@ -33,8 +33,8 @@ from .domain import (
     Limit,
     Message,
     RoomConnections,
-    Seat,
     SeatHello,
+    Seating,
     StoredMessage,
 )
 from .scripts import Scripts
@@ -143,11 +143,11 @@ class UpstashRoomStore:
         )
         return bool(result == 1)
 
-    def join(self, room_id: str, participant: str, verifier: str, max_participants: int) -> Seat:
+    def join(self, room_id: str, participant: str, verifier: str, max_participants: int) -> Seating:
         _, seat, participants, ttl, hello1, hello2 = self._scripts.run(
             "join", [_meta(room_id)], [participant, str(max_participants), verifier]
         )
-        return Seat(int(seat), int(participants), int(ttl), _parse_hellos(hello1, hello2))
+        return Seating(int(seat), int(participants), int(ttl), _parse_hellos(hello1, hello2))
 
     def publish_hello(
         self, room_id: str, participant: str, hello: Hello
