@@ -4,8 +4,10 @@ recovery without a restart. The local stack on a real redis-server."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
+import httpx
 import pytest
 import redis
 
@@ -13,6 +15,7 @@ from tests.e2e.conftest import Participant
 from tests.support.rooms import VERIFIER
 from tests.support.servers import LocalStack, RedisProcess, local_stack, redis_process
 
+T = TypeVar("T")
 TIMEOUT_SECONDS = 1.0
 # Generous: the point is "bounded, not hanging", not speed.
 BOUND_SECONDS = TIMEOUT_SECONDS + 4
@@ -35,11 +38,11 @@ def _joined(stack: LocalStack) -> tuple[Participant, str]:
     return ann, room_id
 
 
-def _unavailable(response) -> bool:  # type: ignore[no-untyped-def]
-    return response.status_code == 503 and response.json()["error"] == "unavailable"
+def _unavailable(response: httpx.Response) -> bool:
+    return response.status_code == 503 and bool(response.json()["error"] == "unavailable")
 
 
-def _timed(call):  # type: ignore[no-untyped-def]
+def _timed(call: Callable[[], T]) -> tuple[T, float]:
     started = time.monotonic()
     result = call()
     return result, time.monotonic() - started

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from infra.local_stack import redis_backend
 from infra.local_stack.upstash_endpoint import UpstashEndpoint
+from privochat.ports import RoomStore
 from privochat.scripts import connect_upstash
 from privochat.store_upstash import UpstashRoomStore
 from tests.fakes import InMemoryRoomStore
@@ -62,9 +63,10 @@ def upstash_setup(store_kind: str, request: pytest.FixtureRequest) -> UpstashSet
     if store_kind == "memory":
         return None
     fixture = "upstash_embedded" if store_kind == "embedded" else "upstash_redis_server"
-    return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+    setup: UpstashSetup = request.getfixturevalue(fixture)
+    return setup
 
 
 @pytest.fixture
-def store(upstash_setup: UpstashSetup | None) -> object:
+def store(upstash_setup: UpstashSetup | None) -> RoomStore:
     return InMemoryRoomStore() if upstash_setup is None else upstash_setup.store()

@@ -6,7 +6,7 @@ from privochat import domain
 from privochat.errors import STATUS_BY_CODE, error_body
 
 
-def _subclasses(cls: type) -> set[type]:
+def _subclasses(cls: type[domain.ChatError]) -> set[type[domain.ChatError]]:
     found = set(cls.__subclasses__())
     return found | {grand for sub in found for grand in _subclasses(sub)}
 

@@ -15,10 +15,11 @@ from urllib.parse import quote
 import pytest
 from moto import mock_aws
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from privochat import wiring
 from privochat.logs import JsonLines
+from privochat.pusher_apigw import ApiGatewayPusher
 from tests.functions.conftest import UpstashSetup
 from tests.support.events import http_event, ws_event
 from tests.support.gateway_faults import inject_faults, record_requests
@@ -48,6 +49,13 @@ def handlers(
 
         yield http_api.handler, ws_api
     wiring.reset()
+
+
+def _management_client() -> Any:
+    """The botocore client the service pushes with (faults are injected below it)."""
+    pusher = wiring.service()._pusher
+    assert isinstance(pusher, ApiGatewayPusher)
+    return pusher._client
 
 
 def posted(connection_id: str) -> list[dict[str, Any]]:
@@ -265,13 +273,13 @@ def test_a_gone_connection_is_pruned_and_the_sender_still_gets_200(
     # A minute later (a 410 for a connection still connecting is not taken as gone).
     clock = wiring.service()._clock_ms
     monkeypatch.setattr(wiring.service(), "_clock_ms", lambda: clock() + 60_000)
-    client = wiring.service()._pusher._client
-    inject_faults(client, lambda c: 410 if c == "A4=" else None)
+    inject_faults(_management_client(), lambda c: 410 if c == "A4=" else None)
     status, body, _ = send(http, room_id, bob, "you there?")
     assert status == 200
     assert posted("B4=")[-1]["message"]["id"] == body["message"]["id"]
     assert wiring.service()._store.connections_of("A4=") is None
-    assert wiring.service()._store.connections_of("B4=").seats == {"B4=": 2}
+    remaining = wiring.service()._store.connections_of("B4=")
+    assert remaining is not None and remaining.seats == {"B4=": 2}
 
 
 def test_destroy_pushes_destroy_to_both_then_everything_is_404(
@@ -281,7 +289,7 @@ def test_destroy_pushes_destroy_to_both_then_everything_is_404(
     room_id, ann, bob = create_and_join(http)
     ws.on_connect(ws_event("$connect", "A5=", room_id, ann))
     ws.on_connect(ws_event("$connect", "B5=", room_id, bob))
-    requests = record_requests(wiring.service()._pusher._client)
+    requests = record_requests(_management_client())
     status, body, _ = call(http, "DELETE", "/api/room", {"roomId": room_id}, cookie=ann)
     assert (status, body) == (200, {"destroyed": True})
     destroy = json.dumps({"type": "destroy"}, separators=(",", ":")).encode()

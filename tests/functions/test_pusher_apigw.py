@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from moto import mock_aws
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from privochat.pusher_apigw import ApiGatewayPusher, management_client
 from tests.support.gateway_faults import inject_faults

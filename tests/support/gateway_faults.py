@@ -31,7 +31,9 @@ def inject_faults(client: Any, status_for: Callable[[str], int | None]) -> list[
         if status is None:
             return None
         headers = {"x-amzn-ErrorType": _ERROR_TYPES[status], "Content-Type": "application/json"}
-        return AWSResponse(request.url, status, headers, _Raw(b'{"message": "injected"}'))
+        body = _Raw(b'{"message": "injected"}')
+        # botocore takes any mapping of headers here, whatever its stubs say.
+        return AWSResponse(request.url, status, headers, body)  # type: ignore[arg-type]
 
     client.meta.events.register_first("before-send.apigatewaymanagementapi", before_send)
     return attempts

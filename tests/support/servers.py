@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -174,7 +175,7 @@ class LocalStack:
         )
         return int(response.json()["requests"])
 
-    def redis(self, *command: str) -> object:
+    def redis(self, *command: str) -> Any:
         """A command sent to the stack's Upstash endpoint, to look at what is stored."""
         response = httpx.post(
             f"{self.origin}/_local/upstash",
