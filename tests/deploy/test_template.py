@@ -7,6 +7,7 @@ import importlib
 import json
 import re
 import secrets
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from tests.deploy.sam_templates import (
     resources_of_type,
     rules_hold,
 )
+from tests.support.servers import require_program
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
@@ -228,16 +230,72 @@ def test_cloudfront_serves_https_only_from_one_domain(root_cfn) -> None:
     assert "DELETE" in _behaviour(root_cfn, "/api/*")["AllowedMethods"]
 
 
+def _function_code(root_cfn: dict[str, Any], name: str) -> str:
+    """A CloudFront function's code, its ${SitePaths} filled from the template's Mappings."""
+    code, names = resources_of_type(root_cfn, "AWS::CloudFront::Function")[name]["Properties"][
+        "FunctionCode"
+    ]["Fn::Sub"]
+    assert names == {"SitePaths": {"Fn::FindInMap": ["Site", "Paths", "Pattern"]}}
+    pattern = root_cfn["Mappings"]["Site"]["Paths"]["Pattern"]
+    return str(code).replace("${SitePaths}", pattern)
+
+
+def _run_functions(root_cfn: dict[str, Any], paths: list[str]) -> dict[str, list[Any]]:
+    """Each path through the viewer-request function, then the viewer-response one
+    (shown the rewritten request, and the viewer's), in Node as CloudFront runs them."""
+    request = _function_code(root_cfn, "RoomRewriteFunction")
+    response = _function_code(root_cfn, "NotFoundStatusFunction")
+    script = f"""
+    const request = (() => {{ {request}; return handler; }})();
+    const response = (() => {{ {response}; return handler; }})();
+    const out = {{}};
+    for (const uri of {json.dumps(paths)}) {{
+      const rewritten = request({{ request: {{ uri }} }}).uri;
+      const status = (seen) => response({{ request: {{ uri: seen }}, response: {{ statusCode: 200 }} }}).statusCode;
+      out[uri] = [rewritten, status(rewritten), status(uri)];
+    }}
+    console.log(JSON.stringify(out));
+    """
+    node = require_program("node")
+    result = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def test_every_file_of_the_site_is_served_and_anything_else_is_the_404_page(root_cfn) -> None:
+    files = sorted(
+        "/" + str(path.relative_to(ROOT / "static_site"))
+        for path in (ROOT / "static_site").rglob("*")
+        if path.is_file()
+    )
+    assert "/js/room.js" in files and "/404.html" in files
+    served = _run_functions(root_cfn, ["/", "/config.json", *files])
+    for path, (rewritten, status, status_seen_raw) in served.items():
+        if path == "/404.html":
+            continue
+        assert (rewritten, status, status_seen_raw) == (path, 200, 200), path
+    unknown = ["/nope", "/css/nope.txt", "/room/abc/deeper", "/.env", "/js/../../etc"]
+    for path, (rewritten, status, status_seen_raw) in _run_functions(root_cfn, unknown).items():
+        assert (rewritten, status, status_seen_raw) == ("/404.html", 404, 404), path
+    [(rewritten, status, raw)] = _run_functions(root_cfn, ["/room/AbC_-123"]).values()
+    assert (rewritten, status, raw) == ("/room.html", 200, 200)
+
+
 def test_cloudfront_functions_rewrite_room_and_ws_paths(root_cfn) -> None:
     functions = resources_of_type(root_cfn, "AWS::CloudFront::Function")
-    room = functions["RoomRewriteFunction"]["Properties"]["FunctionCode"]
-    assert "/room.html" in room and "\\/room\\/" in room
     ws = functions["WebSocketPathFunction"]["Properties"]["FunctionCode"]["Fn::Sub"]
     assert "request.uri = '/${StageName}'" in ws
     default = _distribution(root_cfn)["DefaultCacheBehavior"]["FunctionAssociations"]
-    assert default[0]["FunctionARN"] == {
-        "Fn::GetAtt": ["RoomRewriteFunction", "FunctionMetadata.FunctionARN"]
-    }
+    assert [(each["EventType"], each["FunctionARN"]) for each in default] == [
+        (
+            "viewer-request",
+            {"Fn::GetAtt": ["RoomRewriteFunction", "FunctionMetadata.FunctionARN"]},
+        ),
+        (
+            "viewer-response",
+            {"Fn::GetAtt": ["NotFoundStatusFunction", "FunctionMetadata.FunctionARN"]},
+        ),
+    ]
     ws_assoc = _behaviour(root_cfn, "/ws")["FunctionAssociations"]
     assert ws_assoc[0]["FunctionARN"] == {
         "Fn::GetAtt": ["WebSocketPathFunction", "FunctionMetadata.FunctionARN"]
