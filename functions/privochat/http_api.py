@@ -1,5 +1,7 @@
 """The HTTP API (`/api/*`): a FastAPI app, wrapped by Mangum for API Gateway
-HTTP API events (payload v2). Routes parse, call the service, shape the answer;
+HTTP API events (payload v2). Routes parse, call the service, shape the answer
+(async: a Lambda environment serves one request at a time, so the blocking store
+call costs nothing, and the threadpool hop of sync routes cost a third of the CPU);
 bodies are in http_schemas.py, what runs around them in http_middleware.py and
 http_errors.py."""
 
@@ -46,7 +48,7 @@ from .service import ChatService
 logging.getLogger("mangum").setLevel(logging.WARNING)
 
 
-def _cookies(request: Request) -> dict[str, str]:
+async def _cookies(request: Request) -> dict[str, str]:
     return parse_cookie_header(request.headers.get("cookie"))
 
 
@@ -73,7 +75,7 @@ def _set_cookie(
     )
 
 
-def chat_service() -> ChatService:
+async def chat_service() -> ChatService:
     """The service, built once per cold start (tests override this dependency)."""
     return wiring.service()
 
@@ -96,7 +98,7 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
     add_error_handlers(app)
 
     @app.post("/api/room/create", responses=error_responses(403, 429))
-    def create_room(body: CreateRoom, request: Request, chat: Service) -> RoomCreated:
+    async def create_room(body: CreateRoom, request: Request, chat: Service) -> RoomCreated:
         client = client_address(
             request.headers,
             request.client.host if request.client else "unknown",
@@ -111,7 +113,7 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
         response_model_exclude_none=True,
         responses=error_responses(400, 403, 404, 409),
     )
-    def join_room(
+    async def join_room(
         body: JoinRoom,
         request: Request,
         response: Response,
@@ -144,7 +146,7 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
         response_model_exclude_none=True,
         responses=error_responses(400, 401, 403, 404),
     )
-    def publish_hello(
+    async def publish_hello(
         body: PublishHello, chat: Service, roomId: RoomId, cookies: Cookies
     ) -> HelloPublished:
         published = chat.publish_hello(
@@ -153,18 +155,18 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
         return HelloPublished(hello=HelloOut.model_validate(hello_payload(published)))
 
     @app.get("/api/room/ttl", responses=error_responses(400, 401, 404))
-    def room_ttl(chat: Service, roomId: RoomId, cookies: Cookies) -> RoomTtl:
+    async def room_ttl(chat: Service, roomId: RoomId, cookies: Cookies) -> RoomTtl:
         return RoomTtl(ttl=chat.ttl(roomId, room_token(cookies, roomId)))
 
     @app.delete("/api/room", responses=error_responses(400, 401, 403, 404))
-    def destroy_room(chat: Service, roomId: RoomId, cookies: Cookies) -> RoomDestroyed:
+    async def destroy_room(chat: Service, roomId: RoomId, cookies: Cookies) -> RoomDestroyed:
         chat.destroy(roomId, room_token(cookies, roomId))
         return RoomDestroyed(destroyed=True)
 
     @app.get(
         "/api/messages", response_model_exclude_none=True, responses=error_responses(400, 401, 404)
     )
-    def list_messages(
+    async def list_messages(
         chat: Service, roomId: RoomId, cookies: Cookies, after: MessageId = None
     ) -> MessageList:
         history = chat.messages(roomId, room_token(cookies, roomId), after)
@@ -178,7 +180,7 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
         )
 
     @app.post("/api/messages", responses=error_responses(400, 401, 403, 404, 429))
-    def send_message(
+    async def send_message(
         body: SendMessage, chat: Service, roomId: RoomId, cookies: Cookies
     ) -> MessageSent:
         stored = chat.send(roomId, room_token(cookies, roomId), body.text, body.clientId)

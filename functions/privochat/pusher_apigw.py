@@ -28,9 +28,11 @@ _CLIENT_CONFIG = Config(
 )
 
 
-def management_client(endpoint_url: str) -> ApiGatewayManagementApiClient:
+def management_client(
+    endpoint_url: str, session: botocore.session.Session | None = None
+) -> ApiGatewayManagementApiClient:
     # botocore directly: boto3 would add ~15 ms of imports to each cold start.
-    client = botocore.session.get_session().create_client(
+    client = (session or botocore.session.get_session()).create_client(
         "apigatewaymanagementapi", endpoint_url=endpoint_url, config=_CLIENT_CONFIG
     )
     return cast("ApiGatewayManagementApiClient", client)

@@ -31,6 +31,13 @@ def settings() -> Settings:
     return loaded
 
 
+@functools.cache
+def aws_session() -> botocore.session.Session:
+    """One botocore session per cold start for both clients (SSM, Management API):
+    its loader reads endpoints.json, partitions.json and the defaults once, not twice."""
+    return botocore.session.get_session()
+
+
 def _secrets(config: Settings) -> tuple[str, bytes]:
     """The Upstash token and the app secret: from the environment, else from SSM
     (both in one request, once per cold start)."""
@@ -44,7 +51,7 @@ def _secrets(config: Settings) -> tuple[str, bytes]:
     }
     found: dict[str, str] = {}
     if wanted:
-        ssm = cast("SSMClient", botocore.session.get_session().create_client("ssm"))
+        ssm = cast("SSMClient", aws_session().create_client("ssm"))
         answer = ssm.get_parameters(Names=sorted(set(wanted.values())), WithDecryption=True)
         values = {each["Name"]: each["Value"] for each in answer["Parameters"]}
         missing = set(wanted.values()) - values.keys()
@@ -65,7 +72,7 @@ def service() -> ChatService:
     config = settings()
     upstash_token, app_secret = _secrets(config)
     redis = connect_upstash(config.upstash_url, upstash_token, config.redis_timeout_seconds)
-    pusher = ApiGatewayPusher(management_client(config.websocket_management_url))
+    pusher = ApiGatewayPusher(management_client(config.websocket_management_url, aws_session()))
     limits = Limits(
         room_creations=Limit(config.room_creations_per_minute, 60),
         messages=Limit(config.messages_per_minute, 60),
@@ -77,3 +84,4 @@ def reset() -> None:
     """Forget the cached settings and service (tests change the environment)."""
     settings.cache_clear()
     service.cache_clear()
+    aws_session.cache_clear()
