@@ -13,7 +13,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${SAM_VENV:-$ROOT/.venv-sam}"
 PY="${SAM_PYTHON:-}"
 if [[ -z "$PY" ]]; then
-  for candidate in /root/.pyenv/versions/3.12.1/bin/python3.12 python3.12 python3; do
+  pyenv_312=$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12.*/bin/python3.12 2>/dev/null | sort -V | tail -n 1)
+  for candidate in ${pyenv_312:+"$pyenv_312"} python3.12 python3; do
     if command -v "$candidate" >/dev/null 2>&1; then PY="$candidate"; break; fi
   done
 fi

@@ -14,6 +14,8 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 
+from infra.build_lambda import BuildError, python312
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 WEBSOCKET_TEMPLATE = ROOT / "infra" / "websocket.yaml"
@@ -38,10 +40,20 @@ CHILD_PARAMETERS = {
 
 SAM_VENV = Path(os.environ.get("SAM_VENV", ROOT / ".venv-sam"))
 SAM = SAM_VENV / "bin" / "sam"
-# `sam build` needs a Python matching the template's Runtime on PATH.
-RUNTIME_PYTHON_BIN = Path(
-    os.environ.get("SAM_RUNTIME_PYTHON_BIN", "/root/.pyenv/versions/3.12.1/bin")
-)
+
+
+def _runtime_python_bin() -> Path:
+    """Where a Python matching the template's Runtime (3.12) is, for `sam build`'s
+    PATH: $SAM_RUNTIME_PYTHON_BIN, else found as the Lambda build finds it."""
+    if os.environ.get("SAM_RUNTIME_PYTHON_BIN"):
+        return Path(os.environ["SAM_RUNTIME_PYTHON_BIN"])
+    try:
+        return Path(python312()).parent
+    except BuildError:
+        return Path("/nonexistent-python3.12")
+
+
+RUNTIME_PYTHON_BIN = _runtime_python_bin()
 
 
 def load_template(path: Path) -> dict[str, Any]:
