@@ -11,7 +11,7 @@ relay), measures, stops them, and prints one table:
       WebSocket) and messages/s at 1, 50 and 200 concurrent rooms;
   (d) baseline 1: the same load through a bare WebSocket relay (the floor);
   (e) baseline 2: refetching the whole history on every message, against the
-      push, at 10, 100 and 1000 messages of history.
+      push, at 10, 100 and 400 messages of history (a room keeps 500).
   (f) the largest history answer of a room filled far past its cap;
   (g) cold start: import + first call of each Lambda function from the built package
       (infra/build_lambda.py) and from the package as `sam build` ships it today, in
@@ -258,7 +258,10 @@ def main(argv: list[str] | None = None) -> int:
         help="rooms:messages-per-participant, comma-separated (1:100,50:20,200:10)",
     )
     parser.add_argument(
-        "--histories", type=_ints, default=(10, 100, 1000), help="history lengths (10,100,1000)"
+        "--histories",
+        type=_ints,
+        default=(10, 100, 400),
+        help="history lengths (10,100,400; a room keeps 500)",
     )
     parser.add_argument(
         "--samples", type=int, default=20, help="messages sampled per history length (20)"
