@@ -77,6 +77,11 @@ export class Conversation {
     this.deliver(handle, send);
   }
 
+  /** The texts of own messages not yet stored (waiting for the other person, sending or failed), in order. */
+  unsent() {
+    return [...this.sends.values()].map((send) => send.text);
+  }
+
   retryFailed() {
     for (const [handle, send] of this.sends) if (send.failed) this.retry(handle);
   }

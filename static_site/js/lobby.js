@@ -1,4 +1,5 @@
-// The lobby: create a room (with a fresh link key), join one by link or ID, pick a name.
+// The lobby: create a room (with a fresh link key), join one by its invite link, pick a name.
+// Loaded with blocking="render", so a notice is in place before the first paint (no layout shift).
 import { api } from "./api.js";
 import { getName, randomName, setName } from "./identity.js";
 import { openKeystore } from "./keystore.js";
@@ -10,9 +11,35 @@ const NOTICES = {
   "error=room-full": ["danger", "That room is full.", "A PrivoChat room holds exactly two people, and both seats are taken."],
   "error=bad-link": ["danger", "That isn't a PrivoChat room link.", "Check that you copied the whole link."],
   "destroyed=1": ["info", "The room was destroyed.", "Every message in it has been deleted for both of you."],
+  "destroyed=you": ["info", "You destroyed the room.", "The room was destroyed for both of you: every message in it is deleted, and its link opens nothing now."],
   "expired=1": ["warn", "The room expired.", "Its time ran out, and every message in it has been deleted."],
   "left=1": ["info", "You left the room.", "Its keys are deleted from this browser."],
 };
+
+const KEPT_KEY = "privochat.kept";
+
+/** What was written but not sent when the room expired (room.js keeps it for this tab), shown once. */
+function keptTexts() {
+  let texts = [];
+  try {
+    texts = JSON.parse(sessionStorage.getItem(KEPT_KEY) || "[]");
+    sessionStorage.removeItem(KEPT_KEY);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(texts) || !texts.length) return [];
+  const label = document.createElement("label");
+  label.className = "label kept-label";
+  label.htmlFor = "kept";
+  label.textContent = texts.length === 1 ? "What you had not sent yet:" : `The ${texts.length} things you had not sent yet:`;
+  const kept = document.createElement("textarea");
+  kept.id = "kept";
+  kept.className = "kept";
+  kept.readOnly = true;
+  kept.rows = Math.min(6, texts.join("\n\n").split("\n").length + 1);
+  kept.value = texts.join("\n\n");
+  return [label, kept];
+}
 
 function showNotice() {
   const params = new URLSearchParams(location.search);
@@ -29,6 +56,7 @@ function showNotice() {
   const p = document.createElement("p");
   p.textContent = detail;
   text.append(strong, p);
+  if (found === "expired=1") text.append(...keptTexts());
   const close = document.createElement("button");
   close.type = "button";
   close.className = "btn btn-ghost";
@@ -81,14 +109,15 @@ function setUpJoin() {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const link = parseRoomLink(input.value);
-    if (!link) {
-      showError(error, input.value.trim()
-        ? "That doesn't look like a room link or room ID."
-        : "Paste the invite link you were sent.");
+    if (!link || !link.key) {
+      let message = "Paste the invite link you were sent.";
+      if (link) message = "That is only part of the link: the room's key comes after the “#”. Paste the whole invite link.";
+      else if (input.value.trim()) message = "That doesn't look like a PrivoChat invite link.";
+      showError(error, message);
       input.focus();
       return;
     }
-    location.assign(`/room/${encodeURIComponent(link.roomId)}${link.key ? `#${link.key}` : ""}`);
+    location.assign(`/room/${encodeURIComponent(link.roomId)}#${link.key}`);
   });
   input.addEventListener("input", () => showError(error, ""));
 }

@@ -1,7 +1,9 @@
 // Renders the message log. Message data only ever reaches the page through textContent.
 // A message that fails a check of the protocol is shown in place, with data-problem saying which.
+// Web links in a message become <a> elements built here (http and https only, see linkify.js).
+import { splitLinks } from "./linkify.js";
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
 /** What a page shows instead of (or beside) a message that failed a check. */
@@ -18,6 +20,18 @@ function el(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
+}
+
+/** Text nodes and, for each http(s) link, an <a> that opens in a new tab without a referrer or opener. */
+function textWithLinks(text) {
+  return splitLinks(text).map(({ text: piece, href }) => {
+    if (!href) return document.createTextNode(piece);
+    const link = el("a", "", piece);
+    link.href = href;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    return link;
+  });
 }
 
 export class MessageView {
@@ -52,7 +66,7 @@ export class MessageView {
       node.classList.add("undecryptable");
       bubble.textContent = PROBLEMS[entry.problem] ?? PROBLEMS.unverifiable;
     } else {
-      bubble.textContent = entry.text;
+      bubble.append(...textWithLinks(entry.text));
     }
     node.append(bubble, el("div", "meta"));
     this.append(node, stick);
@@ -77,6 +91,16 @@ export class MessageView {
 
   removeGap(node) {
     node.remove();
+  }
+
+  /** A line about the room itself ("joined", "left"), between messages. */
+  addEvent(text, kind) {
+    const node = el("div", "event", text);
+    node.dataset.event = kind;
+    const stick = this.nearBottom();
+    this.log.insertBefore(node, this.empty.hidden ? null : this.empty); // the first card stays until a message
+    if (stick) this.scrollToEnd();
+    return node;
   }
 
   append(node, stick) {
@@ -116,13 +140,17 @@ export class MessageView {
     meta.append(time);
     if (node.dataset.problem === "out-of-order") meta.append(el("span", "note", PROBLEMS["out-of-order"]));
     if (own && !node.dataset.problem) {
+      // ✓ means stored by the server, sealed, for the other person to fetch: not that they read it.
+      const sent = el("span", "sent");
+      sent.title = "Sent: stored encrypted in the room for the other person";
       const tick = document.createElementNS("http://www.w3.org/2000/svg", "svg");
       tick.setAttribute("class", "i");
       tick.setAttribute("aria-hidden", "true");
       const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
       use.setAttribute("href", "/icons.svg#check");
       tick.append(use);
-      meta.append(tick, el("span", "sr-only", "delivered"));
+      sent.append(tick, el("span", "sr-only", "Sent"));
+      meta.append(sent);
     }
   }
 

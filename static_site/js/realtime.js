@@ -2,6 +2,8 @@
 // few minutes, reconnects with exponential backoff after a drop, and reports its state.
 // A ping without a pong means the server no longer counts this connection (or the network
 // silently died): the socket is closed and opened again, which registers it anew.
+// When the page comes back (the network returns, the tab shows again, the back-forward cache
+// restores it) the socket is checked at once: mobile browsers kill background sockets silently.
 
 const PING_EVERY_MS = 4 * 60 * 1000;
 const PONG_WITHIN_MS = 6000;
@@ -23,9 +25,10 @@ export class RoomSocket {
     this.retryTimer = null;
     this.pingTimer = null;
     this.pongTimer = null;
-    addEventListener("online", () => this.reconnectNow());
+    addEventListener("online", () => this.check());
+    addEventListener("pageshow", (event) => { if (event.persisted) this.check(); });
     document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") this.reconnectNow();
+      if (document.visibilityState === "visible") this.check();
     });
   }
 
@@ -75,10 +78,16 @@ export class RoomSocket {
     }, delay);
   }
 
-  reconnectNow() {
-    if (this.stopped || this.socket || !this.retryTimer) return;
-    this.failures = 0;
-    this.scheduleRetry();
+  /** An open socket is pinged (no pong: it is replaced); one waiting to reconnect does it now. */
+  check() {
+    if (this.stopped) return;
+    if (this.isOpen) this.ping();
+    else if (!this.socket && this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.failures = 0;
+      this.start();
+    }
   }
 
   ping() {

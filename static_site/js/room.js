@@ -4,17 +4,24 @@ import { api, loadConfig } from "./api.js";
 import { Conversation } from "./conversation.js";
 import { Handshake, RoomKeys } from "./handshake.js";
 import { getName, setName } from "./identity.js";
+import { setUpInvite } from "./invite.js";
 import { openKeystore } from "./keystore.js";
 import { parseRoomLink } from "./links.js";
 import { MessageView } from "./message-view.js";
+import { Notifier } from "./notify.js";
 import { TEXT_LIMIT, helloKey, joinCredentials, parseLinkKey } from "./protocol.js";
 import { RoomSocket } from "./realtime.js";
+import { clockLeft, shortLeft, wordsLeft } from "./time-left.js";
 
 const COUNTER_FROM = 800;
 const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOWN_MS = 3000;
 const TTL_RESYNC_MS = 60000;
 const HELLO_RETRY_MS = 3000;
+const WARN_BEFORE_S = 60;
+const LEFT_AFTER_MS = 4000; // a reload is not "left": only an absence that lasts
+const DRAFT_KEY = `privochat.draft.${location.pathname}`;
+const KEPT_KEY = "privochat.kept"; // what was not sent when the room expired, for the lobby to show
 
 const $ = (id) => document.getElementById(id);
 const roomId = location.pathname.replace(/^\/room\//, "").replace(/\/$/, ""); // checked in main()
@@ -34,6 +41,16 @@ let typingTimer = null;
 let toastTimer = null;
 let helloTimer = null;
 let unread = 0;
+let roomFull = false; // both seats are taken: no one to invite
+let otherHere = null; // null until the first count
+let everJoined = false;
+let leftTimer = null;
+let lastCount = null; // people here, as the server last said
+let online = navigator.onLine;
+let destroying = false; // this page asked for the destroy
+let warned = false;
+let notifier = null;
+let inviteDialog = null;
 
 // ---------- full-page states ----------
 
@@ -99,9 +116,40 @@ function askToJoin() {
   });
 }
 
-function leave(url) {
+// ---------- drafts: kept across a reload in this tab, gone on send, leave and destroy ----------
+
+function saveDraft(text) {
+  try {
+    if (text) sessionStorage.setItem(DRAFT_KEY, text);
+    else sessionStorage.removeItem(DRAFT_KEY);
+  } catch {
+    // storage blocked: the draft lives as long as the page
+  }
+}
+
+function loadDraft() {
+  try {
+    return sessionStorage.getItem(DRAFT_KEY) || "";
+  } catch {
+    return "";
+  }
+}
+
+/** The room expired under what was being written: hand it to the lobby to show once. */
+function keepUnsent() {
+  const texts = [...(conversation?.unsent() ?? []), $("text").value].filter((text) => text.trim());
+  try {
+    if (texts.length) sessionStorage.setItem(KEPT_KEY, JSON.stringify(texts));
+  } catch {
+    // storage blocked: nothing to keep it in
+  }
+}
+
+function leave(url, { keep = false } = {}) {
   if (leaving) return;
   leaving = true;
+  if (keep) keepUnsent();
+  saveDraft("");
   socket?.stop();
   // The room is over for this browser: its keys go first.
   Promise.resolve(store?.remove(roomId)).catch(() => {}).finally(() => location.replace(url));
@@ -109,7 +157,8 @@ function leave(url) {
 
 /** The room vanished under us: it either ran out of time or was destroyed. */
 function roomGone() {
-  leave(deadline - Date.now() < 5000 ? "/?expired=1" : "/?destroyed=1");
+  if (deadline - Date.now() < 5000) leave("/?expired=1", { keep: true });
+  else leave(destroying ? "/?destroyed=you" : "/?destroyed=1");
 }
 
 /** While the tab is in the background, its title counts new messages. */
@@ -125,9 +174,10 @@ document.addEventListener("visibilitychange", () => {
   document.title = "Private room · PrivoChat";
 });
 
-function toast(message) {
+function toast(message, tone = "") {
   const node = $("toast");
   node.textContent = message;
+  node.dataset.tone = tone;
   node.dataset.show = "";
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => delete node.dataset.show, 2600);
@@ -149,6 +199,7 @@ function showHelloProblem({ kind }) {
 }
 
 function showSession(session) {
+  if (session) markFull();
   $("e2e").dataset.state = session ? "ready" : "waiting";
   $("e2e-waiting").hidden = Boolean(session);
   $("safety").hidden = !session;
@@ -170,6 +221,7 @@ function takeHellos(hellos) {
 function failureText(error) {
   if (error.status === 413 || error.status === 422 || error.status === 400) return "Not sent: too long or invalid.";
   if (error.status === 429) return "Not sent: slow down a moment.";
+  if (!navigator.onLine) return "Offline: sends when you're back.";
   return "Not sent.";
 }
 
@@ -177,6 +229,7 @@ function onIncoming({ name }) {
   otherName = name;
   hideTyping();
   countUnread();
+  notifier?.notify(`New message from ${name}`, "Open the room to read it. PrivoChat never shows message text here.");
 }
 
 function handleApiError(error) {
@@ -205,9 +258,66 @@ function setPresence(state, text) {
   $("presence-text").textContent = text;
 }
 
-function showOnline(online) {
-  if (online >= 2) setPresence("both", "Both here");
+function showCount() {
+  if (!online) setPresence("offline", "Offline");
+  else if (lastCount === null || !socket?.isOpen) setPresence("connecting", "Connecting…");
+  else if (lastCount >= 2) setPresence("both", "Both here");
   else setPresence("alone", "1 of 2 here");
+}
+
+/** Whoever is here, from a pong (ours) or a push (theirs); a push that changes it is said in the log. */
+function showOnline(count, pushed) {
+  lastCount = count;
+  const here = count >= 2;
+  if (here) markFull();
+  if (pushed && otherHere !== null && here !== otherHere) {
+    if (here) arrived();
+    else {
+      clearTimeout(leftTimer);
+      leftTimer = setTimeout(() => {
+        leftTimer = null;
+        view.addEvent(`${otherName || "The other person"} left`, "left");
+      }, LEFT_AFTER_MS);
+    }
+  } else if (here && otherHere === null) {
+    everJoined = true;
+  }
+  otherHere = here;
+  showCount();
+}
+
+function arrived() {
+  if (leftTimer) { // back before anyone noticed they were gone (a reload)
+    clearTimeout(leftTimer);
+    leftTimer = null;
+    return;
+  }
+  const who = otherName || "The other person";
+  const line = everJoined ? `${who} is back` : `${who} joined`;
+  view.addEvent(line, everJoined ? "back" : "joined");
+  notifier?.notify(line, "in your private PrivoChat room");
+  everJoined = true;
+  countUnread();
+}
+
+/** Both seats are taken: the invite gives way to a greeting. */
+function markFull() {
+  if (roomFull) return;
+  roomFull = true;
+  $("invite").hidden = true;
+  $("invite-card").hidden = true;
+  $("hello-card").hidden = false;
+  if (inviteDialog?.open) inviteDialog.close();
+}
+
+function setOnline(isOnline) {
+  online = isOnline;
+  $("offline").hidden = isOnline;
+  showCount();
+  if (!isOnline || !conversation) return;
+  // Back: what failed while offline goes out now, and anything pushed meanwhile is fetched.
+  conversation.retryFailed();
+  conversation.catchUp();
 }
 
 function showTyping() {
@@ -221,20 +331,25 @@ function hideTyping() {
   $("typing").textContent = "";
 }
 
-function formatLeft(seconds) {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  const pad = (n) => String(n).padStart(2, "0");
-  return h ? `${h}:${pad(m)}:${pad(s)}` : `${pad(m)}:${pad(s)}`;
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 function tick() {
   const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
-  $("ttl-text").textContent = formatLeft(left);
+  setText($("ttl-text"), shortLeft(left));
   $("ttl").toggleAttribute("data-urgent", left < 300);
-  $("ttl").title = `This room and every message in it are deleted in ${formatLeft(left)}`;
-  if (left === 0) leave("/?expired=1");
+  $("ttl").title = `This room and every message in it are deleted in ${clockLeft(left)}`;
+  const life = `This room deletes itself in ${wordsLeft(left)}, with everything in it.`;
+  for (const node of document.querySelectorAll(".life")) setText(node, life);
+  if (left <= WARN_BEFORE_S && left > 0 && !warned) {
+    warned = true;
+    const warning = $("expiry-warning");
+    warning.textContent = "Less than a minute left: then this room and every message in it are deleted. Copy anything you want to keep.";
+    warning.hidden = false;
+    notifier?.notify("Your room closes in a minute", "Then it and every message in it are deleted.");
+  }
+  if (left === 0) leave("/?expired=1", { keep: true });
 }
 
 async function resyncTtl() {
@@ -254,9 +369,9 @@ function onEvent(event) {
     case "message": conversation.push(event.message); break;
     case "hello": takeHellos([event.hello]); break;
     case "pong":
-    case "presence": if (Number.isInteger(event.online)) showOnline(event.online); break;
+    case "presence": if (Number.isInteger(event.online)) showOnline(event.online, event.type === "presence"); break;
     case "typing": showTyping(); break;
-    case "destroy": leave("/?destroyed=1"); break;
+    case "destroy": leave(destroying ? "/?destroyed=you" : "/?destroyed=1"); break;
     default: break;
   }
 }
@@ -267,6 +382,7 @@ async function startRealtime() {
     onOpen: () => conversation.catchUp(),
     onEvent,
     onState: (state) => {
+      if (!online) return; // "Offline" says more than "Reconnecting…"
       if (state === "connecting") setPresence("connecting", "Connecting…");
       if (state === "reconnecting") setPresence("offline", "Reconnecting…");
     },
@@ -297,12 +413,19 @@ function setUpComposer() {
     const over = length > TEXT_LIMIT;
     counter.textContent = length >= COUNTER_FROM ? (over ? `${length - TEXT_LIMIT} over` : `${TEXT_LIMIT - length} left`) : "";
     counter.toggleAttribute("data-over", over);
+    const note = $("limit-note");
+    note.hidden = length < COUNTER_FROM;
+    note.toggleAttribute("data-over", over);
+    note.textContent = over
+      ? `${length - TEXT_LIMIT} characters over the ${TEXT_LIMIT}-character limit: shorten it to send.`
+      : `A message holds up to ${TEXT_LIMIT} characters.`;
     button.disabled = over || !input.value.trim();
     input.style.height = "auto";
     input.style.height = `${input.scrollHeight}px`;
   };
   input.addEventListener("input", () => {
     refresh();
+    saveDraft(input.value);
     if (input.value && Date.now() - lastTypingSent > TYPING_SEND_EVERY_MS && socket?.send({ action: "typing" })) {
       lastTypingSent = Date.now();
     }
@@ -321,45 +444,42 @@ function setUpComposer() {
     const text = input.value;
     if (!text.trim() || text.length > TEXT_LIMIT) return;
     input.value = "";
+    saveDraft("");
     lastTypingSent = 0;
     refresh();
     input.focus();
     conversation.write(text);
   });
+  input.value = loadDraft();
   refresh();
 }
 
-async function copyLink() {
-  const link = `${location.origin}/room/${encodeURIComponent(roomId)}#${keyText}`;
-  try {
-    await navigator.clipboard.writeText(link);
-  } catch {
-    const scratch = Object.assign(document.createElement("textarea"), { value: link });
-    document.body.append(scratch);
-    scratch.select();
-    document.execCommand("copy");
-    scratch.remove();
-  }
-  toast("Invite link copied. It contains the key: share it privately.");
-}
-
 function setUpButtons() {
-  $("copy-link").addEventListener("click", copyLink);
-  $("copy-link-empty").addEventListener("click", copyLink);
+  inviteDialog = $("invite-dialog");
+  const invite = setUpInvite({
+    link: `${location.origin}/room/${encodeURIComponent(roomId)}#${keyText}`,
+    dialog: inviteDialog,
+    qr: $("qr"),
+    toast,
+  });
+  $("invite").addEventListener("click", invite.open);
+  notifier = new Notifier({ button: $("notify"), label: $("notify-text"), tag: `privochat-${roomId}`, toast });
   const dialog = $("confirm-destroy");
   $("destroy").addEventListener("click", () => dialog.showModal());
   dialog.addEventListener("close", async () => {
     if (dialog.returnValue !== "destroy") return;
     dialog.returnValue = "";
+    destroying = true;
     try {
       await api.destroyRoom(roomId);
     } catch (error) {
       if (error.status !== 404) {
-        toast(`Couldn't destroy the room: ${error.message}`);
+        destroying = false;
+        toast(`Couldn't destroy the room: ${error.message}`, "error");
         return;
       }
     }
-    leave("/?destroyed=1");
+    leave("/?destroyed=you");
   });
   const leaveDialog = $("confirm-leave");
   $("leave").addEventListener("click", () => leaveDialog.showModal());
@@ -399,6 +519,11 @@ async function main() {
   const joined = await join();
   if (!joined) return;
   deadline = Date.now() + joined.ttl * 1000;
+  if (joined.seat === 2 || joined.participants >= 2) markFull();
+  else {
+    $("invite").hidden = false;
+    $("invite-card").hidden = false;
+  }
   const keys = new RoomKeys(store, { roomId, seat: joined.seat, expiresAt: deadline });
   await keys.save();
 
@@ -437,6 +562,9 @@ async function main() {
   });
 
   $("my-name").textContent = getName();
+  addEventListener("online", () => setOnline(true));
+  addEventListener("offline", () => setOnline(false));
+  $("offline").hidden = online;
   setUpComposer();
   setUpButtons();
   tick();
@@ -449,7 +577,7 @@ async function main() {
   if (leaving || document.body.dataset.keyProblem) return;
   $("screen").hidden = true;
   $("app").hidden = false;
-  view.scrollToEnd();
+  if ($("empty").hidden) view.scrollToEnd(); // else the room's first card shows from its top
   $("text").focus();
   await startRealtime();
 }
