@@ -11,7 +11,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from .cloudfront import origin_headers
-from .lambda_runtime import Handler, LambdaRuntime
+from .lambda_runtime import Function, LambdaRuntime
 
 _TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml")
 
@@ -97,11 +97,11 @@ def http_response(result: dict[str, Any]) -> web.Response:
 
 
 class HttpGateway:
-    def __init__(self, runtime: LambdaRuntime, handler: Handler, origin_secret: str) -> None:
+    def __init__(self, runtime: LambdaRuntime, function: Function, origin_secret: str) -> None:
         self._runtime = runtime
-        self._handler = handler
+        self._function = function
         self._origin_secret = origin_secret
 
     async def handle(self, request: web.Request) -> web.Response:
         event = http_event(request, await request.read(), self._origin_secret)
-        return http_response(await self._runtime.invoke("http-api", self._handler, event))
+        return http_response(await self._runtime.invoke(self._function, event))

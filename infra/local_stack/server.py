@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import secrets
@@ -18,7 +17,7 @@ from aiohttp.typedefs import Middleware
 from . import redis_backend
 from .cloudfront import SECURITY_HEADERS
 from .http_gateway import HttpGateway
-from .lambda_runtime import LambdaRuntime
+from .lambda_runtime import TIMEOUT_SECONDS, Function, LambdaRuntime, ThreadRuntime
 from .sigv4 import SigV4Verifier
 from .upstash_endpoint import UpstashEndpoint
 from .ws_gateway import WebSocketGateway
@@ -28,6 +27,12 @@ log = logging.getLogger(__name__)
 SITE = Path(__file__).resolve().parents[2] / "static_site"
 UPSTASH_PREFIX = "/_local/upstash"
 MANAGEMENT_PREFIX = "/_local/apigw"
+# The functions of template.yaml, by their handlers.
+HTTP_API = Function("http-api", "privochat.http_api.handler")
+ON_CONNECT = Function("$connect", "privochat.ws_api.on_connect")
+ON_DISCONNECT = Function("$disconnect", "privochat.ws_api.on_disconnect")
+ON_DEFAULT = Function("$default", "privochat.ws_api.on_default")
+FUNCTIONS = [HTTP_API, ON_CONNECT, ON_DISCONNECT, ON_DEFAULT]
 # The largest request body API Gateway takes (10 MB); the app's own limit is lower.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 # Error codes of the refusals the stack itself answers (the app's are in wire.py).
@@ -64,6 +69,8 @@ class StackConfig:
     # What this stack, as CloudFront, sends both APIs in X-Origin-Verify; random
     # unless given.
     origin_verify_secret: str = ""
+    # Every function's timeout (template.yaml's); tests shorten it.
+    lambda_timeout_seconds: float = TIMEOUT_SECONDS
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -76,6 +83,9 @@ class StackConfig:
             websocket_idle_seconds=float(os.environ.get("LOCAL_WS_IDLE_SECONDS", "600")),
             app_secret=os.environ.get("APP_SECRET", ""),
             origin_verify_secret=os.environ.get("ORIGIN_VERIFY_SECRET", ""),
+            lambda_timeout_seconds=float(
+                os.environ.get("LOCAL_LAMBDA_TIMEOUT_SECONDS") or TIMEOUT_SECONDS
+            ),
         )
 
     @property
@@ -119,16 +129,17 @@ def build_app(config: StackConfig) -> web.Application:
     ):
         os.environ.setdefault(name, value)
     credentials = botocore.session.get_session().get_credentials()
-    # Imported only now: the handlers read their settings at cold start.
-    http_api = importlib.import_module("privochat.http_api")
-    ws_api = importlib.import_module("privochat.ws_api")
+    # Only now: the handlers read their settings (this environment) at cold start.
+    runtime: LambdaRuntime = ThreadRuntime(FUNCTIONS, timeout_seconds=config.lambda_timeout_seconds)
 
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
         middlewares=[_own_hosts_only(config.port), _security_headers, _refusals_as_json],
     )
     app.on_response_prepare.append(_no_server_header)
-    runtime = LambdaRuntime()
+    app.on_startup.append(lambda _: runtime.start())
+    # After the server's shutdown, so after the last `$disconnect`.
+    app.on_cleanup.append(lambda _: runtime.close())
     if not config.upstash_url:
         backend = (
             redis_backend.server(config.redis_url) if config.redis_url else redis_backend.embedded()
@@ -139,9 +150,9 @@ def build_app(config: StackConfig) -> web.Application:
         app.on_cleanup.append(lambda _: _close(backend))
     websockets = WebSocketGateway(
         runtime,
-        ws_api.on_connect,
-        ws_api.on_disconnect,
-        ws_api.on_default,
+        ON_CONNECT,
+        ON_DISCONNECT,
+        ON_DEFAULT,
         SigV4Verifier(credentials.get_frozen_credentials() if credentials else None),
         origin_secret,
         idle_seconds=config.websocket_idle_seconds,
@@ -149,7 +160,7 @@ def build_app(config: StackConfig) -> web.Application:
     websockets.add_routes(app, "/ws", MANAGEMENT_PREFIX)
     app.on_shutdown.append(websockets.close_all)
     app.router.add_route(
-        "*", "/api/{tail:.*}", HttpGateway(runtime, http_api.handler, origin_secret).handle
+        "*", "/api/{tail:.*}", HttpGateway(runtime, HTTP_API, origin_secret).handle
     )
     app.router.add_get("/", _page("index.html"))
     app.router.add_get("/room/{room_id}", _page("room.html"))

@@ -31,7 +31,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .cloudfront import origin_headers
-from .lambda_runtime import Handler, LambdaRuntime
+from .lambda_runtime import Function, LambdaRuntime
 from .sigv4 import SigV4Verifier
 
 # The Management API's limit on a posted message (and API Gateway's frame size).
@@ -81,9 +81,9 @@ class WebSocketGateway:
     def __init__(
         self,
         runtime: LambdaRuntime,
-        on_connect: Handler,
-        on_disconnect: Handler,
-        on_default: Handler,
+        on_connect: Function,
+        on_disconnect: Function,
+        on_default: Function,
         verifier: SigV4Verifier,
         origin_secret: str,
         stage: str = "local",
@@ -168,7 +168,7 @@ class WebSocketGateway:
             connection.drop()
 
     async def _invoke(self, route: str, event: dict[str, Any]) -> dict[str, Any]:
-        return await self._runtime.invoke(route, self._routes[route], event)
+        return await self._runtime.invoke(self._routes[route], event)
 
     async def upgrade(self, request: web.Request) -> web.StreamResponse:
         connection_id = _connection_id()
