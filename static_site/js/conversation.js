@@ -32,7 +32,7 @@ export class Conversation {
     this.queue = Promise.resolve(); // every view change of a server message, in order
     this.seen = new Map(); // message id -> handle (null while being opened)
     this.sends = new Map(); // handle of an own message not yet confirmed -> send
-    this.streams = new Map(); // `${epoch}|${seat}` -> {highest, seqs: Map(seq -> id | LOCAL), gaps: [{missing, handle}]}
+    this.streams = new Map(); // `${epoch}|${seat}` -> {highest, seqs: Map(seq -> id | LOCAL), gaps: [{from, to, filled, handle}]}
     this.sendChain = Promise.resolve();
     this.lastId = null;
     this.catchUps = 0;
@@ -147,8 +147,9 @@ export class Conversation {
 
   // ---------- receiving ----------
 
-  /** A message pushed over the WebSocket. */
+  /** A message pushed over the WebSocket (a frame without one is ignored). */
   push(message) {
+    if (typeof message !== "object" || message === null || typeof message.id !== "string") return;
     if (this.catchUps > 0) {
       this.held.push(message);
       return;
@@ -229,14 +230,17 @@ export class Conversation {
     }
     stream.seqs.set(seq, message.id);
     if (seq > stream.highest + 1) {
-      const missing = new Set(Array.from({ length: seq - stream.highest - 1 }, (_, i) => stream.highest + 1 + i));
-      stream.gaps.push({ missing, handle: view.addGap(missing.size) });
+      // A range, not the list of its numbers: a peer's seq may jump by 2**53.
+      const gap = { from: stream.highest + 1, to: seq - 1, filled: new Set() };
+      gap.handle = view.addGap(gap.to - gap.from + 1);
+      stream.gaps.push(gap);
     } else if (seq < stream.highest) {
       entry.problem = "out-of-order";
-      const gap = stream.gaps.find(({ missing }) => missing.has(seq));
+      const gap = stream.gaps.find(({ from, to, filled }) => from <= seq && seq <= to && !filled.has(seq));
       if (gap) {
-        gap.missing.delete(seq);
-        if (gap.missing.size) view.updateGap(gap.handle, gap.missing.size);
+        gap.filled.add(seq);
+        const missing = gap.to - gap.from + 1 - gap.filled.size;
+        if (missing) view.updateGap(gap.handle, missing);
         else {
           view.removeGap(gap.handle);
           stream.gaps.splice(stream.gaps.indexOf(gap), 1);

@@ -235,6 +235,23 @@ describe("receiving", () => {
     assert.deepEqual(alice.view.picture, ["other:old 1", "other:old 2", "other:old 3", "other:pushed"]);
   });
 
+  test("a pushed frame without a message, held during a catch-up, loses no later push", async () => {
+    const { server, alice, two } = await room();
+    let release;
+    const gate = new Promise((resolve) => { release = resolve; });
+    const list = server.api(1).list;
+    alice.conversation.deps.api.list = async (after) => { await gate; return list(after); };
+    const catching = alice.conversation.catchUp();
+    alice.conversation.push(undefined);
+    alice.conversation.push({ nothing: "here" });
+    const late = server.store(2, await sealAs(two, "after the bad frames", 1));
+    alice.conversation.push({ ...late, own: false });
+    release();
+    await catching;
+    await alice.conversation.idle();
+    assert.deepEqual(alice.view.picture, ["other:after the bad frames"]);
+  });
+
   test("a catch-up follows the pages (after = the last id) and carries on from there later", async () => {
     const { server, alice, two } = await room({ pageSize: 2 });
     for (let seq = 1; seq <= 5; seq += 1) server.store(2, await sealAs(two, `m${seq}`, seq));
@@ -352,6 +369,16 @@ describe("receive checks", () => {
     assert.deepEqual(alice.view.picture, ["other:m1", "other:m4", "other!out-of-order:m3", "other!out-of-order:m2"]);
     await read(4);
     assert.equal(alice.view.picture.at(-1), "other:m5");
+  });
+
+  test("a seq far past the next is shown with its gap, at once (a range, not a list of numbers)", async () => {
+    const started = Date.now();
+    const view = await aliceReads(async ({ two }) => [
+      [2, await sealAs(two, "first", 1)],
+      [2, await sealAs(two, "far ahead", 2 ** 53 - 1)],
+    ]);
+    assert.deepEqual(view.picture, ["other:first", `gap:${2 ** 53 - 3}`, "other:far ahead"]);
+    assert.ok(Date.now() - started < 2000);
   });
 
   test("a dropped first message leaves a gap before the first one shown", async () => {
