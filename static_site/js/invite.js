@@ -64,15 +64,23 @@ export function setUpInvite({ link, dialog, qr, toast }) {
     });
   }
   for (const button of document.querySelectorAll(".copy-invite")) {
+    // In the dialog the page's toast would sit under the backdrop: the dialog says it itself.
+    const inDialog = button.closest("dialog");
+    const say = (message, tone) => {
+      const status = inDialog?.querySelector("[role=status]");
+      if (!status) return toast(message, tone);
+      status.textContent = message;
+      status.dataset.tone = tone;
+    };
     button.addEventListener("click", async () => {
       const field = button.closest(".invite-box, dialog")?.querySelector(".link-text");
       if (await copyText(link)) {
-        toast("Invite link copied. It contains the key: share it privately.");
+        say("Invite link copied. It contains the key: share it privately.", "");
         return;
       }
       field?.focus();
       field?.select();
-      toast("Couldn't copy: this browser refused. The link is selected: copy it from the box.", "error");
+      say("Couldn't copy: this browser refused. The link is selected: copy it from the box.", "error");
     });
   }
   let drawn = false;
@@ -81,6 +89,7 @@ export function setUpInvite({ link, dialog, qr, toast }) {
       qr.replaceChildren(qrSvg(link));
       drawn = true;
     }
+    dialog.querySelector("[role=status]").textContent = "";
     dialog.showModal();
   };
   for (const button of document.querySelectorAll(".show-qr")) button.addEventListener("click", open);
