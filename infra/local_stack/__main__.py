@@ -13,7 +13,11 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = StackConfig.from_env()
     app = build_app(config)
-    print(f"PrivoChat local stack: {config.origin}  (storage: {config.storage})", flush=True)
+    print(
+        f"PrivoChat local stack: {config.origin}  (storage: {config.storage}; "
+        f"Lambda handlers {config.lambdas})",
+        flush=True,
+    )
     web.run_app(app, host="127.0.0.1", port=config.port, print=None, access_log=None)
 
 

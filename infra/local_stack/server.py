@@ -18,6 +18,7 @@ from . import redis_backend
 from .cloudfront import SECURITY_HEADERS
 from .http_gateway import HttpGateway
 from .lambda_runtime import TIMEOUT_SECONDS, Function, LambdaRuntime, ThreadRuntime
+from .lambda_workers import ProcessRuntime, default_workers
 from .sigv4 import SigV4Verifier
 from .upstash_endpoint import UpstashEndpoint
 from .ws_gateway import WebSocketGateway
@@ -69,6 +70,10 @@ class StackConfig:
     # What this stack, as CloudFront, sends both APIs in X-Origin-Verify; random
     # unless given.
     origin_verify_secret: str = ""
+    # Lambda's execution environments: at most this many worker processes, each
+    # running one invocation at a time; 0 runs every invocation in a thread of
+    # the stack's own process instead (one GIL for all, but breakpoints work).
+    lambda_workers: int = -1  # -1: default_workers()
     # Every function's timeout (template.yaml's); tests shorten it.
     lambda_timeout_seconds: float = TIMEOUT_SECONDS
 
@@ -83,6 +88,7 @@ class StackConfig:
             websocket_idle_seconds=float(os.environ.get("LOCAL_WS_IDLE_SECONDS", "600")),
             app_secret=os.environ.get("APP_SECRET", ""),
             origin_verify_secret=os.environ.get("ORIGIN_VERIFY_SECRET", ""),
+            lambda_workers=int(os.environ.get("LOCAL_LAMBDA_WORKERS") or -1),
             lambda_timeout_seconds=float(
                 os.environ.get("LOCAL_LAMBDA_TIMEOUT_SECONDS") or TIMEOUT_SECONDS
             ),
@@ -97,6 +103,16 @@ class StackConfig:
         if self.upstash_url:
             return "Upstash database"
         return f"Redis server {self.redis_url}" if self.redis_url else "embedded (fakeredis)"
+
+    @property
+    def workers(self) -> int:
+        return default_workers() if self.lambda_workers < 0 else self.lambda_workers
+
+    @property
+    def lambdas(self) -> str:
+        if self.workers == 0:
+            return "in threads of this process"
+        return f"in up to {self.workers} worker processes"
 
 
 def lambda_environment(
@@ -130,7 +146,13 @@ def build_app(config: StackConfig) -> web.Application:
         os.environ.setdefault(name, value)
     credentials = botocore.session.get_session().get_credentials()
     # Only now: the handlers read their settings (this environment) at cold start.
-    runtime: LambdaRuntime = ThreadRuntime(FUNCTIONS, timeout_seconds=config.lambda_timeout_seconds)
+    runtime: LambdaRuntime = (
+        ProcessRuntime(
+            FUNCTIONS, os.environ, config.workers, timeout_seconds=config.lambda_timeout_seconds
+        )
+        if config.workers > 0
+        else ThreadRuntime(FUNCTIONS, timeout_seconds=config.lambda_timeout_seconds)
+    )
 
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
