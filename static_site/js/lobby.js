@@ -31,7 +31,7 @@ function keptTexts() {
   const label = document.createElement("label");
   label.className = "label kept-label";
   label.htmlFor = "kept";
-  label.textContent = texts.length === 1 ? "What you had not sent yet:" : `The ${texts.length} things you had not sent yet:`;
+  label.textContent = texts.length === 1 ? "What you had not sent:" : `What you had not sent (${texts.length} messages):`;
   const kept = document.createElement("textarea");
   kept.id = "kept";
   kept.className = "kept";
