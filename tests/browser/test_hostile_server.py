@@ -643,26 +643,19 @@ def test_garbage_anywhere_never_takes_over_the_page(room):
     expect(alice.locator("#safety-code")).to_have_text(bob.session.safety)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Finding (a malicious peer, not the server: seq is inside the ciphertext): a message "
-        "whose seq is far past the next one is dropped without a trace. Conversation.ingest "
-        "builds the gap's missing seqs one by one (Array.from and a Set of seq - highest - 1 "
-        "numbers); past 2**24 that throws (the Set's limit; 2**53 - 1, which seal() accepts, "
-        "throws at once), the error goes to onError, and the message is neither shown nor "
-        "flagged. Just under the limit it costs about 5 s and 400 MB on this machine, on "
-        "every load of the history."
-    ),
-)
 def test_a_seq_far_ahead_is_shown_with_its_gap_never_dropped(room):
+    """Only the peer can seal such a seq (it is inside the ciphertext). Found by this file:
+    the gap was built as a Set of every missing number, which overflowed past 2**24 and
+    dropped the message without a trace (fixed in dd0fe65: a gap is a range)."""
     alice, bob = room.alice, room.bob
     bob.send("one", "Bob", seq=1).raise_for_status()
     bob.send("far ahead", "Bob", seq=e2ee.MAX_SEQ).raise_for_status()
     bob.send("two", "Bob", seq=2).raise_for_status()
-    expect(bubbles(alice, "other").last).to_have_text("two")
-    expect(alice.locator(SHOWN_OTHER).filter(has_text="far ahead")).to_have_count(1, timeout=3_000)
-    expect(alice.locator(GAP)).to_have_count(1)
+    expect(alice.locator(SHOWN_OTHER)).to_have_text(["one", "far ahead"])
+    expect(problem(alice, "out-of-order").locator(".bubble")).to_have_text("two")
+    gap = alice.locator(GAP)
+    expect(gap).to_have_count(1)
+    expect(gap).to_have_attribute("data-missing", str(e2ee.MAX_SEQ - 3))  # 3 .. 2**53 - 2
 
 
 @pytest.fixture
@@ -678,19 +671,12 @@ def watched_page(browser, stack) -> Iterator[tuple[Page, list[str]]]:
     context.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Finding: a pushed {'type': 'message'} frame without a message throws in "
-        "Conversation.push (message.id of undefined), an uncaught error in the socket's "
-        "listener; while a catch-up is under way the frame is held, and when the held frames "
-        "are replayed the throw ends the forEach: every push held after it is never shown "
-        "(only the next catch-up or a reload brings it back)."
-    ),
-)
 def test_a_frame_without_a_message_during_a_catch_up_loses_no_later_push(
     watched_page, python_person, stack
 ):
+    """Found by this file: such a frame threw in Conversation.push, and during a catch-up
+    the throw ended the replay of the held pushes, losing every one after it (fixed in
+    dd0fe65: a frame without a message is ignored)."""
     page, errors = watched_page
     room = Room(page, python_person, stack)
     alice, server, bob = room.alice, room.server, room.bob
@@ -708,9 +694,7 @@ def test_a_frame_without_a_message_during_a_catch_up_loses_no_later_push(
     wait_until(lambda: any(e.get("message", {}).get("text") == wire for e in server.relayed), alice)
     server.release_history()
 
-    expect(alice.locator(SHOWN_OTHER)).to_have_text(
-        ["before", "pushed during the catch-up"], timeout=5_000
-    )
+    expect(alice.locator(SHOWN_OTHER)).to_have_text(["before", "pushed during the catch-up"])
     assert errors == []
 
 
@@ -721,7 +705,6 @@ def test_only_a_wrong_link_brings_the_wrong_key_screen_whatever_bob_sends(
     person, python_person, stack
 ):
     alice = person()
-    server = HostileServer(alice)
     link = create_room(alice)
     rid, key, other_key = room_id(link), link_key(link), e2ee.new_link_key()
     bob = python_person()
@@ -752,7 +735,6 @@ def test_only_a_wrong_link_brings_the_wrong_key_screen_whatever_bob_sends(
         expect(alice.get_by_text("Wrong key for this room")).to_have_count(0)
         expect(alice.locator(SHOWN_OTHER)).to_have_text(["it is me"])
         reload(alice)
-    assert server.open
 
     # Positive control: the screen this test looks for is there for someone whose link is wrong.
     mallory = person()
