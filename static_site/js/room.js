@@ -19,7 +19,7 @@ const TYPING_SHOWN_MS = 3000;
 const TTL_RESYNC_MS = 60000;
 const HELLO_RETRY_MS = 3000;
 const WARN_BEFORE_S = 60;
-const LEFT_AFTER_MS = 4000; // a reload is not "left": only an absence that lasts
+const LEFT_AFTER_MS = 6000; // a reload is not "left": only an absence that lasts
 const DRAFT_KEY = `privochat.draft.${location.pathname}`;
 const KEPT_KEY = "privochat.kept"; // what was not sent when the room expired, for the lobby to show
 
