@@ -235,6 +235,33 @@ function onIncoming({ name }) {
 function handleApiError(error) {
   if (error?.status === 404) roomGone();
   else if (error?.status === 401) rejoin();
+  else if (TRANSIENT.has(error?.status)) catchUpLater(error);
+}
+
+// No answer, too many requests, the service unavailable: say so, and fetch what was
+// missed (and resend what failed) again after a growing pause, until it works.
+const TRANSIENT = new Set([0, 429, 500, 502, 503, 504]);
+const FIRST_CATCH_UP_RETRY_MS = 1000;
+let catchUpRetryMs = FIRST_CATCH_UP_RETRY_MS;
+let catchUpTimer = null;
+
+function catchUpLater(error) {
+  if (catchUpTimer || leaving) return;
+  const what = error.status === 429 ? "The server is busy" : "Can't reach the server";
+  toast(`${what}: trying again in ${Math.round(catchUpRetryMs / 1000)} s.`);
+  $("app").dataset.retrying = "";
+  catchUpTimer = setTimeout(() => {
+    catchUpTimer = null;
+    catchUpRetryMs = Math.min(catchUpRetryMs * 2, 30000);
+    conversation.catchUp();
+  }, catchUpRetryMs);
+}
+
+async function listMessages(after) {
+  const page = await api.messages(roomId, after);
+  catchUpRetryMs = FIRST_CATCH_UP_RETRY_MS;
+  delete $("app").dataset.retrying;
+  return page;
 }
 
 /** Our seat's cookie was refused: join again (the same seat while the cookie lasts) and resend. */
@@ -541,7 +568,7 @@ async function main() {
     roomId,
     seat: joined.seat,
     name: getName,
-    api: { send: (body) => api.send(roomId, body), list: (after) => api.messages(roomId, after) },
+    api: { send: (body) => api.send(roomId, body), list: listMessages },
     keys: {
       current: () => handshake.current,
       sessionFor: (epoch) => handshake.sessionFor(epoch),

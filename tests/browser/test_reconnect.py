@@ -165,3 +165,30 @@ def test_a_connection_whose_ping_gets_no_pong_is_replaced(person):
     assert len(sockets) == 2
     send(alice, "still there?")
     expect(bubbles(bob, "other")).to_have_text(["still there?"])
+
+
+def test_a_history_that_cannot_be_fetched_says_so_and_is_fetched_again(person):
+    """The room used to hang on "Opening the room…", or open empty and stay so,
+    when fetching the messages failed (503, 429, no network)."""
+    alice, bob, _ = two_people_in_a_room(person)
+    send(alice, "written before the outage")
+    expect(bubbles(bob, "other")).to_have_text(["written before the outage"])
+    refused = itertools.count()
+
+    def unavailable_twice(route: Route) -> None:
+        if route.request.method == "GET" and next(refused) < 2:
+            route.fulfill(
+                status=503,
+                content_type="application/json",
+                body='{"error": "unavailable", "message": "The service is unavailable."}',
+            )
+        else:
+            route.continue_()
+
+    bob.route("**/api/messages?*", unavailable_twice)
+    bob.reload()
+    expect(bob.locator("#app")).to_be_visible()
+    expect(bob.locator("#toast")).to_contain_text("trying again")
+    expect(bubbles(bob, "other")).to_have_text(["written before the outage"])
+    assert next(refused) >= 3  # the page fetched again after both refusals
+    expect(bob.locator("#app[data-retrying]")).to_have_count(0)
