@@ -1,6 +1,6 @@
 """Cold start of each Lambda function, built package against the package as `sam build`
 ships it today, side by side in one run; the zipped sizes; and the warm HTTP path
-with sync routes against the same routes async.
+with the app's async routes against the same routes as plain defs (as they were).
 
     .venv/bin/python -m bench.coldstart            # standalone: its own local stack
     .venv/bin/python -m bench.coldstart --runs 3
@@ -372,7 +372,7 @@ def measure(
             written = [*trees["today"].rglob("*.pyc")]
             if written:
                 problems.append(f"today's tree got {len(written)} pycs written while timed")
-            print(f"  warm HTTP path: {warm_calls} calls per block, sync and async ...", flush=True)
+            print(f"  warm HTTP path: {warm_calls} calls per block, async and sync ...", flush=True)
             warm = child(
                 python,
                 "warm",

@@ -7,8 +7,8 @@ written (-B: Lambda's /var/task is read-only; -I ignores PYTHONDONTWRITEBYTECODE
   first-call TREE MODULE ATTR   import MODULE, call ATTR(event, context) once: the
                                 cold start of one function (stdin: the event)
   warm TREE CALLS ROUNDS        the HTTP function warm: CALLS calls of each route per
-                                round through Mangum, with the app's sync routes and
-                                with the same app made async (stdin: the settings)
+                                round through Mangum, with the app's async routes and
+                                with the same routes as plain defs (stdin: the settings)
 
 Standard library only at import: everything else comes from TREE.
 """
@@ -92,11 +92,12 @@ def first_call(tree: str, module: str, attr: str, event: dict[str, Any]) -> dict
     }
 
 
-def asyncified(app: Any) -> Any:
-    """The same FastAPI app with every sync endpoint and sync dependency made an
-    `async def` that calls it on the event loop: what `def` -> `async def` in
-    http_api.py would do, without editing it. FastAPI decides at route creation,
-    so each route's handler is built again."""
+def syncified(app: Any) -> Any:
+    """The same FastAPI app with every async endpoint and dependency made a plain
+    `def` (as http_api.py had them): FastAPI then runs each in its threadpool. The
+    routes never suspend (the store client is synchronous), so the plain function
+    drives the coroutine to its end in one step: the same work, a `def`.
+    FastAPI decides at route creation, so each route's handler is built again."""
     import inspect
 
     from fastapi.routing import APIRoute, request_response
@@ -106,21 +107,22 @@ def asyncified(app: Any) -> Any:
     def wrapped(call: Any) -> Any:
         if call in wrappers:
             return wrappers[call]
-        if (
-            call is None
-            or inspect.isclass(call)
-            or inspect.iscoroutinefunction(call)
-            or inspect.isgeneratorfunction(call)
-            or inspect.isasyncgenfunction(call)
-        ):
+        if call is None or inspect.isclass(call) or not inspect.iscoroutinefunction(call):
             return call
 
-        async def on_the_loop(*args: Any, **kwargs: Any) -> Any:
-            return call(*args, **kwargs)
+        def in_the_threadpool(*args: Any, **kwargs: Any) -> Any:
+            coroutine = call(*args, **kwargs)
+            try:
+                coroutine.send(None)
+            except StopIteration as done:
+                return done.value
+            coroutine.close()
+            raise RuntimeError(f"{call.__name__} suspended: it cannot be made a def")
 
-        on_the_loop.__name__ = getattr(call, "__name__", "call")
-        wrappers[call] = on_the_loop
-        return on_the_loop
+        in_the_threadpool.__signature__ = inspect.signature(call)  # type: ignore[attr-defined]
+        in_the_threadpool.__name__ = getattr(call, "__name__", "call")
+        wrappers[call] = in_the_threadpool
+        return in_the_threadpool
 
     def visit(dependant: Any) -> None:
         dependant.call = wrapped(dependant.call)
@@ -174,8 +176,8 @@ def _http_event(
 
 
 def warm(tree: str, calls: int, rounds: int) -> dict[str, Any]:
-    """Per route, CPU and wall time per warm call: sync routes against async routes,
-    in alternating blocks, the median of the blocks."""
+    """Per route, CPU and wall time per warm call: the app's async routes against
+    the same routes as plain defs, in alternating blocks, the median of the blocks."""
     import base64
     import hashlib
     import os
@@ -185,10 +187,8 @@ def warm(tree: str, calls: int, rounds: int) -> dict[str, Any]:
 
     http_api = importlib.import_module("privochat.http_api")
     handlers: dict[str, Any] = {
-        "sync": http_api.handler,
-        "async": Mangum(
-            asyncified(http_api.create_app()), lifespan="off", api_gateway_base_path="/"
-        ),
+        "async": http_api.handler,
+        "sync": Mangum(syncified(http_api.create_app()), lifespan="off", api_gateway_base_path="/"),
     }
     context = Context("http")
     proof = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
