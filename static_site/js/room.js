@@ -235,11 +235,11 @@ function onIncoming({ name }) {
 function handleApiError(error) {
   if (error?.status === 404) roomGone();
   else if (error?.status === 401) rejoin();
-  else if (TRANSIENT.has(error?.status)) catchUpLater(error);
 }
 
-// No answer, too many requests, the service unavailable: say so, and fetch what was
-// missed (and resend what failed) again after a growing pause, until it works.
+// The history could not be fetched (no answer, too many requests, the service
+// unavailable): say so, and fetch what was missed (and resend what failed) again
+// after a growing pause, until it works. A failed send says so on its own bubble.
 const TRANSIENT = new Set([0, 429, 500, 502, 503, 504]);
 const FIRST_CATCH_UP_RETRY_MS = 1000;
 let catchUpRetryMs = FIRST_CATCH_UP_RETRY_MS;
@@ -258,7 +258,13 @@ function catchUpLater(error) {
 }
 
 async function listMessages(after) {
-  const page = await api.messages(roomId, after);
+  let page;
+  try {
+    page = await api.messages(roomId, after);
+  } catch (error) {
+    if (TRANSIENT.has(error?.status)) catchUpLater(error);
+    throw error;
+  }
   catchUpRetryMs = FIRST_CATCH_UP_RETRY_MS;
   delete $("app").dataset.retrying;
   return page;
