@@ -44,4 +44,4 @@ publish-site: venv
 	$(BIN)/python -m infra.publish_site $(ARGS)
 
 clean:
-	rm -rf .venv .venv-sam .aws-sam .pytest_cache
+	rm -rf .venv .venv-sam .aws-sam .pytest_cache build
