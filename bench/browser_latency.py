@@ -52,18 +52,11 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.support.servers import GENEROUS_LIMITS, free_port
+from tests.support.browser import CHROMIUM_ARGS
+from tests.support.servers import local_stack_of
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 20_000
 NOW = "performance.timeOrigin + performance.now()"
 SAFETY_CODE = re.compile(r"^\d{3} \d{3}$")
@@ -161,44 +154,8 @@ def worktree(ref: str) -> Iterator[Path]:
 @contextmanager
 def stack(tree: Path) -> Iterator[str]:
     """`python -m infra.local_stack` of that tree with that tree's functions; its origin."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "PYTHONPATH": str(tree / "functions"),
-        "LOG_LEVEL": "WARNING",
-        **GENEROUS_LIMITS,
-    }
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "infra.local_stack"],
-            cwd=tree,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            origin = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 20
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"the stack of {tree} exited: {log.read().decode()}")
-                try:
-                    httpx.get(origin + "/", timeout=1)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
-            yield origin
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with local_stack_of(tree, LOG_LEVEL="WARNING") as running:
+        yield running.origin
 
 
 def speaks_v2(origin: str) -> bool:

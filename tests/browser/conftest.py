@@ -7,16 +7,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.room_helpers import DESKTOP
+from tests.support.browser import CHROMIUM_ARGS
 from tests.support.servers import LocalStack, local_stack, require_program
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Two cores shared with the stack (and whatever else runs): give each expectation room.
 expect.set_options(timeout=10_000)
 

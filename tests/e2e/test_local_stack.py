@@ -6,7 +6,6 @@ Real HTTP and WebSocket clients over loopback, against `python -m infra.local_st
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import secrets
@@ -27,12 +26,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
 from websockets.sync.client import ClientConnection, connect
 
+from tests.e2e.conftest import Participant
+from tests.support.rooms import PROOF, VERIFIER
 from tests.support.servers import ROOT, LocalStack, local_stack
 
 # The link key's join proof and the verifier a room is created with (see
 # docs/protocol.md); any 32 bytes will do for the server.
-PROOF = base64.urlsafe_b64encode(b"x" * 32).rstrip(b"=").decode()
-VERIFIER = base64.urlsafe_b64encode(hashlib.sha256(b"x" * 32).digest()).rstrip(b"=").decode()
 LOCAL_SECRET = "local"  # the stack's default credentials: local / local
 
 
@@ -42,30 +41,13 @@ def stack() -> Iterator[LocalStack]:
         yield running
 
 
-class Person:
-    """A browser: its own cookie jar, the site's Origin."""
+class Person(Participant):
+    """A browser (tests/e2e/conftest.py) whose joins must succeed."""
 
-    def __init__(self, stack: LocalStack) -> None:
-        self.stack = stack
-        self.http = stack.client()
-
-    def create(self) -> str:
-        response = self.http.post("/api/room/create", json={"verifier": VERIFIER})
+    def join(self, room_id: str, proof: str = PROOF) -> httpx.Response:
+        response = super().join(room_id, proof)
         assert response.status_code == 200, response.text
-        return str(response.json()["roomId"])
-
-    def join(self, room_id: str) -> None:
-        response = self.http.post(
-            "/api/room/join", params={"roomId": room_id}, json={"proof": PROOF}
-        )
-        assert response.status_code == 200, response.text
-
-    def send(self, room_id: str, text: str) -> httpx.Response:
-        return self.http.post(
-            "/api/messages",
-            params={"roomId": room_id},
-            json={"text": text, "clientId": secrets.token_urlsafe(12)},
-        )
+        return response
 
     def messages(self, room_id: str) -> list[dict[str, Any]]:
         response = self.http.get("/api/messages", params={"roomId": room_id})

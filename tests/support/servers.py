@@ -195,6 +195,14 @@ GENEROUS_LIMITS = {
 
 @contextmanager
 def local_stack(**env: str) -> Iterator[LocalStack]:
+    """This checkout's stack, with `env` on top of the generous limits."""
+    with local_stack_of(ROOT, **env) as running:
+        yield running
+
+
+@contextmanager
+def local_stack_of(tree: Path, **env: str) -> Iterator[LocalStack]:
+    """The stack of a checkout (another worktree, say), with that tree's functions."""
     port = free_port()
     token = secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory() as folder:
@@ -202,9 +210,10 @@ def local_stack(**env: str) -> Iterator[LocalStack]:
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "infra.local_stack"],
-                cwd=ROOT,
+                cwd=tree,
                 env={
                     **os.environ,
+                    "PYTHONPATH": str(tree / "functions"),
                     "PORT": str(port),
                     "LOCAL_UPSTASH_TOKEN": token,
                     **GENEROUS_LIMITS,
