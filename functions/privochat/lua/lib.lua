@@ -23,6 +23,15 @@ local function seat_in(fields, participant)
   return seat
 end
 
+-- The same, read with one HMGET of the verifier, the caller's field and `...`
+-- (their values follow at [3], [4], ...): for scripts that need no more.
+local function seat_and(meta, participant, ...)
+  local got = redis.call('HMGET', meta, 'verifier', 'p:' .. participant, ...)
+  if not got[1] then return nil, 'room-not-found' end
+  if not got[2] then return nil, 'unauthorized' end
+  return got
+end
+
 -- The room's connections as a flat list: connection ID, '<seat>:<connected at>', ...
 local function connections_in(flat)
   local found = {}

@@ -4,9 +4,8 @@
 -- KEYS: meta, messages   ARGV: participant, after message id ('' for none), page size
 -- Returns {'ok', seat, page, 1 if more follow else 0, hello of seat 1, hello of seat 2}
 -- or {refusal}.
-local got = redis.call('HMGET', KEYS[1], 'verifier', 'p:' .. ARGV[1], 'hello:1', 'hello:2')
-if not got[1] then return {'room-not-found'} end
-if not got[2] then return {'unauthorized'} end
+local got, refusal = seat_and(KEYS[1], ARGV[1], 'hello:1', 'hello:2')
+if not got then return {refusal} end
 local start = 0
 if ARGV[2] ~= '' then
   local all = redis.call('LRANGE', KEYS[2], 0, -1)

@@ -1,7 +1,6 @@
 -- The room's remaining seconds, for a participant only.
 -- KEYS: meta   ARGV: participant
 -- Returns {'ok', ttl} or {refusal}.
-local got = redis.call('HMGET', KEYS[1], 'verifier', 'p:' .. ARGV[1])
-if not got[1] then return {'room-not-found'} end
-if not got[2] then return {'unauthorized'} end
+local got, refusal = seat_and(KEYS[1], ARGV[1])
+if not got then return {refusal} end
 return {'ok', redis.call('TTL', KEYS[1])}
