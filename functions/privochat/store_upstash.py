@@ -106,14 +106,13 @@ def _parse_connections(room_id: str, flat: list[str]) -> RoomConnections:
 
 def _connections_in_meta(room_id: str, fields: dict[str, str]) -> RoomConnections:
     """From a room's hash: its c:<connection> fields."""
-    return RoomConnections(
-        room_id,
-        {
-            name[2:]: int(value.partition(":")[0])
-            for name, value in fields.items()
-            if name.startswith("c:")
-        },
-    )
+    flat = [
+        item
+        for name, value in fields.items()
+        if name.startswith("c:")
+        for item in (name[2:], value)
+    ]
+    return _parse_connections(room_id, flat)
 
 
 def _window(limit: Limit, now: float) -> tuple[int, int]:
