@@ -58,7 +58,8 @@ RUNTIME_PYTHON_BIN = _runtime_python_bin()
 
 def load_template(path: Path) -> dict[str, Any]:
     """A SAM/CloudFormation YAML file as a dict (short-form intrinsics expanded)."""
-    return yaml_parse(path.read_text())
+    template: dict[str, Any] = yaml_parse(path.read_text())
+    return template
 
 
 def _as_packaged(template: dict[str, Any]) -> dict[str, Any]:
@@ -80,9 +81,10 @@ def _as_packaged(template: dict[str, Any]) -> dict[str, Any]:
 def transform(path: Path, parameters: dict[str, str]) -> dict[str, Any]:
     """The CloudFormation template aws-sam-translator makes of a SAM template."""
     translator = Translator(None, Parser(), boto_session=boto3.Session(region_name=REGION))
-    return translator.translate(
+    cloudformation: dict[str, Any] = translator.translate(
         _as_packaged(load_template(path)), parameters, get_managed_policy_map=dict
     )
+    return cloudformation
 
 
 def parameter_values(path: Path, overrides: dict[str, str]) -> dict[str, Any]:
@@ -136,7 +138,8 @@ def deployed(path: Path, overrides: dict[str, str]) -> dict[str, Any]:
     values = parameter_values(path, parameters)
     raw_conditions = template.get("Conditions", {})
     conditions = {n: bool(evaluate(c, values, raw_conditions)) for n, c in raw_conditions.items()}
-    return _choose(template, conditions)
+    chosen: dict[str, Any] = _choose(template, conditions)
+    return chosen
 
 
 def rules_hold(path: Path, overrides: dict[str, str]) -> dict[str, bool]:

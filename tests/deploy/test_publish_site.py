@@ -4,10 +4,13 @@ stubbed (describe_stacks), on the real static_site/ and on a small site of our o
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Literal, Protocol, TypedDict, Unpack, overload
 
 import boto3
 import pytest
+from botocore.client import BaseClient
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -18,13 +21,41 @@ STACK = "privochat-test"
 SITE_DOMAIN = "d111111abcdef8.cloudfront.net"
 
 
+class _Bucket(TypedDict):
+    Bucket: str
+
+
+class _Object(TypedDict):
+    Bucket: str
+    Key: str
+
+
+class _Distribution(TypedDict):
+    DistributionId: str
+
+
+class _S3(Protocol):
+    """The S3 calls these tests read the bucket with (mypy-boto3-s3's S3Client, were it installed)."""
+
+    def list_objects_v2(self, **request: Unpack[_Bucket]) -> dict[str, Any]: ...
+
+    def get_object(self, **request: Unpack[_Object]) -> dict[str, Any]: ...
+
+
+class _CloudFront(Protocol):
+    """The CloudFront call these tests check the distribution with (mypy-boto3-cloudfront's
+    CloudFrontClient, were it installed)."""
+
+    def list_invalidations(self, **request: Unpack[_Distribution]) -> dict[str, Any]: ...
+
+
 class _Session:
     """A boto3 session whose CloudFormation answers describe_stacks for our stack only
     (moto's CloudFormation would pull in every service's extras)."""
 
     def __init__(self, session: boto3.Session, distribution_id: str) -> None:
         self._session = session
-        self.cloudformation = session.client("cloudformation")
+        self.cloudformation: BaseClient = session.client("cloudformation")
         stubber = Stubber(self.cloudformation)
         outputs = {
             "SiteBucketName": "privochat-site-bucket",
@@ -43,12 +74,20 @@ class _Session:
             stubber.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": STACK})
         stubber.activate()
 
-    def client(self, name: str):
+    @overload
+    def client(self, name: Literal["cloudformation"]) -> BaseClient: ...
+    @overload
+    def client(self, name: Literal["s3"]) -> _S3: ...
+    @overload
+    def client(self, name: Literal["cloudfront"]) -> _CloudFront: ...
+    def client(
+        self, name: Literal["cloudformation", "s3", "cloudfront"]
+    ) -> BaseClient | _S3 | _CloudFront:
         return self.cloudformation if name == "cloudformation" else self._session.client(name)
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch):
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[_Session, str]]:
     for name, value in (
         ("AWS_ACCESS_KEY_ID", "testing"),
         ("AWS_SECRET_ACCESS_KEY", "testing"),
@@ -84,9 +123,9 @@ def aws(monkeypatch: pytest.MonkeyPatch):
         yield _Session(session, distribution["Id"]), distribution["Id"]
 
 
-def _objects(session: _Session) -> dict[str, dict]:
+def _objects(session: _Session) -> dict[str, dict[str, Any]]:
     s3 = session.client("s3")
-    keys = [
+    keys: list[str] = [
         o["Key"] for o in s3.list_objects_v2(Bucket="privochat-site-bucket").get("Contents", [])
     ]
     return {key: s3.get_object(Bucket="privochat-site-bucket", Key=key) for key in keys}
@@ -106,7 +145,9 @@ def _site(tmp_path: Path) -> Path:
     return site
 
 
-def test_publish_uploads_the_site_with_types_and_cache_headers(aws, tmp_path: Path, capsys) -> None:
+def test_publish_uploads_the_site_with_types_and_cache_headers(
+    aws: tuple[_Session, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     session, _ = aws
     assert main(["--stack-name", STACK, "--site-dir", str(_site(tmp_path))], session=session) == 0
     objects = _objects(session)
@@ -134,14 +175,16 @@ def test_publish_uploads_the_site_with_types_and_cache_headers(aws, tmp_path: Pa
     assert f"https://{SITE_DOMAIN}" in capsys.readouterr().out
 
 
-def test_config_json_points_at_the_sites_own_domain(aws, tmp_path: Path) -> None:
+def test_config_json_points_at_the_sites_own_domain(
+    aws: tuple[_Session, str], tmp_path: Path
+) -> None:
     session, _ = aws
     main(["--stack-name", STACK, "--site-dir", str(_site(tmp_path))], session=session)
     config = json.loads(_objects(session)["config.json"]["Body"].read())
     assert config == {"apiBase": "", "wsUrl": f"wss://{SITE_DOMAIN}/ws"}
 
 
-def test_publish_invalidates_the_distribution(aws, tmp_path: Path) -> None:
+def test_publish_invalidates_the_distribution(aws: tuple[_Session, str], tmp_path: Path) -> None:
     session, distribution_id = aws
     site = _site(tmp_path)
     main(["--stack-name", STACK, "--site-dir", str(site)], session=session)
@@ -150,7 +193,9 @@ def test_publish_invalidates_the_distribution(aws, tmp_path: Path) -> None:
     assert invalidations["InvalidationList"]["Quantity"] == 2
 
 
-def test_republish_removes_files_the_site_no_longer_has(aws, tmp_path: Path) -> None:
+def test_republish_removes_files_the_site_no_longer_has(
+    aws: tuple[_Session, str], tmp_path: Path
+) -> None:
     session, _ = aws
     site = _site(tmp_path)
     main(["--stack-name", STACK, "--site-dir", str(site)], session=session)
@@ -159,14 +204,14 @@ def test_republish_removes_files_the_site_no_longer_has(aws, tmp_path: Path) -> 
     assert "favicon.svg" not in _objects(session)
 
 
-def test_empty_deletes_every_object(aws, tmp_path: Path) -> None:
+def test_empty_deletes_every_object(aws: tuple[_Session, str], tmp_path: Path) -> None:
     session, _ = aws
     main(["--stack-name", STACK, "--site-dir", str(_site(tmp_path))], session=session)
     assert main(["--stack-name", STACK, "--empty"], session=session) == 0
     assert _objects(session) == {}
 
 
-def test_the_real_site_publishes_with_known_content_types(aws) -> None:
+def test_the_real_site_publishes_with_known_content_types(aws: tuple[_Session, str]) -> None:
     session, _ = aws
     main(["--stack-name", STACK], session=session)
     objects = _objects(session)

@@ -25,7 +25,7 @@ def _section() -> str:
 def _commands() -> list[str]:
     """Every shell command of the section's ```sh blocks, continuation lines joined,
     comments dropped, split at pipes and ;/&&."""
-    commands = []
+    commands: list[str] = []
     for block in re.findall(r"```sh\n(.*?)```", _section(), re.S):
         joined = re.sub(r"\\\n\s*", " ", block)
         for line in joined.splitlines():

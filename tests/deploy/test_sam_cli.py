@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,7 @@ def _sam_python(sam_cli: Path) -> Path:
     return sam_cli.parent / "python"
 
 
-def _providers(sam_cli: Path, template: Path) -> dict:
+def _providers(sam_cli: Path, template: Path) -> dict[str, Any]:
     result = subprocess.run(
         [
             str(_sam_python(sam_cli)),
@@ -67,7 +68,8 @@ def _providers(sam_cli: Path, template: Path) -> dict:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    found: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return found
 
 
 def test_sam_local_api_provider_finds_the_http_routes_without_crashing(sam_cli: Path) -> None:

@@ -41,9 +41,9 @@ def _only(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _distribution(root_cfn: dict[str, Any]) -> dict[str, Any]:
-    return _only(resources_of_type(root_cfn, "AWS::CloudFront::Distribution"))["Properties"][
-        "DistributionConfig"
-    ]
+    distribution = _only(resources_of_type(root_cfn, "AWS::CloudFront::Distribution"))
+    config: dict[str, Any] = distribution["Properties"]["DistributionConfig"]
+    return config
 
 
 def _behaviour(root_cfn: dict[str, Any], pattern: str) -> dict[str, Any]:
@@ -70,7 +70,8 @@ def _all_functions(
 
 
 def _env(function: dict[str, Any]) -> dict[str, Any]:
-    return function["Properties"]["Environment"]["Variables"]
+    variables: dict[str, Any] = function["Properties"]["Environment"]["Variables"]
+    return variables
 
 
 def _ssm_arn(parameter: str) -> dict[str, str]:
@@ -88,7 +89,9 @@ def test_cfn_lint_finds_no_errors_or_warnings(path: Path) -> None:
     assert not errors, "\n".join(str(m) for m in errors)
 
 
-def test_sam_transform_gives_cloudformation_only(root_cfn, websocket_cfn) -> None:
+def test_sam_transform_gives_cloudformation_only(
+    root_cfn: dict[str, Any], websocket_cfn: dict[str, Any]
+) -> None:
     for template in (root_cfn, websocket_cfn):
         assert "Transform" not in template
         assert not [
@@ -99,7 +102,7 @@ def test_sam_transform_gives_cloudformation_only(root_cfn, websocket_cfn) -> Non
 
 
 def test_websocket_api_has_its_three_routes_integrations_permissions_and_throttled_stage(
-    root_cfn, websocket_cfn
+    root_cfn: dict[str, Any], websocket_cfn: dict[str, Any]
 ) -> None:
     assert not resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Api")
     websocket_apis = {
@@ -134,7 +137,9 @@ def test_websocket_api_has_its_three_routes_integrations_permissions_and_throttl
     }
 
 
-def test_websocket_stage_auto_deploys_every_route_and_integration_change(websocket_cfn) -> None:
+def test_websocket_stage_auto_deploys_every_route_and_integration_change(
+    websocket_cfn: dict[str, Any],
+) -> None:
     """An AWS::ApiGatewayV2::Deployment is made once: later route or integration changes
     would never reach the stage. AutoDeploy redeploys on each; the stage waits for the routes."""
     assert not resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Deployment")
@@ -145,7 +150,7 @@ def test_websocket_stage_auto_deploys_every_route_and_integration_change(websock
     assert sorted(stage["DependsOn"]) == sorted(routes)
 
 
-def test_http_api_serves_api_paths_and_is_throttled(root_cfn) -> None:
+def test_http_api_serves_api_paths_and_is_throttled(root_cfn: dict[str, Any]) -> None:
     stage = _only(resources_of_type(root_cfn, "AWS::ApiGatewayV2::Stage"))["Properties"]
     assert stage["StageName"] == "$default"
     assert "ThrottlingRateLimit" in stage["DefaultRouteSettings"]
@@ -154,7 +159,7 @@ def test_http_api_serves_api_paths_and_is_throttled(root_cfn) -> None:
 
 
 def test_functions_are_arm64_python312_with_limits_and_log_retention(
-    root_cfn, websocket_cfn
+    root_cfn: dict[str, Any], websocket_cfn: dict[str, Any]
 ) -> None:
     functions = _all_functions(root_cfn, websocket_cfn)
     assert len(functions) == 4
@@ -177,7 +182,9 @@ def test_functions_are_arm64_python312_with_limits_and_log_retention(
         )
 
 
-def test_bucket_is_private_and_read_only_by_this_distribution_through_oac(root_cfn) -> None:
+def test_bucket_is_private_and_read_only_by_this_distribution_through_oac(
+    root_cfn: dict[str, Any],
+) -> None:
     bucket = _only(resources_of_type(root_cfn, "AWS::S3::Bucket"))["Properties"]
     assert bucket["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
@@ -214,7 +221,7 @@ def test_bucket_is_private_and_read_only_by_this_distribution_through_oac(root_c
     assert site_origin["S3OriginConfig"]["OriginAccessIdentity"] == ""
 
 
-def test_cloudfront_serves_https_only_from_one_domain(root_cfn) -> None:
+def test_cloudfront_serves_https_only_from_one_domain(root_cfn: dict[str, Any]) -> None:
     config = _distribution(root_cfn)
     behaviours = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]
     assert {b["ViewerProtocolPolicy"] for b in behaviours} <= {"redirect-to-https", "https-only"}
@@ -262,7 +269,9 @@ def _run_functions(root_cfn: dict[str, Any], paths: list[str]) -> dict[str, list
     return dict(json.loads(result.stdout))
 
 
-def test_every_file_of_the_site_is_served_and_anything_else_is_the_404_page(root_cfn) -> None:
+def test_every_file_of_the_site_is_served_and_anything_else_is_the_404_page(
+    root_cfn: dict[str, Any],
+) -> None:
     files = sorted(
         "/" + str(path.relative_to(ROOT / "static_site"))
         for path in (ROOT / "static_site").rglob("*")
@@ -281,7 +290,7 @@ def test_every_file_of_the_site_is_served_and_anything_else_is_the_404_page(root
     assert (rewritten, status, raw) == ("/room.html", 200, 200)
 
 
-def test_cloudfront_functions_rewrite_room_and_ws_paths(root_cfn) -> None:
+def test_cloudfront_functions_rewrite_room_and_ws_paths(root_cfn: dict[str, Any]) -> None:
     functions = resources_of_type(root_cfn, "AWS::CloudFront::Function")
     ws = functions["WebSocketPathFunction"]["Properties"]["FunctionCode"]["Fn::Sub"]
     assert "request.uri = '/${StageName}'" in ws
@@ -302,7 +311,9 @@ def test_cloudfront_functions_rewrite_room_and_ws_paths(root_cfn) -> None:
     }
 
 
-def test_response_headers_policy_sets_strict_csp_hsts_and_no_referrer(root_cfn) -> None:
+def test_response_headers_policy_sets_strict_csp_hsts_and_no_referrer(
+    root_cfn: dict[str, Any],
+) -> None:
     policy = _only(resources_of_type(root_cfn, "AWS::CloudFront::ResponseHeadersPolicy"))
     security = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
     csp = dict(
@@ -326,7 +337,9 @@ def test_response_headers_policy_sets_strict_csp_hsts_and_no_referrer(root_cfn) 
     }
 
 
-def test_one_role_and_one_environment_serve_all_four_functions(root_cfn, websocket_cfn) -> None:
+def test_one_role_and_one_environment_serve_all_four_functions(
+    root_cfn: dict[str, Any], websocket_cfn: dict[str, Any]
+) -> None:
     """The four functions need the same settings and permissions: one Globals block and
     one role in template.yaml, none of either in the nested stack, nothing written twice."""
     raw_root, raw_child = load_template(TEMPLATE), load_template(WEBSOCKET_TEMPLATE)
@@ -362,7 +375,7 @@ def test_one_role_and_one_environment_serve_all_four_functions(root_cfn, websock
     assert all(e == environments[0] for e in environments)
 
 
-def test_manage_connections_is_scoped_to_this_websocket_api(root_cfn) -> None:
+def test_manage_connections_is_scoped_to_this_websocket_api(root_cfn: dict[str, Any]) -> None:
     role = resources_of_type(root_cfn, "AWS::IAM::Role")["FunctionRole"]
     manage = [s for s in _statements(role) if s["Action"] == "execute-api:ManageConnections"]
     assert [s["Resource"] for s in manage] == [
@@ -384,7 +397,9 @@ def _ssm_calls_in_the_code() -> set[str]:
     return found
 
 
-def test_the_role_grants_only_what_the_code_calls_on_named_resources(root_cfn) -> None:
+def test_the_role_grants_only_what_the_code_calls_on_named_resources(
+    root_cfn: dict[str, Any],
+) -> None:
     role = resources_of_type(root_cfn, "AWS::IAM::Role")["FunctionRole"]
     managed = role["Properties"]["ManagedPolicyArns"]
     arns = [m if isinstance(m, str) else m["Fn::Sub"] for m in managed]
@@ -430,7 +445,7 @@ def test_a_customer_managed_key_is_optional() -> None:
 
 
 def test_upstash_token_and_app_secret_are_never_a_parameter_value_env_value_or_output(
-    root_cfn, websocket_cfn
+    root_cfn: dict[str, Any], websocket_cfn: dict[str, Any]
 ) -> None:
     raw = load_template(TEMPLATE)
     assert "UpstashRestToken" not in raw["Parameters"]
@@ -457,7 +472,7 @@ def test_upstash_token_and_app_secret_are_never_a_parameter_value_env_value_or_o
 
 
 def test_cloudfront_sends_the_origin_secret_to_both_apis_and_the_functions_get_it(
-    root_cfn, websocket_cfn
+    root_cfn: dict[str, Any], websocket_cfn: dict[str, Any]
 ) -> None:
     origins = {o["Id"]: o for o in _distribution(root_cfn)["Origins"]}
     assert origins["http-api"]["OriginCustomHeaders"] == ORIGIN_HEADER
@@ -533,7 +548,9 @@ def test_domain_and_certificate_come_together_and_the_certificate_from_us_east_1
     )
 
 
-def test_every_function_gets_the_settings_the_code_reads(root_cfn, websocket_cfn) -> None:
+def test_every_function_gets_the_settings_the_code_reads(
+    root_cfn: dict[str, Any], websocket_cfn: dict[str, Any]
+) -> None:
     names = {
         "UPSTASH_REDIS_REST_URL",
         "UPSTASH_REDIS_REST_TOKEN",
@@ -555,7 +572,7 @@ def test_every_function_gets_the_settings_the_code_reads(root_cfn, websocket_cfn
         }
 
 
-def test_outputs_tell_the_user_every_url(root_cfn) -> None:
+def test_outputs_tell_the_user_every_url(root_cfn: dict[str, Any]) -> None:
     assert {
         "SiteUrl",
         "DistributionDomainName",
@@ -588,6 +605,7 @@ def test_handler_named_in_template_imports_from_the_code_package(handler: str) -
     source = ROOT / "functions" / (module_name.replace(".", "/") + ".py")
     assert source.exists(), f"{handler}: no {source.relative_to(ROOT)}"
     module = importlib.import_module(module_name)
+    assert module.__file__ is not None, f"{module_name} has no file"
     assert Path(module.__file__).resolve() == source.resolve()
     assert callable(getattr(module, function_name, None)), f"{handler} is not a callable"
 
