@@ -52,8 +52,8 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from tests.support.browser import CHROMIUM_ARGS
-from tests.support.servers import local_stack_of
+from devkit.chromium import CHROMIUM_ARGS
+from devkit.servers import local_stack_of
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"

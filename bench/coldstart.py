@@ -48,6 +48,8 @@ from typing import Any
 
 from aiohttp import web
 
+from devkit.events import http_event, ws_event
+from devkit.servers import LocalStack, local_stack, serve_in_thread
 from infra.build_lambda import (
     LAMBDA_ARCH,
     PACKAGE,
@@ -59,8 +61,6 @@ from infra.build_lambda import (
     tree_bytes,
     zip_tree,
 )
-from tests.support.events import http_event, ws_event
-from tests.support.servers import LocalStack, local_stack, serve_in_thread
 
 CHILD = Path(__file__).resolve().parent / "lambda_child.py"
 REGION = "eu-west-1"

@@ -18,8 +18,8 @@ import redis
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from tests.support.rooms import PROOF, VERIFIER
-from tests.support.servers import LocalStack
+from devkit.credentials import PROOF, VERIFIER
+from devkit.servers import LocalStack
 
 OPERATIONS = (
     "create",

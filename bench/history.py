@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import itertools
 
+from devkit.credentials import PROOF, VERIFIER
+from devkit.servers import LocalStack
 from privochat.domain import HISTORY_CAP, TEXT_MAX_CHARS
-from tests.support.rooms import PROOF, VERIFIER
-from tests.support.servers import LocalStack
 
 LAMBDA_ANSWER_LIMIT = 6 * 1024 * 1024
 

@@ -7,7 +7,7 @@ import statistics
 import subprocess
 import sys
 
-from tests.support.servers import ROOT
+from devkit.servers import ROOT
 
 MARK = "--- bench: the statement starts here ---"
 

@@ -27,13 +27,12 @@ from itertools import pairwise
 from typing import Any
 
 import aiohttp
-import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 from yarl import URL
 
-from tests.support.rooms import PROOF, VERIFIER
-from tests.support.servers import LocalStack, local_stack, redis_server
+from devkit.credentials import PROOF, VERIFIER
+from devkit.servers import LocalStack, MissingProgram, local_stack, redis_server
 
 # About what the browser sends for a short line: AES-GCM ciphertext, base64.
 PADDING = "x" * 96
@@ -58,8 +57,8 @@ def stack_on_redis_server() -> Iterator[tuple[LocalStack, str]]:
     with ExitStack() as running:
         try:
             redis_url = running.enter_context(redis_server())
-        except pytest.skip.Exception as missing:  # the test helper skips; a script stops
-            raise SystemExit(f"bench: {missing.msg}") from None
+        except MissingProgram as missing:
+            raise SystemExit(f"bench: {missing}") from None
         yield running.enter_context(local_stack(REDIS_URL=redis_url, **UNLIMITED)), redis_url
 
 

@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 
 from bench.loadgen import PADDING, LoadResult, Participant, http_pool
-from tests.support.rooms import PROOF, VERIFIER
+from devkit.credentials import PROOF, VERIFIER
 
 SEED_PARALLEL = 8
 

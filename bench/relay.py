@@ -32,7 +32,7 @@ from bench.loadgen import (
     check_room,
     wait_for_deliveries,
 )
-from tests.support.servers import ROOT, _wait_for_port, free_port
+from devkit.servers import ROOT, free_port, wait_for_port
 
 _PONG = json.dumps({"type": "pong"})
 
@@ -65,7 +65,7 @@ def relay_server() -> Iterator[str]:
         [sys.executable, "-m", "bench.relay", "--serve", str(port)], cwd=ROOT
     )
     try:
-        _wait_for_port(port, process)
+        wait_for_port(port, process)
         yield f"ws://127.0.0.1:{port}"
     finally:
         process.terminate()

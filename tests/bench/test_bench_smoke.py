@@ -10,8 +10,8 @@ import pytest
 from bench.counts import OPERATIONS, requests_per_operation
 from bench.history import history_bound
 from bench.loadgen import UNLIMITED, LoadResult, Party, check_room, run_load
+from devkit.servers import LocalStack, local_stack
 from privochat.domain import HISTORY_CAP
-from tests.support.servers import LocalStack, local_stack
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from devkit.chromium import CHROMIUM_ARGS
+from devkit.servers import LocalStack, find_program, local_stack
 from tests.browser.room_helpers import DESKTOP
-from tests.support.browser import CHROMIUM_ARGS
-from tests.support.servers import LocalStack, local_stack, require_program
 
 # Two cores shared with the stack (and whatever else runs): give each expectation room.
 expect.set_options(timeout=10_000)
@@ -24,7 +24,7 @@ def stack():
 # thread while it is open; the tests outside tests/browser need it closed.
 @pytest.fixture(scope="package")
 def browser():
-    chromium = require_program("chromium")
+    chromium = find_program("chromium")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium, headless=True, args=CHROMIUM_ARGS

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import Browser, expect
 
+from devkit.servers import GENEROUS_LIMITS, ROOT, free_port, redis_process, wait_for_port
 from tests.browser.room_helpers import (
     bubbles,
     create_room,
@@ -18,13 +19,6 @@ from tests.browser.room_helpers import (
     open_room,
     safety_code,
     send,
-)
-from tests.support.servers import (
-    GENEROUS_LIMITS,
-    ROOT,
-    _wait_for_port,
-    free_port,
-    redis_process,
 )
 
 pytestmark = pytest.mark.timeout(90)
@@ -50,7 +44,7 @@ def stack_on(port: int, redis_url: str, secret: str) -> Iterator[None]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for_port(port, process)
+        wait_for_port(port, process)
         yield
     finally:
         process.kill()

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devkit.credentials import PROOF, VERIFIER
+from devkit.servers import local_stack
 from tests.deploy.sam_templates import ROOT, TEMPLATE, load_template
-from tests.support.rooms import PROOF, VERIFIER
-from tests.support.servers import local_stack
 
 EVENTS = ROOT / "events"
 ENV_JSON = json.loads((EVENTS / "env.json").read_text())["Parameters"]

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from cfnlint.api import lint_file
 
+from devkit.servers import find_program
 from tests.deploy.sam_templates import (
     ROOT,
     TEMPLATE,
@@ -24,7 +25,6 @@ from tests.deploy.sam_templates import (
     resources_of_type,
     rules_hold,
 )
-from tests.support.servers import require_program
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
@@ -263,7 +263,7 @@ def _run_functions(root_cfn: dict[str, Any], paths: list[str]) -> dict[str, list
     }}
     console.log(JSON.stringify(out));
     """
-    node = require_program("node")
+    node = find_program("node")
     result = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout))

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
-from tests.support.rooms import PROOF, VERIFIER
-from tests.support.servers import LocalStack, local_stack
+from devkit.credentials import PROOF, VERIFIER
+from devkit.servers import LocalStack, local_stack
 
 _client_ids = itertools.count()
 

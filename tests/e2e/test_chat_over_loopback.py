@@ -11,8 +11,8 @@ import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
+from devkit.servers import LocalStack, local_stack
 from tests.e2e.conftest import Participant, greet, next_event
-from tests.support.servers import LocalStack, local_stack
 
 
 def test_the_site_and_room_pages_are_served_with_security_headers(stack: LocalStack) -> None:

@@ -11,9 +11,9 @@ import httpx
 import pytest
 import redis
 
+from devkit.credentials import VERIFIER
+from devkit.servers import LocalStack, RedisProcess, local_stack, redis_process
 from tests.e2e.conftest import Participant
-from tests.support.rooms import VERIFIER
-from tests.support.servers import LocalStack, RedisProcess, local_stack, redis_process
 
 T = TypeVar("T")
 TIMEOUT_SECONDS = 1.0

@@ -26,9 +26,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
 from websockets.sync.client import ClientConnection, connect
 
+from devkit.credentials import PROOF, VERIFIER
+from devkit.servers import ROOT, LocalStack, local_stack
 from tests.e2e.conftest import Participant
-from tests.support.rooms import PROOF, VERIFIER
-from tests.support.servers import ROOT, LocalStack, local_stack
 
 # The link key's join proof and the verifier a room is created with (see
 # docs/protocol.md); any 32 bytes will do for the server.

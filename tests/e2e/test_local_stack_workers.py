@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from devkit.credentials import VERIFIER
+from devkit.servers import LocalStack, RedisProcess, local_stack, redis_process
 from tests.e2e.conftest import Participant, next_event
-from tests.support.rooms import VERIFIER
-from tests.support.servers import LocalStack, RedisProcess, local_stack, redis_process
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads processes and sockets from /proc"

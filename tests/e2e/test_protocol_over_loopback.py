@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from devkit.servers import LocalStack
 from tests.e2e.conftest import greet
 from tests.support import e2ee
 from tests.support.e2ee import Participant, Plain, Verdict, handshake
-from tests.support.servers import LocalStack
 
 WIRE = re.compile(r"(?<![A-Za-z0-9_-])2\.[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]+")
 

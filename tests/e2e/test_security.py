@@ -9,9 +9,9 @@ import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
+from devkit.credentials import VERIFIER
+from devkit.servers import LocalStack, local_stack
 from tests.e2e.conftest import Participant, greet, next_event
-from tests.support.rooms import VERIFIER
-from tests.support.servers import LocalStack, local_stack
 
 
 def test_the_cookie_is_httponly_strict_and_scoped_to_the_room_lifetime(

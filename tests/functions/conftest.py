@@ -7,13 +7,13 @@ from dataclasses import dataclass
 import pytest
 from aiohttp import web
 
+from devkit.servers import redis_server, serve_in_thread
 from infra.local_stack import redis_backend
 from infra.local_stack.upstash_endpoint import UpstashEndpoint
 from privochat.ports import RoomStore
 from privochat.scripts import connect_upstash
 from privochat.store_upstash import UpstashRoomStore
 from tests.fakes import InMemoryRoomStore
-from tests.support.servers import redis_server, serve_in_thread
 
 
 @dataclass

@@ -17,13 +17,13 @@ from moto import mock_aws
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
+from devkit.credentials import PROOF, VERIFIER, WRONG_PROOF
+from devkit.events import http_event, ws_event
 from privochat import wiring
 from privochat.logs import JsonLines
 from privochat.pusher_apigw import ApiGatewayPusher
 from tests.functions.conftest import UpstashSetup
-from tests.support.events import http_event, ws_event
 from tests.support.gateway_faults import inject_faults, record_requests
-from tests.support.rooms import PROOF, VERIFIER, WRONG_PROOF
 
 SITE = "https://chat.example.com"
 

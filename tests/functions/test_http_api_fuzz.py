@@ -15,12 +15,13 @@ from hypothesis import HealthCheck, settings
 from requests.structures import CaseInsensitiveDict
 from schemathesis.config import SchemathesisConfig
 
+from devkit.credentials import PROOF, VERIFIER
 from privochat.cookies import COOKIE_NAME
 from privochat.domain import Limit, new_token, participant_key
 from privochat.http_api import chat_service, create_app
 from privochat.service import ChatService, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
-from tests.support.rooms import PROOF, SECRET, VERIFIER
+from tests.support.rooms import SECRET
 
 ROOM = "Fuzzed_room_000000001"
 TOKEN = new_token(ROOM, SECRET)

@@ -17,9 +17,9 @@ from typing import IO, Any
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from devkit.servers import ROOT, find_program
 from tests.support import e2ee
 from tests.support.e2ee import Plain, Session
-from tests.support.servers import ROOT, require_program
 
 SCRIPT = ROOT / "tests" / "js" / "interop.mjs"
 DOCUMENTED_EXPORTS = {
@@ -70,7 +70,7 @@ class Node:
 
 @pytest.fixture(scope="module")
 def node() -> Iterator[Node]:
-    program = require_program("node")
+    program = find_program("node")
     with tempfile.TemporaryFile("w+") as stderr:
         process = subprocess.Popen(
             [program, str(SCRIPT)],

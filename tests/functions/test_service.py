@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from devkit.credentials import PROOF, VERIFIER, WRONG_PROOF
 from privochat.domain import (
     BadRequest,
     Limit,
@@ -20,7 +21,7 @@ from privochat.domain import (
 from privochat.payloads import message_payload
 from privochat.service import ChatService, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
-from tests.support.rooms import PROOF, SECRET, VERIFIER, WRONG_PROOF, join, key32
+from tests.support.rooms import SECRET, join, key32
 
 CLIENT = "203.0.113.7"
 GENEROUS = Limits(room_creations=Limit(10_000, 60), messages=Limit(10_000, 60))

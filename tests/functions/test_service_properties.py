@@ -7,10 +7,11 @@ import contextlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devkit.credentials import VERIFIER
 from privochat.domain import TEXT_MAX_CHARS, BadRequest, Limit, RoomFull
 from privochat.service import ChatService, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
-from tests.support.rooms import SECRET, VERIFIER, join
+from tests.support.rooms import SECRET, join
 
 UNLIMITED = Limits(room_creations=Limit(10**9, 60), messages=Limit(10**9, 60))
 

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import pytest
 
+from devkit.credentials import VERIFIER
 from privochat.domain import (
     HISTORY_CAP,
     MAX_CONNECTIONS_PER_PARTICIPANT,
@@ -28,7 +29,7 @@ from privochat.domain import (
 )
 from privochat.ports import RoomStore
 from tests.functions.conftest import UpstashSetup
-from tests.support.rooms import VERIFIER, key32
+from tests.support.rooms import key32
 
 T = TypeVar("T")
 T0 = 1_700_000_000_000  # a connection time, ms

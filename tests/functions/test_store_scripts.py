@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from bench.counts import OPERATIONS, Billing, billed_per_operation
+from devkit.servers import local_stack, redis_server
 from infra.local_stack.redis_backend import embedded
-from tests.support.servers import local_stack, redis_server
 
 MAX_BILLED = 5
 

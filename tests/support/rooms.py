@@ -1,29 +1,13 @@
-"""Credentials tests join rooms with: a link's join proof and its verifier, and
-the functions' secret that makes tokens (made up here, never a real one)."""
+"""What service and store tests join rooms with: the functions' secret that makes
+tokens (made up here, never a real one), made-up hello values, and a join as a
+browser does it (the link's credentials are devkit/credentials.py)."""
 
 from __future__ import annotations
 
-import base64
-import secrets
-
-from privochat.domain import verifier_of
+from devkit.credentials import PROOF
 from privochat.service import ChatService, Joined
 
 SECRET = b"tests-only secret, 32 bytes long"
-
-
-def b64url(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def new_proof() -> str:
-    """A join proof as a browser derives it from a link key (32 bytes)."""
-    return b64url(secrets.token_bytes(32))
-
-
-PROOF = new_proof()
-VERIFIER = verifier_of(PROOF)
-WRONG_PROOF = new_proof()
 
 
 def key32(letter: str) -> str:

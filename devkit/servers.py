@@ -1,4 +1,7 @@
-"""Servers that tests start on loopback and always stop."""
+"""Servers that tests and benchmarks start on 127.0.0.1 and always stop: the
+local stack as `make run` starts it, a real redis-server, an aiohttp app in a
+thread. No pytest here: a missing program is `MissingProgram`, which the test
+suite turns into a skip (tests/conftest.py) and a benchmark into its exit."""
 
 from __future__ import annotations
 
@@ -19,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from aiohttp import web
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -31,21 +33,23 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def require_program(name: str) -> str:
-    """The program's path; without it the test is skipped, except where CI asks
-    for every test to run (PRIVOCHAT_REQUIRE_ALL=1): then it fails."""
+class MissingProgram(RuntimeError):
+    """A program this machine lacks (scripts/install-system-deps.sh installs it)."""
+
+
+def find_program(name: str) -> str:
+    """The program's path, on PATH or in /usr/bin (Debian's chromium, redis-server)."""
     path = shutil.which(name) or (
         f"/usr/bin/{name}" if os.path.exists(f"/usr/bin/{name}") else None
     )
     if path is None:
-        message = f"{name} is not installed (scripts/install-system-deps.sh installs it)"
-        if os.environ.get("PRIVOCHAT_REQUIRE_ALL") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        raise MissingProgram(
+            f"{name} is not installed (scripts/install-system-deps.sh installs it)"
+        )
     return path
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes] | None, seconds: float = 15) -> None:
+def wait_for_port(port: int, process: subprocess.Popen[bytes] | None, seconds: float = 15) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -69,7 +73,7 @@ class RedisProcess:
     """A redis-server that a test can stop, start again (same port) and freeze."""
 
     def __init__(self, folder: str) -> None:
-        self.program = require_program("redis-server")
+        self.program = find_program("redis-server")
         self.port = free_port()
         self.folder = folder
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -93,7 +97,7 @@ class RedisProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_for_port(self.port, self.process)
+        wait_for_port(self.port, self.process)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -223,7 +227,7 @@ def local_stack_of(tree: Path, **env: str) -> Iterator[LocalStack]:
                 stderr=subprocess.STDOUT,
             )
             try:
-                _wait_for_port(port, process)
+                wait_for_port(port, process)
                 yield LocalStack(port, process, log, token)
             finally:
                 process.terminate()
