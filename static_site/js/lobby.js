@@ -1,6 +1,7 @@
 // The lobby: create a room (with a fresh link key), join one by its invite link, pick a name.
 // Loaded with blocking="render", so a notice is in place before the first paint (no layout shift).
 import { api } from "./api.js";
+import { tabStorage, takeKept } from "./drafts.js";
 import { getName, randomName, setName } from "./identity.js";
 import { openKeystore } from "./keystore.js";
 import { parseRoomLink } from "./links.js";
@@ -16,18 +17,10 @@ const NOTICES = {
   "left=1": ["info", "You left the room.", "Its keys are deleted from this browser."],
 };
 
-const KEPT_KEY = "privochat.kept";
-
 /** What was written but not sent when the room expired (room.js keeps it for this tab), shown once. */
 function keptTexts() {
-  let texts = [];
-  try {
-    texts = JSON.parse(sessionStorage.getItem(KEPT_KEY) || "[]");
-    sessionStorage.removeItem(KEPT_KEY);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(texts) || !texts.length) return [];
+  const texts = takeKept(tabStorage());
+  if (!texts.length) return [];
   const label = document.createElement("label");
   label.className = "label kept-label";
   label.htmlFor = "kept";

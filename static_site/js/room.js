@@ -2,6 +2,7 @@
 // (handshake.js, conversation.js), and wires them to the page, the API and the WebSocket.
 import { api, loadConfig } from "./api.js";
 import { Conversation } from "./conversation.js";
+import { draftKey, keepUnsent, loadDraft, saveDraft, tabStorage } from "./drafts.js";
 import { Handshake, RoomKeys } from "./handshake.js";
 import { getName, setName } from "./identity.js";
 import { setUpInvite } from "./invite.js";
@@ -20,12 +21,12 @@ const TTL_RESYNC_MS = 60000;
 const HELLO_RETRY_MS = 3000;
 const WARN_BEFORE_S = 60;
 const LEFT_AFTER_MS = 6000; // a reload is not "left": only an absence that lasts
-const DRAFT_KEY = `privochat.draft.${location.pathname}`;
-const KEPT_KEY = "privochat.kept"; // what was not sent when the room expired, for the lobby to show
 
 const $ = (id) => document.getElementById(id);
 const roomId = location.pathname.replace(/^\/room\//, "").replace(/\/$/, ""); // checked in main()
 const keyText = location.hash.slice(1);
+const storage = tabStorage();
+const DRAFT_KEY = draftKey(location.pathname);
 
 let store = null;
 let proof = null;
@@ -116,40 +117,12 @@ function askToJoin() {
   });
 }
 
-// ---------- drafts: kept across a reload in this tab, gone on send, leave and destroy ----------
-
-function saveDraft(text) {
-  try {
-    if (text) sessionStorage.setItem(DRAFT_KEY, text);
-    else sessionStorage.removeItem(DRAFT_KEY);
-  } catch {
-    // storage blocked: the draft lives as long as the page
-  }
-}
-
-function loadDraft() {
-  try {
-    return sessionStorage.getItem(DRAFT_KEY) || "";
-  } catch {
-    return "";
-  }
-}
-
-/** The room expired under what was being written: hand it to the lobby to show once. */
-function keepUnsent() {
-  const texts = [...(conversation?.unsent() ?? []), $("text").value].filter((text) => text.trim());
-  try {
-    if (texts.length) sessionStorage.setItem(KEPT_KEY, JSON.stringify(texts));
-  } catch {
-    // storage blocked: nothing to keep it in
-  }
-}
-
 function leave(url, { keep = false } = {}) {
   if (leaving) return;
   leaving = true;
-  if (keep) keepUnsent();
-  saveDraft("");
+  // The room expired under what was being written: the lobby shows it, once.
+  if (keep) keepUnsent(storage, [...(conversation?.unsent() ?? []), $("text").value]);
+  saveDraft(storage, DRAFT_KEY, "");
   socket?.stop();
   // The room is over for this browser: its keys go first.
   Promise.resolve(store?.remove(roomId)).catch(() => {}).finally(() => location.replace(url));
@@ -458,7 +431,7 @@ function setUpComposer() {
   };
   input.addEventListener("input", () => {
     refresh();
-    saveDraft(input.value);
+    saveDraft(storage, DRAFT_KEY, input.value);
     if (input.value && Date.now() - lastTypingSent > TYPING_SEND_EVERY_MS && socket?.send({ action: "typing" })) {
       lastTypingSent = Date.now();
     }
@@ -477,13 +450,13 @@ function setUpComposer() {
     const text = input.value;
     if (!text.trim() || text.length > TEXT_LIMIT) return;
     input.value = "";
-    saveDraft("");
+    saveDraft(storage, DRAFT_KEY, "");
     lastTypingSent = 0;
     refresh();
     input.focus();
     conversation.write(text);
   });
-  input.value = loadDraft();
+  input.value = loadDraft(storage, DRAFT_KEY);
   refresh();
 }
 
