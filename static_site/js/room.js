@@ -4,14 +4,14 @@ import { api, loadConfig } from "./api.js";
 import { Conversation } from "./conversation.js";
 import { draftKey, keepUnsent, loadDraft, saveDraft, tabStorage } from "./drafts.js";
 import { Handshake, RoomKeys } from "./handshake.js";
-import { getName, setName } from "./identity.js";
+import { getName } from "./identity.js";
 import { setUpInvite } from "./invite.js";
 import { openKeystore } from "./keystore.js";
-import { parseRoomLink } from "./links.js";
 import { MessageView } from "./message-view.js";
 import { Notifier } from "./notify.js";
 import { TEXT_LIMIT, helloKey, joinCredentials, parseLinkKey } from "./protocol.js";
 import { RoomSocket } from "./realtime.js";
+import { askToJoin, setUpKeyForm, showKeyProblem, showOpenFailure, showRoom } from "./screens.js";
 import { clockLeft, shortLeft, wordsLeft } from "./time-left.js";
 
 const COUNTER_FROM = 800;
@@ -53,69 +53,17 @@ let warned = false;
 let notifier = null;
 let inviteDialog = null;
 
-// ---------- full-page states ----------
+// ---------- full-page states (screens.js) ----------
 
-function showScreen({ title, text, icon = "lock", tone = "", form = null }) {
-  $("app").hidden = true;
-  const screen = $("screen");
-  screen.hidden = false;
-  screen.dataset.tone = tone;
-  $("screen-icon").firstElementChild.setAttribute("href", `/icons.svg#${icon}`);
-  $("screen-title").textContent = title;
-  $("screen-text").textContent = text;
-  $("key-form").hidden = form !== "key-form";
-  $("join-room").hidden = form !== "join-room";
-  $("screen-home").hidden = false;
-  if (form) $(form).querySelector("input").focus();
-}
-
-function showKeyProblem(kind) {
-  const screens = {
-    missing: ["This link is missing its key",
-      "Rooms in PrivoChat open only with the key that is part of the invite link, after the “#”. Paste the complete link you were sent."],
-    invalid: ["This link's key is damaged",
-      "The part of the link after the “#” is not a valid key, so this room can't be opened with it. Paste the complete link you were sent."],
-    wrong: ["Wrong key for this room",
-      "The key in your link is not this room's key, so you can't join it. Ask for the invite link again and paste it whole."],
-  };
-  const [title, text] = screens[kind];
-  document.body.dataset.keyProblem = kind;
+/** The key can't open this room: the page stops and asks for the whole link again. */
+function keyProblem(kind) {
   socket?.stop();
-  showScreen({ title, text, icon: "key", tone: "danger", form: "key-form" });
+  showKeyProblem(kind);
 }
 
-$("key-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const link = parseRoomLink($("key-input").value);
-  const error = $("key-error");
-  if (!link?.key) {
-    error.textContent = "That link has no key after the “#”. Copy the whole link and try again.";
-    error.hidden = false;
-    return;
-  }
-  if (link.roomId === roomId) location.hash = link.key; // reloads, see below
-  else location.replace(`/room/${encodeURIComponent(link.roomId)}#${link.key}`);
-});
-addEventListener("hashchange", () => location.reload());
+setUpKeyForm(roomId);
 
-/** Someone opening a link this browser has no record of: nothing is joined until they click. */
-function askToJoin() {
-  showScreen({
-    title: "Join this private room",
-    text: "You were invited to an end-to-end encrypted room for two. Joining takes the second seat; the room deletes itself when its time runs out.",
-    icon: "people",
-    form: "join-room",
-  });
-  $("join-name").value = getName();
-  return new Promise((resolve) => {
-    $("join-room").addEventListener("submit", (event) => {
-      event.preventDefault();
-      setName($("join-name").value);
-      $("join-button").disabled = true;
-      resolve();
-    }, { once: true });
-  });
-}
+// ---------- leaving ----------
 
 function leave(url, { keep = false } = {}) {
   if (leaving) return;
@@ -252,7 +200,7 @@ async function rejoin() {
   } catch (error) {
     if (error.status === 404) roomGone();
     else if (error.status === 409) leave("/?error=room-full");
-    else if (error.status === 403) showKeyProblem("wrong");
+    else if (error.status === 403) keyProblem("wrong");
   }
 }
 
@@ -502,11 +450,11 @@ async function join() {
   try {
     return await api.joinRoom(roomId, proof);
   } catch (error) {
-    if (error.status === 403) showKeyProblem("wrong");
+    if (error.status === 403) keyProblem("wrong");
     else if (error.status === 404) leave("/?error=room-not-found");
     else if (error.status === 409) leave("/?error=room-full");
     else if (error.status === 400) leave("/?error=bad-link");
-    else showScreen({ title: "Couldn't open the room", text: `${error.message} Reload the page to try again.`, icon: "alert", tone: "danger" });
+    else showOpenFailure(error);
     return null;
   }
 }
@@ -515,9 +463,9 @@ async function main() {
   if (!/^[A-Za-z0-9_-]{6,64}$/.test(roomId)) return leave("/?error=bad-link");
   store = await openKeystore();
   await store.purge().catch(() => {});
-  if (!keyText) return showKeyProblem("missing");
+  if (!keyText) return keyProblem("missing");
   const L = parseLinkKey(keyText);
-  if (!L) return showKeyProblem("invalid");
+  if (!L) return keyProblem("invalid");
   ({ proof } = await joinCredentials(L));
 
   // A browser that holds a record of this room (it created it, or joined before) rejoins by itself.
@@ -581,8 +529,7 @@ async function main() {
   await conversation.catchUp();
   await conversation.idle();
   if (leaving || document.body.dataset.keyProblem) return;
-  $("screen").hidden = true;
-  $("app").hidden = false;
+  showRoom();
   if ($("empty").hidden) view.scrollToEnd(); // else the room's first card shows from its top
   $("text").focus();
   await startRealtime();
