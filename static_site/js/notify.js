@@ -1,5 +1,6 @@
 // Notifications while the room's tab is in the background. Permission is asked only when the
 // person clicks "Notify me"; a notification says who wrote, never what (the text stays in the page).
+// Without them, the tab's title counts what came meanwhile (UnreadTitle).
 
 const PREFERENCE = "privochat.notify";
 
@@ -69,5 +70,26 @@ export class Notifier {
     } catch {
       // some mobile browsers allow notifications only from a service worker: the title count remains
     }
+  }
+}
+
+const TITLE = "Private room · PrivoChat";
+
+/** While the tab is in the background, its title counts new messages; seeing the tab clears it. */
+export class UnreadTitle {
+  constructor(doc = document) {
+    this.doc = doc;
+    this.unread = 0;
+    doc.addEventListener("visibilitychange", () => {
+      if (doc.visibilityState !== "visible") return;
+      this.unread = 0;
+      doc.title = TITLE;
+    });
+  }
+
+  count() {
+    if (this.doc.visibilityState === "visible") return;
+    this.unread += 1;
+    this.doc.title = `(${this.unread}) ${TITLE}`;
   }
 }

@@ -8,11 +8,12 @@ import { getName } from "./identity.js";
 import { setUpInvite } from "./invite.js";
 import { openKeystore } from "./keystore.js";
 import { MessageView } from "./message-view.js";
-import { Notifier } from "./notify.js";
+import { Notifier, UnreadTitle } from "./notify.js";
 import { TEXT_LIMIT, helloKey, joinCredentials, parseLinkKey } from "./protocol.js";
 import { RoomSocket } from "./realtime.js";
 import { askToJoin, setUpKeyForm, showKeyProblem, showOpenFailure, showRoom } from "./screens.js";
 import { clockLeft, shortLeft, wordsLeft } from "./time-left.js";
+import { toast } from "./toast.js";
 
 const COUNTER_FROM = 800;
 const TYPING_SEND_EVERY_MS = 2000;
@@ -39,9 +40,7 @@ let deadline = 0;
 let otherName = "";
 let lastTypingSent = 0;
 let typingTimer = null;
-let toastTimer = null;
 let helloTimer = null;
-let unread = 0;
 let roomFull = false; // both seats are taken: no one to invite
 let otherHere = null; // null until the first count
 let everJoined = false;
@@ -51,6 +50,7 @@ let online = navigator.onLine;
 let destroying = false; // this page asked for the destroy
 let warned = false;
 let notifier = null;
+const unread = new UnreadTitle();
 let inviteDialog = null;
 
 // ---------- full-page states (screens.js) ----------
@@ -80,28 +80,6 @@ function leave(url, { keep = false } = {}) {
 function roomGone() {
   if (deadline - Date.now() < 5000) leave("/?expired=1", { keep: true });
   else leave(destroying ? "/?destroyed=you" : "/?destroyed=1");
-}
-
-/** While the tab is in the background, its title counts new messages. */
-function countUnread() {
-  if (document.visibilityState === "visible") return;
-  unread += 1;
-  document.title = `(${unread}) Private room · PrivoChat`;
-}
-
-document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState !== "visible") return;
-  unread = 0;
-  document.title = "Private room · PrivoChat";
-});
-
-function toast(message, tone = "") {
-  const node = $("toast");
-  node.textContent = message;
-  node.dataset.tone = tone;
-  node.dataset.show = "";
-  clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => delete node.dataset.show, 2600);
 }
 
 // ---------- the handshake ----------
@@ -149,7 +127,7 @@ function failureText(error) {
 function onIncoming({ name }) {
   otherName = name;
   hideTyping();
-  countUnread();
+  unread.count();
   notifier?.notify(`New message from ${name}`, "Open the room to read it. PrivoChat never shows message text here.");
 }
 
@@ -251,7 +229,7 @@ function arrived() {
   view.addEvent(line, everJoined ? "back" : "joined");
   notifier?.notify(line, "in your private PrivoChat room");
   everJoined = true;
-  countUnread();
+  unread.count();
 }
 
 /** Both seats are taken: the invite gives way to a greeting. */
