@@ -4,6 +4,7 @@ import { api, loadConfig } from "./api.js";
 import { Conversation } from "./conversation.js";
 import { draftKey, keepUnsent, loadDraft, saveDraft, tabStorage } from "./drafts.js";
 import { Handshake, RoomKeys } from "./handshake.js";
+import { showHelloProblem, showSession } from "./handshake-view.js";
 import { getName } from "./identity.js";
 import { setUpInvite } from "./invite.js";
 import { openKeystore } from "./keystore.js";
@@ -84,26 +85,12 @@ function roomGone() {
 
 // ---------- the handshake ----------
 
-const HELLO_PROBLEMS = {
-  unverifiable: "The other person's key could not be verified, so nothing is sent to it. Someone may be trying to get between you: compare safety codes another way, or start a new room.",
-  conflict: "Two different keys were published for one person in this room, so the second one is not used. Compare safety codes another way before you trust this room.",
-  refused: "The other person's key was refused, so nothing is sent to it. Start a new room.",
-};
-
-function showHelloProblem({ kind }) {
-  const alert = $("hello-error");
-  alert.dataset.helloProblem = kind;
-  alert.textContent = HELLO_PROBLEMS[kind];
-  alert.hidden = false;
-}
-
-function showSession(session) {
-  if (session) markFull();
-  $("e2e").dataset.state = session ? "ready" : "waiting";
-  $("e2e-waiting").hidden = Boolean(session);
-  $("safety").hidden = !session;
-  $("safety-code").textContent = session?.safety ?? "";
-  if (session) conversation?.pump();
+/** The session to send with changed; having one means both people are here. */
+function onSession(session) {
+  showSession(session);
+  if (!session) return;
+  markFull();
+  conversation?.pump();
 }
 
 /** Hands hellos to the handshake; a publish that fails is tried again a little later. */
@@ -466,7 +453,7 @@ async function main() {
     helloKey: await helloKey(L, roomId),
     keys,
     publish: async (hello) => (await api.hello(roomId, hello)).hello,
-    onChange: showSession,
+    onChange: onSession,
     onProblem: showHelloProblem,
   });
   conversation = new Conversation({
