@@ -8,7 +8,6 @@ http_errors.py."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request, Response
@@ -17,7 +16,6 @@ from mangum import Mangum
 
 from . import wiring
 from .client_address import client_address
-from .config import Settings
 from .cookies import cookie_name, parse_cookie_header, room_token, with_room_token
 from .domain import Unavailable
 from .errors import error_of
@@ -76,14 +74,15 @@ def _set_cookie(
 
 
 async def chat_service() -> ChatService:
-    """The service, built once per cold start (tests override this dependency)."""
+    """The service, built at the first request of a cold start (wiring.py)."""
     return wiring.service()
 
 
 Service = Annotated[ChatService, Depends(chat_service)]
 
 
-def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
+def create_app() -> FastAPI:
+    """The app; it reads its settings per request from wiring.py, never at import."""
     app = FastAPI(
         title="PrivoChat API",
         version="1",
@@ -91,8 +90,8 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
         docs_url=None,  # FastAPI's docs page loads its script from a CDN
         redoc_url=None,
     )
-    app.add_middleware(OriginCheck, settings=settings)
-    app.add_middleware(BodyLimit, max_bytes=settings().max_body_bytes)
+    app.add_middleware(OriginCheck, settings=wiring.settings)
+    app.add_middleware(BodyLimit, settings=wiring.settings)
 
     app.middleware("http")(log_request)
     add_error_handlers(app)
@@ -102,7 +101,7 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
         client = client_address(
             request.headers,
             request.client.host if request.client else "unknown",
-            settings().origin_verify_secret,
+            wiring.settings().origin_verify_secret,
         )
         room_id, ttl = chat.create_room(client, body.verifier)
         return RoomCreated(roomId=room_id, ttl=ttl)
@@ -122,7 +121,7 @@ def create_app(settings: Callable[[], Settings] = wiring.settings) -> FastAPI:
         cookies: Cookies,
     ) -> RoomJoined | JSONResponse:
         token = chat.seat_token(roomId, room_token(cookies, roomId))
-        max_age = settings().room_ttl_seconds
+        max_age = wiring.settings().room_ttl_seconds
         try:
             joined = chat.join(roomId, token, body.proof)
         except Unavailable as error:

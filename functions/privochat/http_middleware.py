@@ -23,16 +23,17 @@ class BodyLimit:
     """Refuses a body over the limit with 413 before anything parses it: by its
     Content-Length when it has one, else by what arrives (read up to the limit)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, settings: Callable[[], Settings]) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.settings().max_body_bytes
         declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if not declared.isdigit() or int(declared) > self.max_bytes:
+        if not declared.isdigit() or int(declared) > max_bytes:
             await send_error(send, "payload-too-large")
             return
         body, more = b"", True
@@ -42,7 +43,7 @@ class BodyLimit:
                 break
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
+            if len(body) > max_bytes:
                 await send_error(send, "payload-too-large")
                 return
         replayed = False

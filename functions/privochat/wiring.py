@@ -1,4 +1,9 @@
-"""Builds the chat service from the settings, once per cold start."""
+"""The composition root: the settings and the chat service every handler uses.
+
+One way in: in Lambda nothing calls `configure`, and the first request of a cold
+start reads the environment (config.py) and builds the service; tests and tools
+call `configure` with settings of their own, or with a ready service (on fakes).
+Nothing is read at import time."""
 
 from __future__ import annotations
 
@@ -21,14 +26,34 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
 
-@functools.cache
+_settings: Settings | None = None
+_service: ChatService | None = None
+
+
+def configure(settings: Settings | None = None, service: ChatService | None = None) -> None:
+    """What the handlers run with from now on: these settings (None: the
+    environment's, read at the next request) and this service (None: built from
+    the settings at the next request). Forgets whatever was built before."""
+    global _settings, _service
+    _settings, _service = settings, service
+    aws_session.cache_clear()
+    if settings is not None:
+        _quiet_logs(settings)
+
+
 def settings() -> Settings:
-    loaded = Settings.from_env()
-    logs.configure(loaded.log_level)
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_env()
+        _quiet_logs(_settings)
+    return _settings
+
+
+def _quiet_logs(config: Settings) -> None:
+    logs.configure(config.log_level)
     # Client libraries log every request at INFO; our own line per event is enough.
     for noisy in ("httpx", "botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    return loaded
 
 
 @functools.cache
@@ -67,9 +92,14 @@ def _secrets(config: Settings) -> tuple[str, bytes]:
     return config.upstash_token or found.get("upstash", ""), app_secret.encode()
 
 
-@functools.cache
 def service() -> ChatService:
-    config = settings()
+    global _service
+    if _service is None:
+        _service = _build(settings())
+    return _service
+
+
+def _build(config: Settings) -> ChatService:
     upstash_token, app_secret = _secrets(config)
     redis = connect_upstash(config.upstash_url, upstash_token, config.redis_timeout_seconds)
     pusher = ApiGatewayPusher(management_client(config.websocket_management_url, aws_session()))
@@ -78,10 +108,3 @@ def service() -> ChatService:
         messages=Limit(config.messages_per_minute, 60),
     )
     return ChatService(UpstashRoomStore(redis), pusher, config.room_ttl_seconds, limits, app_secret)
-
-
-def reset() -> None:
-    """Forget the cached settings and service (tests change the environment)."""
-    settings.cache_clear()
-    service.cache_clear()
-    aws_session.cache_clear()

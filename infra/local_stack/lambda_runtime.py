@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -84,10 +85,13 @@ class ThreadRuntime(LambdaRuntime):
     def __init__(
         self,
         functions: list[Function],
+        environment: Mapping[str, str],
         concurrency: int = 32,
         timeout_seconds: float = TIMEOUT_SECONDS,
     ) -> None:
-        # Imported now, in this process: the handlers read their settings at cold start.
+        # The functions run in this process, so their environment is this process's:
+        # the one thing that makes this runtime change the stack's own state.
+        os.environ.update(environment)
         self._handlers = {function: load_handler(function.handler) for function in functions}
         # Each thread is an execution environment: it has an event loop of its
         # own, as Lambda's main thread does (Mangum runs the ASGI app on it).

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
-import botocore.session
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Middleware
+from botocore.credentials import ReadOnlyCredentials
 
 from . import redis_backend
 from .cloudfront import SECURITY_HEADERS
@@ -135,23 +135,29 @@ def lambda_environment(
 def build_app(config: StackConfig) -> web.Application:
     upstash_token = config.local_upstash_token or secrets.token_urlsafe(24)
     origin_secret = config.origin_verify_secret or secrets.token_urlsafe(24)
-    os.environ.update(lambda_environment(config, upstash_token, origin_secret))
-    # Credentials for the handlers' botocore (unless the environment has some): the
-    # Management API below takes only requests signed with them, as AWS does with IAM.
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "local"),
-        ("AWS_SECRET_ACCESS_KEY", "local"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        os.environ.setdefault(name, value)
-    credentials = botocore.session.get_session().get_credentials()
-    # Only now: the handlers read their settings (this environment) at cold start.
+    # What each function's environment holds, as in AWS: this process's own (PATH,
+    # PYTHONPATH, the user's AWS credentials if any) and template.yaml's settings.
+    # The stack's own environment is left alone.
+    environment = {
+        # Credentials for the handlers' botocore (unless the user has some): the
+        # Management API below takes only requests signed with them, as AWS does with IAM.
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        **os.environ,
+        **lambda_environment(config, upstash_token, origin_secret),
+    }
+    credentials = ReadOnlyCredentials(
+        environment["AWS_ACCESS_KEY_ID"],
+        environment["AWS_SECRET_ACCESS_KEY"],
+        environment.get("AWS_SESSION_TOKEN"),
+    )
     runtime: LambdaRuntime = (
         ProcessRuntime(
-            FUNCTIONS, os.environ, config.workers, timeout_seconds=config.lambda_timeout_seconds
+            FUNCTIONS, environment, config.workers, timeout_seconds=config.lambda_timeout_seconds
         )
         if config.workers > 0
-        else ThreadRuntime(FUNCTIONS, timeout_seconds=config.lambda_timeout_seconds)
+        else ThreadRuntime(FUNCTIONS, environment, timeout_seconds=config.lambda_timeout_seconds)
     )
 
     app = web.Application(
@@ -175,7 +181,7 @@ def build_app(config: StackConfig) -> web.Application:
         ON_CONNECT,
         ON_DISCONNECT,
         ON_DEFAULT,
-        SigV4Verifier(credentials.get_frozen_credentials() if credentials else None),
+        SigV4Verifier(credentials),
         origin_secret,
         idle_seconds=config.websocket_idle_seconds,
     )

@@ -38,16 +38,18 @@ def stack_url() -> Iterator[str]:
 @pytest.fixture
 def handlers(stack_url: str, monkeypatch: pytest.MonkeyPatch, lambda_event_loop: None):
     """The handlers with env.json's settings, its Docker host name pointed at the stack."""
-    for name, value in ENV_JSON.items():
-        monkeypatch.setenv(name, value.replace(DOCKER_HOST_ORIGIN, stack_url))
     for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     from privochat import http_api, wiring, ws_api
+    from privochat.config import Settings
 
-    wiring.reset()
+    environment = {
+        name: value.replace(DOCKER_HOST_ORIGIN, stack_url) for name, value in ENV_JSON.items()
+    }
+    wiring.configure(Settings.from_env(environment))
     yield http_api, ws_api
-    wiring.reset()
+    wiring.configure()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import json
 import logging
 import secrets
 from collections.abc import Iterator
+from dataclasses import replace
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from devkit.credentials import PROOF, VERIFIER, WRONG_PROOF
 from devkit.events import http_event, ws_event
 from privochat import wiring
+from privochat.config import Settings
 from privochat.logs import JsonLines
 from privochat.pusher_apigw import ApiGatewayPusher
 from tests.functions.conftest import UpstashSetup
@@ -33,22 +35,25 @@ def handlers(
     upstash_embedded: UpstashSetup, monkeypatch: pytest.MonkeyPatch, lambda_event_loop: None
 ) -> Iterator[Any]:
     for name, value in {
-        "UPSTASH_REDIS_REST_URL": upstash_embedded.url,
-        "UPSTASH_REDIS_REST_TOKEN": upstash_embedded.token,
-        "WEBSOCKET_MANAGEMENT_URL": "https://ws123.execute-api.eu-west-1.amazonaws.com/prod",
-        "ALLOWED_ORIGINS": SITE,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "eu-west-1",
-        "APP_SECRET": "handler tests' secret",
     }.items():
-        monkeypatch.setenv(name, value)
-    wiring.reset()
+        monkeypatch.setenv(name, value)  # botocore's own, for moto
+    wiring.configure(
+        Settings(
+            upstash_url=upstash_embedded.url,
+            upstash_token=upstash_embedded.token,
+            websocket_management_url="https://ws123.execute-api.eu-west-1.amazonaws.com/prod",
+            allowed_origins=(SITE,),
+            app_secret="handler tests' secret",
+        )
+    )
     with mock_aws():
         from privochat import http_api, ws_api
 
         yield http_api.handler, ws_api
-    wiring.reset()
+    wiring.configure()
 
 
 def _management_client() -> Any:
@@ -433,9 +438,13 @@ def test_a_forged_viewer_address_does_not_escape_the_room_creation_limit(
 ) -> None:
     """The HTTP API's endpoint is public: only CloudFront's secret makes its
     viewer address header believable (it was: 25 of 25 forged creations passed)."""
-    monkeypatch.setenv("RATE_LIMIT_ROOMS_PER_MINUTE", "2")
-    monkeypatch.setenv("ORIGIN_VERIFY_SECRET", "the-secret-cloudfront-sends")
-    wiring.reset()
+    wiring.configure(
+        replace(
+            wiring.settings(),
+            room_creations_per_minute=2,
+            origin_verify_secret="the-secret-cloudfront-sends",
+        )
+    )
     http, _ = handlers
     peer = f"192.0.2.{secrets.randbelow(250)}"  # a window of its own (the store lives on)
 

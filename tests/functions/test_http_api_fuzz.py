@@ -6,6 +6,7 @@ cases), so the success paths are fuzzed too, not only the refusals."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,11 @@ from requests.structures import CaseInsensitiveDict
 from schemathesis.config import SchemathesisConfig
 
 from devkit.credentials import PROOF, VERIFIER
+from privochat import wiring
+from privochat.config import Settings
 from privochat.cookies import COOKIE_NAME
 from privochat.domain import Limit, new_token, participant_key
-from privochat.http_api import chat_service, create_app
+from privochat.http_api import create_app
 from privochat.service import ChatService, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
 from tests.support.rooms import SECRET
@@ -32,10 +35,17 @@ STORE = InMemoryRoomStore()
 CHAT = ChatService(STORE, RecordingPusher(), room_ttl_seconds=600, limits=LIMITS, secret=SECRET)
 
 app = create_app()
-app.dependency_overrides[chat_service] = lambda: CHAT
 config = SchemathesisConfig.from_path(str(Path(__file__).with_name("schemathesis.toml")))
 schema = schemathesis.openapi.from_asgi("/api/openapi.json", app, config=config)
 STATUSES: dict[str, set[int]] = defaultdict(set)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fuzzed_service() -> Iterator[None]:
+    """The app runs on the in-memory store, with a deployment's default settings."""
+    wiring.configure(Settings(), service=CHAT)
+    yield
+    wiring.configure()
 
 
 def _seed() -> None:
