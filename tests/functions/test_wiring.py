@@ -3,6 +3,10 @@ SecureStrings, read together once per cold start (moto's SSM)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,8 +14,14 @@ import botocore.session
 import pytest
 from moto import mock_aws
 
+from devkit.credentials import VERIFIER
+from devkit.events import http_event
 from privochat import wiring
 from privochat.config import Settings
+from privochat.domain import Limit
+from privochat.service import ChatService, Limits
+from tests.fakes import InMemoryRoomStore, RecordingPusher
+from tests.support.rooms import SECRET
 
 
 @pytest.fixture
@@ -64,3 +74,38 @@ def test_a_missing_parameter_is_a_clear_error_at_cold_start(ssm: Any) -> None:
 def test_without_any_app_secret_a_random_one_is_used(ssm: Any) -> None:
     first = wiring._secrets(Settings())[1]
     assert len(first) >= 32 and first != wiring._secrets(Settings())[1]
+
+
+def test_importing_the_handlers_reads_no_setting() -> None:
+    """Settings are read at the first request, never at import: a tool or a test
+    can import the handlers and then configure them (this import used to fail)."""
+    broken = {"MAX_BODY_BYTES": "not a number", "ROOM_TTL_SECONDS": "nor this"}
+    imported = subprocess.run(
+        [sys.executable, "-c", "import privochat.http_api, privochat.ws_api"],
+        env={**os.environ, **broken},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
+
+
+def test_the_http_api_answers_with_the_settings_it_is_configured_with(
+    lambda_event_loop: None,
+) -> None:
+    """configure() is the one way in: the body limit (read once, when the app was
+    built, before) follows the configured settings from the next request on."""
+    from privochat.http_api import handler
+
+    limits = Limits(room_creations=Limit(20, 60), messages=Limit(120, 60))
+    chat = ChatService(InMemoryRoomStore(), RecordingPusher(), 600, limits, SECRET)
+    body = {"verifier": VERIFIER, "padding": "x" * 200}
+    try:
+        wiring.configure(Settings(), service=chat)
+        assert handler(http_event("POST", "/api/room/create", body=body), None)["statusCode"] == 200
+        wiring.configure(Settings(max_body_bytes=100), service=chat)
+        refused = handler(http_event("POST", "/api/room/create", body=body), None)
+        assert refused["statusCode"] == 413
+        assert json.loads(refused["body"])["error"] == "payload-too-large"
+    finally:
+        wiring.configure()
