@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from typing import Protocol, TypedDict, cast
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Page, WebSocketRoute, expect
+from playwright.sync_api import Locator, Page, ViewportSize, WebSocketRoute, expect
 
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+class Person(Protocol):
+    """The conftest's `person` fixture: each call is a new person's page (its own context)."""
+
+    def __call__(self, viewport: ViewportSize = ...) -> Page: ...
+
+
+class StoredKeys(TypedDict):
+    """What `stored_keys` reads of a browser's record of a room."""
+
+    seat: int
+    generations: list[str]
+    epochs: list[str]
+    keys: int
+    extractable: bool
 
 
 def create_room(page: Page) -> str:
@@ -44,7 +62,7 @@ def send(page: Page, text: str) -> None:
     page.locator("#text").press("Enter")
 
 
-def bubbles(page: Page, side: str):
+def bubbles(page: Page, side: str) -> Locator:
     """The message bubbles on one side: "own" or "other"."""
     return page.locator(f"#messages .msg.{side} .bubble")
 
@@ -62,7 +80,7 @@ def safety_code(page: Page) -> str:
     return page.locator("#safety-code").inner_text()
 
 
-def two_people_in_a_room(person) -> tuple[Page, Page, str]:
+def two_people_in_a_room(person: Person) -> tuple[Page, Page, str]:
     """Alice creates, Bob joins; both are here and their handshake is done."""
     alice = person()
     link = create_room(alice)
@@ -74,7 +92,7 @@ def two_people_in_a_room(person) -> tuple[Page, Page, str]:
     return alice, bob, link
 
 
-def in_keystore(page: Page, room: str, work: str):
+def in_keystore(page: Page, room: str, work: str) -> object:
     """Runs `work` (JavaScript statements over `store`, the "rooms" object store of this
     browser's IndexedDB "privochat", and `roomId`) in the page; returns what it resolves."""
     return page.evaluate(
@@ -101,10 +119,10 @@ def forget_keys(page: Page, room: str) -> None:
     in_keystore(page, room, "store.delete(roomId).onsuccess = () => resolve(null);")
 
 
-def stored_keys(page: Page, room: str) -> dict | None:
+def stored_keys(page: Page, room: str) -> StoredKeys | None:
     """What this browser's IndexedDB holds for a room: its seat, generations, epochs,
     how many CryptoKeys, and whether any of them is extractable (or not a CryptoKey)."""
-    return in_keystore(
+    kept = in_keystore(
         page,
         room,
         """store.get(roomId).onsuccess = (event) => {
@@ -122,6 +140,14 @@ def stored_keys(page: Page, room: str) -> dict | None:
             });
         };""",
     )
+    return cast("StoredKeys | None", kept)
+
+
+def kept_keys(page: Page, room: str) -> StoredKeys:
+    """`stored_keys` of a browser that must still hold its record of the room."""
+    kept = stored_keys(page, room)
+    assert kept is not None, f"this browser holds no keys for room {room}"
+    return kept
 
 
 class Sockets:
@@ -150,7 +176,7 @@ class Sockets:
     def restore(self) -> None:
         self.refusing = False
 
-    def push(self, event: dict) -> None:
+    def push(self, event: Mapping[str, object]) -> None:
         """Hands the page an event as if the server had pushed it (a hostile server can)."""
         assert self.open, "no socket is open"
         for socket in self.open:
