@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Literal, TypedDict
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.browser.room_helpers import (
     DESKTOP,
     PHONE,
+    Person,
     bubbles,
     create_room,
     expect_presence,
@@ -28,11 +30,20 @@ AXE = Axe()
 BLOCKING = {"serious", "critical"}
 
 
+class Finding(TypedDict):
+    """One violation axe reported: its rule, impact, first few nodes and help text."""
+
+    rule: str
+    impact: str | None
+    nodes: list[object]
+    help: str
+
+
 class Audit:
     """Runs axe on one page state after another; remembers every violation by impact."""
 
     def __init__(self) -> None:
-        self.found: dict[str, list[dict]] = {}
+        self.found: dict[str, list[Finding]] = {}
 
     def check(self, page: Page, state: str) -> None:
         page.evaluate("document.fonts.ready")
@@ -47,7 +58,7 @@ class Audit:
             for violation in results["violations"]
         ]
 
-    def blocking(self) -> dict[str, list[dict]]:
+    def blocking(self) -> dict[str, list[Finding]]:
         return {
             state: [v for v in violations if v["impact"] in BLOCKING]
             for state, violations in self.found.items()
@@ -71,7 +82,9 @@ LOOKS = [
 
 
 @pytest.mark.parametrize(("viewport", "scheme"), LOOKS)
-def test_no_serious_or_critical_violation_on_any_screen(person, viewport, scheme):
+def test_no_serious_or_critical_violation_on_any_screen(
+    person: Person, viewport: ViewportSize, scheme: Literal["light", "dark"]
+) -> None:
     audit = Audit()
 
     def new_page() -> Page:

@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from tests.browser.room_helpers import (
     PHONE,
+    Person,
     bubbles,
     create_room,
     expect_presence,
@@ -16,7 +17,7 @@ from tests.browser.room_helpers import (
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_two_people_create_join_and_talk_both_ways(person):
+def test_two_people_create_join_and_talk_both_ways(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     expect_presence(alice, "1 of 2 here")
@@ -43,7 +44,7 @@ def test_two_people_create_join_and_talk_both_ways(person):
     assert width <= PHONE["width"], "nothing overflows a phone-wide screen"
 
 
-def test_typing_shows_on_the_other_side_and_presence_follows_leaving(person):
+def test_typing_shows_on_the_other_side_and_presence_follows_leaving(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     bob = person()
@@ -59,7 +60,7 @@ def test_typing_shows_on_the_other_side_and_presence_follows_leaving(person):
     expect_presence(alice, "1 of 2 here")
 
 
-def test_copy_link_copies_the_invite_with_its_key(person):
+def test_copy_link_copies_the_invite_with_its_key(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     alice.context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -69,7 +70,7 @@ def test_copy_link_copies_the_invite_with_its_key(person):
     assert alice.url.endswith(link)
 
 
-def test_message_text_is_shown_as_text_never_as_markup(person):
+def test_message_text_is_shown_as_text_never_as_markup(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     bob = person()
@@ -81,7 +82,7 @@ def test_message_text_is_shown_as_text_never_as_markup(person):
     assert bob.evaluate("window.__pwned") is None
 
 
-def test_counter_appears_near_the_limit_and_blocks_over_long_text(person):
+def test_counter_appears_near_the_limit_and_blocks_over_long_text(person: Person) -> None:
     alice = person()
     create_room(alice)
     box = alice.locator("#text")
@@ -96,7 +97,7 @@ def test_counter_appears_near_the_limit_and_blocks_over_long_text(person):
     expect(alice.locator("#messages .msg")).to_have_count(0)
 
 
-def test_third_person_is_sent_back_with_room_full(person):
+def test_third_person_is_sent_back_with_room_full(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     open_room(person(), link)
@@ -107,7 +108,7 @@ def test_third_person_is_sent_back_with_room_full(person):
     assert carol.url.endswith("/")
 
 
-def test_a_reader_scrolled_up_is_offered_new_messages_instead_of_a_jump(person):
+def test_a_reader_scrolled_up_is_offered_new_messages_instead_of_a_jump(person: Person) -> None:
     alice, bob, _ = two_people_in_a_room(person)
     for n in range(12):
         send(alice, f"line {n}\n\n\n")

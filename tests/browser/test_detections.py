@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.room_helpers import (
+    Person,
     Sockets,
     bubbles,
     create_room,
@@ -19,7 +20,9 @@ pytestmark = pytest.mark.timeout(60)
 HISTORY = "async () => (await (await fetch(`/api/messages?roomId=${location.pathname.split('/')[2]}`)).json())"
 
 
-def test_garbage_and_a_replayed_copy_are_shown_in_place_and_the_talk_goes_on(person):
+def test_garbage_and_a_replayed_copy_are_shown_in_place_and_the_talk_goes_on(
+    person: Person,
+) -> None:
     alice = person()
     sockets = Sockets(alice)
     link = create_room(alice)
@@ -50,7 +53,7 @@ def test_garbage_and_a_replayed_copy_are_shown_in_place_and_the_talk_goes_on(per
     expect(bob.locator("#messages [data-problem]")).to_have_count(0)
 
 
-def test_a_hello_that_does_not_verify_is_shown_and_the_session_stays(person):
+def test_a_hello_that_does_not_verify_is_shown_and_the_session_stays(person: Person) -> None:
     alice = person()
     sockets = Sockets(alice)
     link = create_room(alice)

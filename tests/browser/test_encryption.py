@@ -8,14 +8,17 @@ import re
 import secrets
 
 import pytest
-from playwright.sync_api import Request, expect
+from playwright.sync_api import Page, Request, expect
 
+from devkit.servers import LocalStack
 from tests.browser.room_helpers import (
+    Person,
     bubbles,
     create_room,
     expect_presence,
     forget_keys,
     join,
+    kept_keys,
     open_room,
     room_id,
     safety_code,
@@ -30,7 +33,7 @@ SECRET = "the door code is 4471"
 BUCKETS = (256, 512, 1024, 2048, 4096, 8192)
 
 
-def joins_of(page) -> list[Request]:
+def joins_of(page: Page) -> list[Request]:
     """Every join request the page makes from now on."""
     joins: list[Request] = []
     page.on(
@@ -50,7 +53,9 @@ def seat_and_text(entry: str) -> tuple[str, str]:
     return seat, rest.split("|", 2)[2]
 
 
-def test_the_store_holds_no_names_no_plaintext_and_only_bucket_lengths(person, stack):
+def test_the_store_holds_no_names_no_plaintext_and_only_bucket_lengths(
+    person: Person, stack: LocalStack
+) -> None:
     alice, bob, link = two_people_in_a_room(person)
     names = [page.locator("#my-name").inner_text() for page in (alice, bob)]
     long_text = "a longer message, " * 20
@@ -68,7 +73,9 @@ def test_the_store_holds_no_names_no_plaintext_and_only_bucket_lengths(person, s
         assert clear not in everything, clear
     lengths = []
     for seat, text in map(seat_and_text, stored):
-        body = re.fullmatch(r"2\.[A-Za-z0-9_-]{11}\.([A-Za-z0-9_-]+)", text).group(1)
+        wire = re.fullmatch(r"2\.[A-Za-z0-9_-]{11}\.([A-Za-z0-9_-]+)", text)
+        assert wire is not None, text
+        body = wire.group(1)
         sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         padded = len(sealed) - 12 - 16  # iv, GCM tag
         assert padded in BUCKETS, padded
@@ -78,7 +85,7 @@ def test_the_store_holds_no_names_no_plaintext_and_only_bucket_lengths(person, s
     )
 
 
-def test_the_two_people_see_the_same_safety_code(person):
+def test_the_two_people_see_the_same_safety_code(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     expect(alice.locator("#safety")).to_be_hidden()
@@ -99,7 +106,9 @@ def test_the_two_people_see_the_same_safety_code(person):
     assert room_id(other_link) != room_id(link)
 
 
-def test_messages_written_before_the_other_joins_wait_then_go_out_encrypted(person, stack):
+def test_messages_written_before_the_other_joins_wait_then_go_out_encrypted(
+    person: Person, stack: LocalStack
+) -> None:
     alice = person()
     link = create_room(alice)
     send(alice, "waiting for you")
@@ -117,7 +126,7 @@ def test_messages_written_before_the_other_joins_wait_then_go_out_encrypted(pers
     )
 
 
-def test_a_link_without_its_key_asks_for_it_and_takes_no_seat(person):
+def test_a_link_without_its_key_asks_for_it_and_takes_no_seat(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     keyless = person()
@@ -140,7 +149,7 @@ def test_a_link_without_its_key_asks_for_it_and_takes_no_seat(person):
     expect(keyless.locator("#notice")).to_contain_text("That room is full")
 
 
-def test_a_wrong_key_is_refused_at_join_and_the_creator_is_unaffected(person):
+def test_a_wrong_key_is_refused_at_join_and_the_creator_is_unaffected(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     send(alice, SECRET)
@@ -168,7 +177,7 @@ def test_a_wrong_key_is_refused_at_join_and_the_creator_is_unaffected(person):
     assert safety_code(alice) == safety_code(bob)
 
 
-def test_a_previewer_running_javascript_takes_no_seat(person):
+def test_a_previewer_running_javascript_takes_no_seat(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     previewer = person()
@@ -187,7 +196,9 @@ def test_a_previewer_running_javascript_takes_no_seat(person):
     assert joins == []
 
 
-def test_a_reload_and_a_second_tab_read_the_history_with_keys_from_indexeddb(person):
+def test_a_reload_and_a_second_tab_read_the_history_with_keys_from_indexeddb(
+    person: Person,
+) -> None:
     alice, bob, link = two_people_in_a_room(person)
     send(alice, "mine")
     expect(bubbles(bob, "other")).to_have_text(["mine"])
@@ -195,7 +206,7 @@ def test_a_reload_and_a_second_tab_read_the_history_with_keys_from_indexeddb(per
     expect(bubbles(alice, "other")).to_have_text(["theirs"])
     code = safety_code(bob)
 
-    kept = stored_keys(bob, room_id(link))
+    kept = kept_keys(bob, room_id(link))
     assert kept["seat"] == 2 and kept["generations"] == ["1"] and len(kept["epochs"]) == 1
     assert kept["keys"] == 3 and not kept["extractable"], kept
 
@@ -218,7 +229,7 @@ def test_a_reload_and_a_second_tab_read_the_history_with_keys_from_indexeddb(per
     second.close()
 
 
-def test_destroy_deletes_the_keys_of_both(person):
+def test_destroy_deletes_the_keys_of_both(person: Person) -> None:
     alice, bob, link = two_people_in_a_room(person)
     send(alice, "soon gone")
     expect(bubbles(bob, "other")).to_have_text(["soon gone"])
@@ -231,7 +242,9 @@ def test_destroy_deletes_the_keys_of_both(person):
         assert stored_keys(page, room_id(link)) is None
 
 
-def test_a_browser_that_lost_its_keys_starts_a_new_generation_and_both_re_key(person):
+def test_a_browser_that_lost_its_keys_starts_a_new_generation_and_both_re_key(
+    person: Person,
+) -> None:
     alice, bob, link = two_people_in_a_room(person)
     send(alice, "before")
     expect(bubbles(bob, "other")).to_have_text(["before"])
@@ -243,7 +256,7 @@ def test_a_browser_that_lost_its_keys_starts_a_new_generation_and_both_re_key(pe
     expect(bob.locator("#messages .bubble", has_text=re.compile(r"^before$"))).to_have_count(0)
     code = safety_code(bob)
     expect(alice.locator("#safety-code")).to_have_text(code)
-    assert stored_keys(bob, room_id(link))["generations"] == ["2"]
+    assert kept_keys(bob, room_id(link))["generations"] == ["2"]
 
     send(alice, "after")
     expect(bubbles(bob, "other")).to_have_count(2)
@@ -252,7 +265,5 @@ def test_a_browser_that_lost_its_keys_starts_a_new_generation_and_both_re_key(pe
     expect(bubbles(alice, "other")).to_have_text(["back"])
     expect(bubbles(alice, "own")).to_have_text(["before", "after"])
     expect(alice.locator("#messages [data-problem]")).to_have_count(0)
-    assert stored_keys(alice, room_id(link))["generations"] == ["1", "2"]
-    assert len(stored_keys(alice, room_id(link))["epochs"]) == 2, (
-        "the old generation stays readable"
-    )
+    assert kept_keys(alice, room_id(link))["generations"] == ["1", "2"]
+    assert len(kept_keys(alice, room_id(link))["epochs"]) == 2, "the old generation stays readable"

@@ -17,9 +17,20 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from playwright.sync_api import APIResponse, Page, Request, Route, WebSocketRoute, expect
+from playwright.sync_api import (
+    APIResponse,
+    Browser,
+    Locator,
+    Page,
+    Request,
+    Route,
+    WebSocketRoute,
+    expect,
+)
 
+from devkit.servers import LocalStack
 from tests.browser.room_helpers import (
+    Person,
     bubbles,
     create_room,
     room_id,
@@ -33,13 +44,14 @@ pytestmark = pytest.mark.timeout(90)
 
 Hello = dict[str, Any]
 Event = dict[str, Any]
+NewParticipant = Callable[[], Participant]
 
 GAP = '#messages .msg.gap[data-problem="gap"]'
 SHOWN_OTHER = "#messages .msg.other:not([data-problem]) .bubble"
 SHOWN_OWN = "#messages .msg.own:not([data-problem]) .bubble"
 
 
-def problem(page: Page, kind: str, side: str = "other"):
+def problem(page: Page, kind: str, side: str = "other") -> Locator:
     return page.locator(f'#messages .msg.{side}[data-problem="{kind}"]')
 
 
@@ -155,7 +167,7 @@ class HostileServer:
 class Store:
     """The room's keys in the stack's store, as the server would touch them."""
 
-    def __init__(self, stack, room: str) -> None:
+    def __init__(self, stack: LocalStack, room: str) -> None:
         self.stack = stack
         self.room = room
         self.key = f"messages:{{{room}}}"
@@ -165,7 +177,7 @@ class Store:
 
     def messages(self) -> list[Event]:
         """The stored messages as the API hands them to seat 1 (Alice)."""
-        out = []
+        out: list[Event] = []
         for entry in self.entries():
             seat, message_id, timestamp, text = entry.split("|", 3)
             seat_number = int(seat)
@@ -209,7 +221,7 @@ def as_push(message: Event, **changes: Any) -> Event:
 
 
 @pytest.fixture
-def python_person(stack) -> Iterator[Callable[[], Participant]]:
+def python_person(stack: LocalStack) -> Iterator[NewParticipant]:
     """A factory of Python participants (the oracle over the HTTP API), closed at the end."""
     made: list[Participant] = []
 
@@ -247,7 +259,7 @@ def handshake_with(page: Page, bob: Participant) -> e2ee.Session:
 class Room:
     """Alice's page (with the hostile server in front of it), Bob, and the room's store."""
 
-    def __init__(self, alice: Page, python_person, stack) -> None:
+    def __init__(self, alice: Page, python_person: NewParticipant, stack: LocalStack) -> None:
         self.alice = alice
         self.server = HostileServer(self.alice)
         self.link = create_room(self.alice)
@@ -258,7 +270,7 @@ class Room:
 
 
 @pytest.fixture
-def room(person, python_person, stack) -> Room:
+def room(person: Person, python_person: NewParticipant, stack: LocalStack) -> Room:
     return Room(person(), python_person, stack)
 
 
@@ -279,7 +291,9 @@ def reload(page: Page) -> None:
 # ---------- the oracle, both ways ----------
 
 
-def test_the_oracle_reads_what_the_browser_sealed_and_the_browser_reads_the_oracle(room):
+def test_the_oracle_reads_what_the_browser_sealed_and_the_browser_reads_the_oracle(
+    room: Room,
+) -> None:
     alice, bob, store = room.alice, room.bob, room.store
     assert alice.locator("#safety-code").inner_text() == bob.session.safety
     name = alice.locator("#my-name").inner_text()
@@ -305,7 +319,7 @@ def test_the_oracle_reads_what_the_browser_sealed_and_the_browser_reads_the_orac
 # ---------- replay, reflection, reordering, a dropped message ----------
 
 
-def test_a_replayed_message_is_shown_as_a_replay_live_and_after_a_reload(room):
+def test_a_replayed_message_is_shown_as_a_replay_live_and_after_a_reload(room: Room) -> None:
     alice, server, bob, store = room.alice, room.server, room.bob, room.store
     bob.send("pay 10", "Bob").raise_for_status()
     expect(bubbles(alice, "other")).to_have_text(["pay 10"])
@@ -334,7 +348,7 @@ def test_a_replayed_message_is_shown_as_a_replay_live_and_after_a_reload(room):
     expect(alice.locator("#messages [data-problem]")).to_have_count(2)
 
 
-def test_alices_own_message_handed_back_as_bobs_is_a_reflection(room):
+def test_alices_own_message_handed_back_as_bobs_is_a_reflection(room: Room) -> None:
     alice, server, bob, store = room.alice, room.server, room.bob, room.store
     send(alice, "I owe you 5")
     expect(alice.locator('#messages .msg.own[data-status="sent"]')).to_have_count(1)
@@ -373,7 +387,7 @@ def test_alices_own_message_handed_back_as_bobs_is_a_reflection(room):
     expect(alice.locator("#messages [data-problem]")).to_have_count(2)
 
 
-def test_bobs_seq_2_before_seq_1_leaves_a_gap_then_arrives_out_of_order(room):
+def test_bobs_seq_2_before_seq_1_leaves_a_gap_then_arrives_out_of_order(room: Room) -> None:
     alice, server, bob, store = room.alice, room.server, room.bob, room.store
     first, second = bob.seal("first", "Bob", 1), bob.seal("second", "Bob", 2)
     server.dropped.add(first)  # the server holds seq 1 back...
@@ -405,7 +419,7 @@ def test_bobs_seq_2_before_seq_1_leaves_a_gap_then_arrives_out_of_order(room):
     expect(alice.locator("#messages [data-problem]")).to_have_count(1)
 
 
-def test_a_dropped_message_leaves_a_gap_live_and_after_a_reload(room):
+def test_a_dropped_message_leaves_a_gap_live_and_after_a_reload(room: Room) -> None:
     alice, server, bob, store = room.alice, room.server, room.bob, room.store
     wires = [bob.seal(text, "Bob", seq) for seq, text in enumerate(["one", "two", "three"], 1)]
     server.dropped.add(wires[1])  # never pushed...
@@ -433,7 +447,9 @@ def test_a_dropped_message_leaves_a_gap_live_and_after_a_reload(room):
 # ---------- a message moved from another room ----------
 
 
-def test_a_message_moved_from_another_room_is_unverifiable(room, python_person, stack):
+def test_a_message_moved_from_another_room_is_unverifiable(
+    room: Room, python_person: NewParticipant, stack: LocalStack
+) -> None:
     alice, server, bob, store = room.alice, room.server, room.bob, room.store
     # Room B: Alice's browser sits in it too (a second tab), so it holds room B's keys as well.
     alice_b = alice.context.new_page()
@@ -517,8 +533,8 @@ def unknown_epoch_wire() -> str:
 
 @pytest.mark.parametrize("forgery", FORGERIES)
 def test_a_substituted_hello_is_shown_and_nothing_is_sent_to_it(
-    person, python_person, stack, forgery
-):
+    person: Person, python_person: NewParticipant, stack: LocalStack, forgery: str
+) -> None:
     forge, alice_reveals = FORGERIES[forgery]
     alice = person()
     server = HostileServer(alice)
@@ -596,7 +612,7 @@ def damaged(bob: Participant, wire: str, key: bytes) -> dict[str, str]:
     }
 
 
-def test_garbage_anywhere_never_takes_over_the_page(room):
+def test_garbage_anywhere_never_takes_over_the_page(room: Room) -> None:
     alice, server, bob, store = room.alice, room.server, room.bob, room.store
     bob.send("before", "Bob").raise_for_status()
     expect(alice.locator(SHOWN_OTHER)).to_have_text(["before"])
@@ -643,7 +659,7 @@ def test_garbage_anywhere_never_takes_over_the_page(room):
     expect(alice.locator("#safety-code")).to_have_text(bob.session.safety)
 
 
-def test_a_seq_far_ahead_is_shown_with_its_gap_never_dropped(room):
+def test_a_seq_far_ahead_is_shown_with_its_gap_never_dropped(room: Room) -> None:
     """Only the peer can seal such a seq (it is inside the ciphertext). Found by this file:
     the gap was built as a Set of every missing number, which overflowed past 2**24 and
     dropped the message without a trace (fixed in dd0fe65: a gap is a range)."""
@@ -659,7 +675,7 @@ def test_a_seq_far_ahead_is_shown_with_its_gap_never_dropped(room):
 
 
 @pytest.fixture
-def watched_page(browser, stack) -> Iterator[tuple[Page, list[str]]]:
+def watched_page(browser: Browser, stack: LocalStack) -> Iterator[tuple[Page, list[str]]]:
     """A page and the script errors it raises, for a test that asserts on them itself
     (the conftest's `person` fails any test whose page raised one)."""
     context = browser.new_context(base_url=stack.origin)
@@ -672,8 +688,8 @@ def watched_page(browser, stack) -> Iterator[tuple[Page, list[str]]]:
 
 
 def test_a_frame_without_a_message_during_a_catch_up_loses_no_later_push(
-    watched_page, python_person, stack
-):
+    watched_page: tuple[Page, list[str]], python_person: NewParticipant, stack: LocalStack
+) -> None:
     """Found by this file: such a frame threw in Conversation.push, and during a catch-up
     the throw ended the replay of the held pushes, losing every one after it (fixed in
     dd0fe65: a frame without a message is ignored)."""
@@ -702,8 +718,8 @@ def test_a_frame_without_a_message_during_a_catch_up_loses_no_later_push(
 
 
 def test_only_a_wrong_link_brings_the_wrong_key_screen_whatever_bob_sends(
-    person, python_person, stack
-):
+    person: Person, python_person: NewParticipant, stack: LocalStack
+) -> None:
     alice = person()
     link = create_room(alice)
     rid, key, other_key = room_id(link), link_key(link), e2ee.new_link_key()

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Route, expect
 
 from tests.browser.room_helpers import (
+    Person,
     create_room,
     join,
     room_id,
@@ -17,7 +18,7 @@ from tests.browser.room_helpers import (
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_lobby_gives_an_editable_anonymous_name_that_is_kept(person):
+def test_lobby_gives_an_editable_anonymous_name_that_is_kept(person: Person) -> None:
     page = person()
     page.goto("/")
     name = page.locator("#name-input")
@@ -29,7 +30,7 @@ def test_lobby_gives_an_editable_anonymous_name_that_is_kept(person):
     expect(name).not_to_have_value("Sam")
 
 
-def test_lobby_join_takes_a_pasted_link_and_rejects_nonsense(person):
+def test_lobby_join_takes_a_pasted_link_and_rejects_nonsense(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     bob = person()
@@ -43,7 +44,7 @@ def test_lobby_join_takes_a_pasted_link_and_rejects_nonsense(person):
     expect(bob.locator("#presence-text")).to_have_text("Both here")
 
 
-def test_destroy_asks_first_then_takes_both_to_the_lobby(person):
+def test_destroy_asks_first_then_takes_both_to_the_lobby(person: Person) -> None:
     alice, bob, link = two_people_in_a_room(person)
 
     alice.locator("#destroy").focus()
@@ -65,14 +66,14 @@ def test_destroy_asks_first_then_takes_both_to_the_lobby(person):
     expect(again.locator("#notice")).to_contain_text("That room doesn't exist")
 
 
-def test_unknown_room_goes_back_with_room_not_found(person):
+def test_unknown_room_goes_back_with_room_not_found(person: Person) -> None:
     page = person()
     page.goto("/room/AAAAAAAAAAAAAAAAAAAAA#" + "A" * 43)
     page.get_by_role("button", name="Join", exact=True).click()
     expect(page.locator("#notice")).to_contain_text("That room doesn't exist")
 
 
-def test_the_countdown_leaves_with_expired_at_zero(person):
+def test_the_countdown_leaves_with_expired_at_zero(person: Person) -> None:
     page = person()
 
     def short_ttl(route: Route) -> None:
@@ -87,7 +88,7 @@ def test_the_countdown_leaves_with_expired_at_zero(person):
     assert stored_keys(page, room_id(link)) is None, "the keys go with the room"
 
 
-def test_leave_forgets_the_keys_here_and_the_room_goes_on(person):
+def test_leave_forgets_the_keys_here_and_the_room_goes_on(person: Person) -> None:
     alice, bob, link = two_people_in_a_room(person)
     send(alice, "read once")
     expect(bob.locator("#messages .msg.other .bubble")).to_have_text(["read once"])

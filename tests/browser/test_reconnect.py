@@ -2,11 +2,13 @@
 a failed send retries once."""
 
 import itertools
+from typing import Any
 
 import pytest
-from playwright.sync_api import Route, WebSocketRoute, expect
+from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
 from tests.browser.room_helpers import (
+    Person,
     Sockets,
     bubbles,
     create_room,
@@ -20,7 +22,7 @@ from tests.browser.room_helpers import (
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_a_dropped_socket_catches_up_and_shows_each_message_once(person):
+def test_a_dropped_socket_catches_up_and_shows_each_message_once(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     bob = person()
@@ -54,7 +56,7 @@ def test_a_dropped_socket_catches_up_and_shows_each_message_once(person):
     expect(bubbles(bob, "other")).to_have_count(5)
 
 
-def test_a_socket_closed_under_the_page_reconnects_by_itself(person):
+def test_a_socket_closed_under_the_page_reconnects_by_itself(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     bob = person()
@@ -69,19 +71,22 @@ def test_a_socket_closed_under_the_page_reconnects_by_itself(person):
     assert sockets.opened == 2
 
 
-def _stored(page) -> list:
-    return page.evaluate(
+def _stored(page: Page) -> list[dict[str, Any]]:
+    stored: list[dict[str, Any]] = page.evaluate(
         "async () => (await (await fetch(`/api/messages?roomId=${location.pathname.split('/')[2]}`)).json()).messages"
     )
+    return stored
 
 
-def test_a_failed_send_stays_visible_and_retries_with_the_same_client_id(person):
+def test_a_failed_send_stays_visible_and_retries_with_the_same_client_id(person: Person) -> None:
     alice, bob, _ = two_people_in_a_room(person)
-    posted = []
+    posted: list[str] = []
 
     def fail_first_post(route: Route) -> None:
         if route.request.method == "POST":
-            posted.append(route.request.post_data_json["clientId"])
+            body = route.request.post_data_json
+            assert body is not None, "a POST without a JSON body"
+            posted.append(body["clientId"])
             if len(posted) == 1:
                 route.abort()
                 return
@@ -102,7 +107,7 @@ def test_a_failed_send_stays_visible_and_retries_with_the_same_client_id(person)
     assert len(_stored(alice)) == 1
 
 
-def test_a_lost_answer_is_confirmed_by_the_push_and_shown_once(person):
+def test_a_lost_answer_is_confirmed_by_the_push_and_shown_once(person: Person) -> None:
     alice, bob, _ = two_people_in_a_room(person)
 
     def lose_answer(route: Route) -> None:
@@ -121,7 +126,7 @@ def test_a_lost_answer_is_confirmed_by_the_push_and_shown_once(person):
     assert len(_stored(alice)) == 1
 
 
-def test_reconnecting_backs_off_while_the_upgrade_is_refused(person):
+def test_reconnecting_backs_off_while_the_upgrade_is_refused(person: Person) -> None:
     page = person()
     page.goto("/")
     gaps = page.evaluate(
@@ -142,7 +147,7 @@ def test_reconnecting_backs_off_while_the_upgrade_is_refused(person):
     assert all(later > earlier for earlier, later in itertools.pairwise(gaps)), gaps
 
 
-def test_a_connection_whose_ping_gets_no_pong_is_replaced(person):
+def test_a_connection_whose_ping_gets_no_pong_is_replaced(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     bob = person()
@@ -167,7 +172,7 @@ def test_a_connection_whose_ping_gets_no_pong_is_replaced(person):
     expect(bubbles(bob, "other")).to_have_text(["still there?"])
 
 
-def test_a_history_that_cannot_be_fetched_says_so_and_is_fetched_again(person):
+def test_a_history_that_cannot_be_fetched_says_so_and_is_fetched_again(person: Person) -> None:
     """The room used to hang on "Opening the room…", or open empty and stay so,
     when fetching the messages failed (503, 429, no network)."""
     alice, bob, _ = two_people_in_a_room(person)

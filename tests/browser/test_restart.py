@@ -51,7 +51,7 @@ def stack_on(port: int, redis_url: str, secret: str) -> Iterator[None]:
         process.wait(timeout=10)
 
 
-def test_a_stack_restart_reconnects_both_and_sends_what_failed_once(browser: Browser):
+def test_a_stack_restart_reconnects_both_and_sends_what_failed_once(browser: Browser) -> None:
     port = free_port()
     secret = secrets.token_urlsafe(32)
     origin = f"http://127.0.0.1:{port}"

@@ -5,12 +5,25 @@ sharing, notifications, the 404 page. Each test failed before the change it cove
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import NotRequired, TypedDict
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, Route, WebSocketRoute, expect
+from playwright.sync_api import (
+    Browser,
+    FloatRect,
+    Locator,
+    Page,
+    Route,
+    ViewportSize,
+    WebSocketRoute,
+    expect,
+)
 
+from devkit.servers import LocalStack
 from tests.browser.room_helpers import (
+    Person,
     bubbles,
     create_room,
     expect_presence,
@@ -23,10 +36,10 @@ from tests.browser.room_helpers import (
 
 pytestmark = pytest.mark.timeout(90)
 
-SMALL_PHONE = {"width": 320, "height": 568}
+SMALL_PHONE: ViewportSize = {"width": 320, "height": 568}
 
 
-def short_ttl(seconds: int):
+def short_ttl(seconds: int) -> Callable[[Route], None]:
     """A route handler that makes the join answer say the room has `seconds` left."""
 
     def handler(route: Route) -> None:
@@ -36,7 +49,7 @@ def short_ttl(seconds: int):
     return handler
 
 
-def boxes_overlap(a: dict, b: dict) -> bool:
+def boxes_overlap(a: FloatRect, b: FloatRect) -> bool:
     return not (
         a["x"] + a["width"] <= b["x"]
         or b["x"] + b["width"] <= a["x"]
@@ -45,10 +58,17 @@ def boxes_overlap(a: dict, b: dict) -> bool:
     )
 
 
+def box_of(locator: Locator) -> FloatRect:
+    """The element's bounding box; it must be rendered."""
+    box = locator.bounding_box()
+    assert box is not None, f"{locator} has no box"
+    return box
+
+
 # ---------- offline, then back ----------
 
 
-def test_offline_then_back_says_offline_and_resends_by_itself(person):
+def test_offline_then_back_says_offline_and_resends_by_itself(person: Person) -> None:
     alice, bob, _ = two_people_in_a_room(person)
     alice.context.set_offline(True)
     expect_presence(alice, "Offline")
@@ -70,7 +90,9 @@ def test_offline_then_back_says_offline_and_resends_by_itself(person):
 # ---------- who is told to invite ----------
 
 
-def test_the_invited_person_is_not_told_to_invite_and_the_creator_stops_being_told(person):
+def test_the_invited_person_is_not_told_to_invite_and_the_creator_stops_being_told(
+    person: Person,
+) -> None:
     alice = person()
     link = create_room(alice)
     expect(alice.locator("#invite-card")).to_be_visible()
@@ -94,7 +116,7 @@ def test_the_invited_person_is_not_told_to_invite_and_the_creator_stops_being_to
 # ---------- copy that fails ----------
 
 
-def test_a_refused_copy_says_so_and_selects_the_link_to_copy_by_hand(person):
+def test_a_refused_copy_says_so_and_selects_the_link_to_copy_by_hand(person: Person) -> None:
     alice = person()
     create_room(alice)
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(alice.url))
@@ -129,7 +151,7 @@ def test_a_refused_copy_says_so_and_selects_the_link_to_copy_by_hand(person):
 # ---------- contrast details axe does not see ----------
 
 
-def test_error_text_is_red_focus_rings_are_solid_and_retry_is_a_real_target(person):
+def test_error_text_is_red_focus_rings_are_solid_and_retry_is_a_real_target(person: Person) -> None:
     page = person()
     page.goto("/room/AAAAAAAAAAAAAAAAAAAAA")
     expect(page.locator("#screen-title")).to_have_text("This link is missing its key")
@@ -162,7 +184,7 @@ def test_error_text_is_red_focus_rings_are_solid_and_retry_is_a_real_target(pers
 # ---------- the room page's structure ----------
 
 
-def test_the_room_page_has_a_main_landmark_an_h1_and_a_log_inside_it(person):
+def test_the_room_page_has_a_main_landmark_an_h1_and_a_log_inside_it(person: Person) -> None:
     alice, _, _ = two_people_in_a_room(person)
     shape = alice.evaluate(
         """() => {
@@ -192,7 +214,7 @@ def test_the_room_page_has_a_main_landmark_an_h1_and_a_log_inside_it(person):
 # ---------- time ----------
 
 
-def test_the_time_left_is_said_in_words_and_a_warning_comes_before_the_end(person):
+def test_the_time_left_is_said_in_words_and_a_warning_comes_before_the_end(person: Person) -> None:
     page = person()
     page.route("**/api/room/join*", short_ttl(63))
     create_room(page)
@@ -211,10 +233,11 @@ def test_the_time_left_is_said_in_words_and_a_warning_comes_before_the_end(perso
 
 
 def _session_keys(page: Page) -> list[str]:
-    return page.evaluate("Object.keys(sessionStorage)")
+    keys: list[str] = page.evaluate("Object.keys(sessionStorage)")
+    return keys
 
 
-def test_a_draft_survives_a_reload_and_is_gone_once_sent(person):
+def test_a_draft_survives_a_reload_and_is_gone_once_sent(person: Person) -> None:
     alice, bob, _ = two_people_in_a_room(person)
     alice.locator("#text").fill("half a thought")
     alice.reload()
@@ -227,7 +250,7 @@ def test_a_draft_survives_a_reload_and_is_gone_once_sent(person):
     expect(alice.locator("#text")).to_have_value("")
 
 
-def test_leave_and_destroy_clear_the_draft(person):
+def test_leave_and_destroy_clear_the_draft(person: Person) -> None:
     alice, bob, _ = two_people_in_a_room(person)
     bob.locator("#text").fill("never mind")
     bob.locator("#leave").click()
@@ -242,7 +265,7 @@ def test_leave_and_destroy_clear_the_draft(person):
     assert not [key for key in _session_keys(alice) if key.startswith("privochat.")]
 
 
-def test_what_was_not_sent_is_not_lost_when_the_room_expires(person):
+def test_what_was_not_sent_is_not_lost_when_the_room_expires(person: Person) -> None:
     page = person()
     page.route("**/api/room/join*", short_ttl(4))
     create_room(page)
@@ -257,7 +280,7 @@ def test_what_was_not_sent_is_not_lost_when_the_room_expires(person):
 # ---------- names, links, the tick ----------
 
 
-def test_the_name_chosen_on_the_join_card_is_the_one_the_other_sees(person):
+def test_the_name_chosen_on_the_join_card_is_the_one_the_other_sees(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     bob = person()
@@ -270,7 +293,7 @@ def test_the_name_chosen_on_the_join_card_is_the_one_the_other_sees(person):
     expect(alice.locator("#messages .msg.other .sender")).to_have_text(["Bob from the print shop"])
 
 
-def test_the_lobby_asks_for_the_invite_link_and_explains_a_bare_room_id(person):
+def test_the_lobby_asks_for_the_invite_link_and_explains_a_bare_room_id(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     page = person()
@@ -283,7 +306,7 @@ def test_the_lobby_asks_for_the_invite_link_and_explains_a_bare_room_id(person):
     assert urlsplit(page.url).path == "/"
 
 
-def test_the_tick_says_sent_which_is_what_it_means(person):
+def test_the_tick_says_sent_which_is_what_it_means(person: Person) -> None:
     alice, _, _ = two_people_in_a_room(person)
     send(alice, "are you there?")
     meta = alice.locator('#messages .msg.own[data-status="sent"] .meta')
@@ -292,7 +315,9 @@ def test_the_tick_says_sent_which_is_what_it_means(person):
     expect(meta.locator("[title]").last).to_have_attribute("title", re.compile("stored"))
 
 
-def test_links_in_messages_open_in_a_new_tab_and_nothing_else_becomes_a_link(person):
+def test_links_in_messages_open_in_a_new_tab_and_nothing_else_becomes_a_link(
+    person: Person,
+) -> None:
     alice, bob, _ = two_people_in_a_room(person)
     text = (
         "plan: https://example.com/a?b=1, not javascript:alert(1) "
@@ -312,7 +337,9 @@ def test_links_in_messages_open_in_a_new_tab_and_nothing_else_becomes_a_link(per
 # ---------- small phones ----------
 
 
-def test_a_320_px_phone_has_create_above_the_fold_and_a_one_line_room_header(person):
+def test_a_320_px_phone_has_create_above_the_fold_and_a_one_line_room_header(
+    person: Person,
+) -> None:
     page = person(SMALL_PHONE)
     page.goto("/")
     box = page.get_by_role("button", name="Create a private room").bounding_box()
@@ -340,7 +367,7 @@ def test_a_320_px_phone_has_create_above_the_fold_and_a_one_line_room_header(per
 # ---------- the 404 page ----------
 
 
-def test_an_unknown_path_is_a_404_page_that_leads_to_the_lobby(person):
+def test_an_unknown_path_is_a_404_page_that_leads_to_the_lobby(person: Person) -> None:
     page = person()
     response = page.goto("/no/such/page")
     assert response is not None and response.status == 404
@@ -353,7 +380,7 @@ def test_an_unknown_path_is_a_404_page_that_leads_to_the_lobby(person):
 # ---------- the minor ones ----------
 
 
-def test_times_show_the_hour_without_a_leading_zero(browser, stack):
+def test_times_show_the_hour_without_a_leading_zero(browser: Browser, stack: LocalStack) -> None:
     context = browser.new_context(base_url=stack.origin, locale="en-US", timezone_id="UTC")
     other = browser.new_context(base_url=stack.origin)
     try:
@@ -380,7 +407,7 @@ def test_times_show_the_hour_without_a_leading_zero(browser, stack):
         other.close()
 
 
-def test_the_toast_stays_clear_of_the_typing_line(person):
+def test_the_toast_stays_clear_of_the_typing_line(person: Person) -> None:
     alice = person()
     create_room(alice)
     alice.context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -390,11 +417,11 @@ def test_the_toast_stays_clear_of_the_typing_line(person):
     alice.wait_for_function(
         "() => getComputedStyle(document.getElementById('toast')).opacity === '1'"
     )
-    assert not boxes_overlap(toast.bounding_box(), alice.locator("#typing").bounding_box())
-    assert not boxes_overlap(toast.bounding_box(), alice.locator("#composer").bounding_box())
+    assert not boxes_overlap(box_of(toast), box_of(alice.locator("#typing")))
+    assert not boxes_overlap(box_of(toast), box_of(alice.locator("#composer")))
 
 
-def test_the_lobby_notice_is_in_place_at_first_paint(person):
+def test_the_lobby_notice_is_in_place_at_first_paint(person: Person) -> None:
     page = person()
 
     def slow_script(route: Route) -> None:
@@ -416,7 +443,7 @@ def test_the_lobby_notice_is_in_place_at_first_paint(person):
     assert shift < 0.01, f"cumulative layout shift {shift}"
 
 
-def test_who_destroyed_the_room_is_said(person):
+def test_who_destroyed_the_room_is_said(person: Person) -> None:
     alice, bob, _ = two_people_in_a_room(person)
     alice.locator("#destroy").click()
     alice.get_by_role("button", name="Destroy room").click()
@@ -424,7 +451,7 @@ def test_who_destroyed_the_room_is_said(person):
     expect(bob.locator("#notice strong")).to_have_text("The room was destroyed.")
 
 
-def test_the_counter_names_the_1000_character_limit(person):
+def test_the_counter_names_the_1000_character_limit(person: Person) -> None:
     alice = person()
     create_room(alice)
     alice.locator("#text").fill("x" * 990)
@@ -450,7 +477,7 @@ def _qr_matrix(page: Page) -> list[list[bool]]:
     return grid
 
 
-def test_the_invite_shows_a_qr_code_of_the_link_for_a_phone(person):
+def test_the_invite_shows_a_qr_code_of_the_link_for_a_phone(person: Person) -> None:
     alice = person()
     create_room(alice)
     alice.get_by_role("button", name="QR code").click()
@@ -475,7 +502,7 @@ def test_the_invite_shows_a_qr_code_of_the_link_for_a_phone(person):
     expect(dialog).to_be_hidden()
 
 
-def test_share_opens_the_system_share_sheet_where_there_is_one(person):
+def test_share_opens_the_system_share_sheet_where_there_is_one(person: Person) -> None:
     plain = person()
     create_room(plain)
     expect(plain.get_by_role("button", name="Share…")).to_have_count(0)
@@ -512,7 +539,7 @@ BACKGROUND = """
 """
 
 
-def test_a_background_tab_notifies_after_the_person_asked_for_it(person):
+def test_a_background_tab_notifies_after_the_person_asked_for_it(person: Person) -> None:
     alice, bob, _ = two_people_in_a_room(person)
     bob.context.grant_permissions(["notifications"])
     bob.add_init_script(BACKGROUND)
@@ -546,7 +573,7 @@ def test_a_background_tab_notifies_after_the_person_asked_for_it(person):
     assert "4471" not in note["title"] + note["body"], "the text never leaves the page"
 
 
-def test_joined_and_left_are_lines_in_the_conversation(person):
+def test_joined_and_left_are_lines_in_the_conversation(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     bob = person()
@@ -568,10 +595,16 @@ def test_joined_and_left_are_lines_in_the_conversation(person):
 # ---------- mobile browsers: a socket killed in the background ----------
 
 
-def _silenceable_sockets(page: Page) -> dict:
+class _Silenceable(TypedDict):
+    silent: bool
+    sockets: int
+    all: NotRequired[list[dict[str, bool]]]
+
+
+def _silenceable_sockets(page: Page) -> _Silenceable:
     """Routes the page's sockets; `state["silent"] = True` drops everything the server sends
     to the sockets open then, as a socket a phone killed in the background (it still looks open)."""
-    state: dict = {"silent": False, "sockets": 0}
+    state: _Silenceable = {"silent": False, "sockets": 0}
 
     def route(socket: WebSocketRoute) -> None:
         server = socket.connect_to_server()
@@ -597,7 +630,9 @@ def _silenceable_sockets(page: Page) -> dict:
     ],
     ids=["visibilitychange", "pageshow"],
 )
-def test_a_socket_killed_in_the_background_is_replaced_when_the_page_shows(person, wake):
+def test_a_socket_killed_in_the_background_is_replaced_when_the_page_shows(
+    person: Person, wake: str
+) -> None:
     alice = person()
     link = create_room(alice)
     bob = person()
