@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import httpx
 import pytest
@@ -20,8 +22,9 @@ ENV_JSON = json.loads((EVENTS / "env.json").read_text())["Parameters"]
 DOCKER_HOST_ORIGIN = "http://host.docker.internal:3000"
 
 
-def event(name: str) -> dict:
-    return json.loads((EVENTS / name).read_text())
+def event(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return loaded
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,9 @@ def stack_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def handlers(stack_url: str, monkeypatch: pytest.MonkeyPatch, lambda_event_loop: None):
+def handlers(
+    stack_url: str, monkeypatch: pytest.MonkeyPatch, lambda_event_loop: None
+) -> Iterator[tuple[ModuleType, ModuleType]]:
     """The handlers with env.json's settings, its Docker host name pointed at the stack."""
     for name, value in (("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local")):
         monkeypatch.setenv(name, value)
@@ -71,13 +76,15 @@ def test_env_json_declares_only_settings_the_template_declares() -> None:
     assert ENV_JSON["APP_SECRET"]
 
 
-def test_connect_event_as_shipped_is_refused_without_a_participants_cookie(handlers) -> None:
+def test_connect_event_as_shipped_is_refused_without_a_participants_cookie(
+    handlers: tuple[ModuleType, ModuleType],
+) -> None:
     _, ws_api = handlers
     assert ws_api.on_connect(event("connect.json"))["statusCode"] == 401
 
 
 def test_connect_default_disconnect_events_drive_a_connection_through_a_room(
-    handlers, participant
+    handlers: tuple[ModuleType, ModuleType], participant: tuple[str, str]
 ) -> None:
     _, ws_api = handlers
     room_id, cookie = participant
@@ -100,7 +107,7 @@ def test_events_share_one_connection_and_api() -> None:
     assert [c["routeKey"] for c in contexts] == ["$connect", "$default", "$disconnect"]
 
 
-def test_http_create_room_event_creates_a_room(handlers) -> None:
+def test_http_create_room_event_creates_a_room(handlers: tuple[ModuleType, ModuleType]) -> None:
     http_api, _ = handlers
     response = http_api.handler(event("http-create-room.json"), None)
     assert response["statusCode"] == 200, response
