@@ -15,6 +15,14 @@ const PROBLEMS = {
   "out-of-order": "arrived out of order",
 };
 
+/** What a bubble says when its send failed (`online`: whether the browser has a network). */
+export function failureText(error, online) {
+  if (error.status === 413 || error.status === 422 || error.status === 400) return "Not sent: too long or invalid.";
+  if (error.status === 429) return "Not sent: slow down a moment.";
+  if (!online) return "Offline: sends when you're back.";
+  return "Not sent.";
+}
+
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;

@@ -1,6 +1,7 @@
 // The room page: joins with the link's proof, runs the handshake and the conversation
 // (handshake.js, conversation.js), and wires them to the page, the API and the WebSocket.
 import { api, loadConfig } from "./api.js";
+import { CatchUpRetry } from "./catch-up.js";
 import { Conversation } from "./conversation.js";
 import { draftKey, keepUnsent, loadDraft, saveDraft, tabStorage } from "./drafts.js";
 import { Handshake, RoomKeys } from "./handshake.js";
@@ -8,7 +9,7 @@ import { showHelloProblem, showSession } from "./handshake-view.js";
 import { getName } from "./identity.js";
 import { setUpInvite } from "./invite.js";
 import { openKeystore } from "./keystore.js";
-import { MessageView } from "./message-view.js";
+import { MessageView, failureText } from "./message-view.js";
 import { Notifier, UnreadTitle } from "./notify.js";
 import { TEXT_LIMIT, helloKey, joinCredentials, parseLinkKey } from "./protocol.js";
 import { RoomSocket } from "./realtime.js";
@@ -104,13 +105,6 @@ function takeHellos(hellos) {
 
 // ---------- messages ----------
 
-function failureText(error) {
-  if (error.status === 413 || error.status === 422 || error.status === 400) return "Not sent: too long or invalid.";
-  if (error.status === 429) return "Not sent: slow down a moment.";
-  if (!navigator.onLine) return "Offline: sends when you're back.";
-  return "Not sent.";
-}
-
 function onIncoming({ name }) {
   otherName = name;
   hideTyping();
@@ -123,38 +117,17 @@ function handleApiError(error) {
   else if (error?.status === 401) rejoin();
 }
 
-// The history could not be fetched (no answer, too many requests, the service
-// unavailable): say so, and fetch what was missed (and resend what failed) again
-// after a growing pause, until it works. A failed send says so on its own bubble.
-const TRANSIENT = new Set([0, 429, 500, 502, 503, 504]);
-const FIRST_CATCH_UP_RETRY_MS = 1000;
-let catchUpRetryMs = FIRST_CATCH_UP_RETRY_MS;
-let catchUpTimer = null;
-
-function catchUpLater(error) {
-  if (catchUpTimer || leaving) return;
-  const what = error.status === 429 ? "The server is busy" : "Can't reach the server";
-  toast(`${what}: trying again in ${Math.round(catchUpRetryMs / 1000)} s.`);
-  $("app").dataset.retrying = "";
-  catchUpTimer = setTimeout(() => {
-    catchUpTimer = null;
-    catchUpRetryMs = Math.min(catchUpRetryMs * 2, 30000);
-    conversation.catchUp();
-  }, catchUpRetryMs);
-}
-
-async function listMessages(after) {
-  let page;
-  try {
-    page = await api.messages(roomId, after);
-  } catch (error) {
-    if (TRANSIENT.has(error?.status)) catchUpLater(error);
-    throw error;
-  }
-  catchUpRetryMs = FIRST_CATCH_UP_RETRY_MS;
-  delete $("app").dataset.retrying;
-  return page;
-}
+// A history fetch that fails is tried again after a growing pause (catch-up.js), and said so.
+const catchUp = new CatchUpRetry({
+  fetch: (after) => api.messages(roomId, after),
+  retry: () => conversation.catchUp(),
+  waiting: (notice) => {
+    toast(notice);
+    $("app").dataset.retrying = "";
+  },
+  recovered: () => delete $("app").dataset.retrying,
+  stopped: () => leaving,
+});
 
 /** Our seat's cookie was refused: join again (the same seat while the cookie lasts) and resend. */
 async function rejoin() {
@@ -460,7 +433,7 @@ async function main() {
     roomId,
     seat: joined.seat,
     name: getName,
-    api: { send: (body) => api.send(roomId, body), list: listMessages },
+    api: { send: (body) => api.send(roomId, body), list: (after) => catchUp.list(after) },
     keys: {
       current: () => handshake.current,
       sessionFor: (epoch) => handshake.sessionFor(epoch),
@@ -470,7 +443,7 @@ async function main() {
     onHellos: takeHellos,
     view: {
       add: (entry) => view.add(entry),
-      update: (node, patch) => view.update(node, patch.error ? { ...patch, error: failureText(patch.error) } : patch),
+      update: (node, patch) => view.update(node, patch.error ? { ...patch, error: failureText(patch.error, navigator.onLine) } : patch),
       remove: (node) => view.remove(node),
       addGap: (missing) => view.addGap(missing),
       updateGap: (node, missing) => view.updateGap(node, missing),

@@ -104,3 +104,35 @@ export function recordingView() {
     },
   };
 }
+
+/** Timers on a clock that moves only when a test says so: advance(ms) runs what falls due. */
+export function fakeTimers() {
+  const timers = new Map();
+  let next = 1;
+  const clock = {
+    now: 0,
+    setTimeout(fn, ms = 0) {
+      timers.set(next, { fn, at: clock.now + ms });
+      return next++;
+    },
+    clearTimeout(id) {
+      timers.delete(id);
+    },
+    get pending() {
+      return timers.size;
+    },
+    advance(ms) {
+      const until = clock.now + ms;
+      for (;;) {
+        const due = [...timers].filter(([, t]) => t.at <= until).sort(([, a], [, b]) => a.at - b.at)[0];
+        if (!due) break;
+        const [id, { fn, at }] = due;
+        timers.delete(id);
+        clock.now = at;
+        fn();
+      }
+      clock.now = until;
+    },
+  };
+  return clock;
+}
