@@ -5,7 +5,6 @@ The scripts are warmed first, so each script call is one EVALSHA."""
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -13,11 +12,9 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
-import httpx
 import redis
-from websockets.sync.client import ClientConnection, connect
-from websockets.typing import Origin
 
+from devkit.api_client import ApiClient, greet, next_event
 from devkit.credentials import PROOF, VERIFIER
 from devkit.servers import LocalStack
 
@@ -140,86 +137,48 @@ def settled_count(stack: LocalStack) -> int:
     return _settled(stack.upstash_requests)
 
 
-def _next(ws: ClientConnection, kind: str) -> dict[str, object]:
-    while True:
-        event = json.loads(ws.recv(timeout=5))
-        if event.get("type") == kind:
-            return event  # type: ignore[no-any-return]
-
-
-class _Person:
-    def __init__(self, stack: LocalStack) -> None:
-        self.stack = stack
-        self.http = stack.client()
-
-    def call(
-        self, method: str, path: str, room_id: str | None = None, **kwargs: object
-    ) -> httpx.Response:
-        params = {"roomId": room_id} if room_id else None
-        response = self.http.request(method, path, params=params, **kwargs)  # type: ignore[arg-type]
-        response.raise_for_status()
-        return response
-
-    def socket(self, sockets: ExitStack, room_id: str, greet: bool = True) -> ClientConnection:
-        ws = sockets.enter_context(
-            connect(
-                f"{self.stack.ws_url}?roomId={room_id}",
-                origin=Origin(self.stack.origin),
-                additional_headers={"Cookie": f"x-auth-token={self.http.cookies['x-auth-token']}"},
-                open_timeout=5,
-            )
-        )
-        if greet:
-            ws.send('{"action":"ping"}')
-            _next(ws, "pong")
-        return ws
-
-
 def _operations(stack: LocalStack) -> Iterator[str | None]:
     """Every operation once. Yields an operation's name just before doing it, and
     None before a step that is not measured (and at the end): what happens
     between two yields is the named operation and nothing else."""
-    ann, bob = _Person(stack), _Person(stack)
-    with ExitStack() as sockets:
+    ann, bob = ApiClient(stack.origin), ApiClient(stack.origin)
+    with ann, bob, ExitStack() as sockets:
         yield "create"
-        room_id = ann.call("POST", "/api/room/create", json={"verifier": VERIFIER}).json()["roomId"]
+        room_id = ann.create(VERIFIER)
         yield "join"
-        ann.call("POST", "/api/room/join", room_id, json={"proof": PROOF})
+        ann.join(room_id, PROOF).raise_for_status()
         yield None
-        bob.call("POST", "/api/room/join", room_id, json={"proof": PROOF})
-        bob_ws = bob.socket(sockets, room_id)
+        bob.join(room_id, PROOF).raise_for_status()
+        bob_ws = sockets.enter_context(bob.websocket(room_id))
+        greet(bob_ws)
         yield "ttl"
-        ann.call("GET", "/api/room/ttl", room_id)
+        ann.ttl(room_id).raise_for_status()
         yield "$connect"  # done once the other participant hears of it; the greeting's ping is apart
-        ann_ws = ann.socket(sockets, room_id, greet=False)
-        _next(bob_ws, "presence")
+        ann_ws = sockets.enter_context(ann.websocket(room_id))
+        next_event(bob_ws, "presence")
         yield None
-        ann.call("POST", "/api/messages", room_id, json={"text": "first", "clientId": "first"})
-        _next(bob_ws, "message")
+        ann.send(room_id, "first", "first").raise_for_status()
+        next_event(bob_ws, "message")
         yield "send"  # the common case: the room's message keys exist already
-        ann.call(
-            "POST", "/api/messages", room_id, json={"text": "one trip", "clientId": "one-trip"}
-        )
-        _next(bob_ws, "message")
+        ann.send(room_id, "one trip", "one-trip").raise_for_status()
+        next_event(bob_ws, "message")
         yield "list"
-        ann.call("GET", "/api/messages", room_id)
+        ann.messages(room_id).raise_for_status()
         yield "ping"
         ann_ws.send('{"action":"ping"}')
-        _next(ann_ws, "pong")
+        next_event(ann_ws, "pong")
         yield "typing"
         ann_ws.send('{"action":"typing"}')
-        _next(bob_ws, "typing")
+        next_event(bob_ws, "typing")
         yield "$disconnect"
         ann_ws.close()
-        _next(bob_ws, "presence")
+        next_event(bob_ws, "presence")
         yield None
         bob_ws.close()
         # Destroy with nobody connected: the hang-ups it causes are $disconnects of their own.
         yield "destroy"
-        ann.call("DELETE", "/api/room", room_id)
+        ann.destroy(room_id).raise_for_status()
         yield None
-    ann.http.close()
-    bob.http.close()
 
 
 def requests_per_operation(stack: LocalStack) -> dict[str, int]:

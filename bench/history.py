@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 
+from devkit.api_client import ApiClient
 from devkit.credentials import PROOF, VERIFIER
 from devkit.servers import LocalStack
 from privochat.domain import HISTORY_CAP, TEXT_MAX_CHARS
@@ -16,21 +17,15 @@ LAMBDA_ANSWER_LIMIT = 6 * 1024 * 1024
 
 def history_bound(stack: LocalStack, messages: int = 2 * HISTORY_CAP) -> dict[str, int]:
     """Sends `messages` of the largest size, then reads the whole history."""
-    with stack.client() as http:
-        room_id = http.post("/api/room/create", json={"verifier": VERIFIER}).json()["roomId"]
-        http.post("/api/room/join", params={"roomId": room_id}, json={"proof": PROOF})
+    with ApiClient(stack.origin) as person:
+        room_id = person.create(VERIFIER)
+        person.join(room_id, PROOF).raise_for_status()
         for i in range(messages):
             text = f"{i:06d}".ljust(TEXT_MAX_CHARS, "x")
-            sent = http.post(
-                "/api/messages",
-                params={"roomId": room_id},
-                json={"text": text, "clientId": f"h{i}"},
-            )
-            sent.raise_for_status()
+            person.send(room_id, text, f"h{i}").raise_for_status()
         largest, kept, pages, after = 0, 0, 0, None
         for pages in itertools.count(1):  # noqa: B007 - the count is the result
-            params = {"roomId": room_id, **({"after": after} if after else {})}
-            page = http.get("/api/messages", params=params)
+            page = person.messages(room_id, after)
             page.raise_for_status()
             largest = max(largest, len(page.content))
             body = page.json()
@@ -38,7 +33,7 @@ def history_bound(stack: LocalStack, messages: int = 2 * HISTORY_CAP) -> dict[st
             if not body["more"]:
                 break
             after = body["messages"][-1]["id"]
-        http.delete("/api/room", params={"roomId": room_id})
+        person.destroy(room_id)
     return {
         "sent": messages,
         "kept": kept,

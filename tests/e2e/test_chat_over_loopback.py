@@ -11,8 +11,8 @@ import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
+from devkit.api_client import ApiClient, greet, next_event
 from devkit.servers import LocalStack, local_stack
-from tests.e2e.conftest import Participant, greet, next_event
 
 
 def test_the_site_and_room_pages_are_served_with_security_headers(stack: LocalStack) -> None:
@@ -24,7 +24,7 @@ def test_the_site_and_room_pages_are_served_with_security_headers(stack: LocalSt
 
 
 def test_two_join_and_a_third_gets_room_full(
-    stack: LocalStack, people: tuple[Participant, ...]
+    stack: LocalStack, people: tuple[ApiClient, ...]
 ) -> None:
     ann, bob, eve = people
     room_id = ann.create()
@@ -39,15 +39,15 @@ def test_two_join_and_a_third_gets_room_full(
 
 
 def test_twenty_concurrent_joiners_get_exactly_two_seats(stack: LocalStack) -> None:
-    room_id = Participant(stack).create()
-    joiners = [Participant(stack) for _ in range(20)]
+    room_id = ApiClient(stack.origin).create()
+    joiners = [ApiClient(stack.origin) for _ in range(20)]
     with ThreadPoolExecutor(max_workers=20) as pool:
         statuses = list(pool.map(lambda p: p.join(room_id).status_code, joiners))
     assert sorted(statuses) == [200, 200] + [409] * 18
 
 
 def test_messages_reach_both_websockets_with_their_id_both_ways(
-    room: str, people: tuple[Participant, ...]
+    room: str, people: tuple[ApiClient, ...]
 ) -> None:
     ann, bob, _ = people
     with ann.websocket(room) as ann_ws, bob.websocket(room) as bob_ws:
@@ -67,7 +67,7 @@ def test_messages_reach_both_websockets_with_their_id_both_ways(
     ]
 
 
-def test_presence_goes_one_two_one(room: str, people: tuple[Participant, ...]) -> None:
+def test_presence_goes_one_two_one(room: str, people: tuple[ApiClient, ...]) -> None:
     ann, bob, _ = people
     with ann.websocket(room) as ann_ws:
         assert greet(ann_ws) == 1
@@ -77,7 +77,7 @@ def test_presence_goes_one_two_one(room: str, people: tuple[Participant, ...]) -
         assert next_event(ann_ws, "presence")["online"] == 1
 
 
-def test_typing_reaches_the_other_participant(room: str, people: tuple[Participant, ...]) -> None:
+def test_typing_reaches_the_other_participant(room: str, people: tuple[ApiClient, ...]) -> None:
     ann, bob, _ = people
     with ann.websocket(room) as ann_ws, bob.websocket(room) as bob_ws:
         greet(ann_ws)
@@ -87,7 +87,7 @@ def test_typing_reaches_the_other_participant(room: str, people: tuple[Participa
 
 
 def test_destroy_reaches_both_then_every_call_is_404_and_no_key_is_left(
-    stack: LocalStack, room: str, people: tuple[Participant, ...]
+    stack: LocalStack, room: str, people: tuple[ApiClient, ...]
 ) -> None:
     ann, bob, _ = people
     ann.send(room, "soon gone")
@@ -106,7 +106,7 @@ def test_destroy_reaches_both_then_every_call_is_404_and_no_key_is_left(
 
 
 def test_a_websocket_without_a_participants_cookie_is_refused(
-    stack: LocalStack, room: str, people: tuple[Participant, ...]
+    stack: LocalStack, room: str, people: tuple[ApiClient, ...]
 ) -> None:
     eve = people[2]
     for room_id, status in ((room, 401), ("Q" * 21, 401), ("nonsense", 400)):
@@ -116,7 +116,7 @@ def test_a_websocket_without_a_participants_cookie_is_refused(
 
 
 def test_the_stored_token_is_only_a_hash(
-    stack: LocalStack, room: str, people: tuple[Participant, ...]
+    stack: LocalStack, room: str, people: tuple[ApiClient, ...]
 ) -> None:
     ann = people[0]
     fields = stack.redis("HKEYS", f"meta:{{{room}}}")
@@ -127,7 +127,7 @@ def test_the_stored_token_is_only_a_hash(
 
 
 def test_a_client_that_was_away_catches_up_with_after(
-    room: str, people: tuple[Participant, ...]
+    room: str, people: tuple[ApiClient, ...]
 ) -> None:
     ann, bob, _ = people
     seen = [ann.send(room, "before the drop").json()["message"]["id"]]
@@ -138,7 +138,7 @@ def test_a_client_that_was_away_catches_up_with_after(
     assert [m["id"] for m in caught_up] == missed
 
 
-def test_a_retried_send_is_stored_once(room: str, people: tuple[Participant, ...]) -> None:
+def test_a_retried_send_is_stored_once(room: str, people: tuple[ApiClient, ...]) -> None:
     ann = people[0]
     first = ann.send(room, "exactly once", clientId="retry-1").json()["message"]
     again = ann.send(room, "exactly once", clientId="retry-1").json()["message"]
@@ -148,7 +148,7 @@ def test_a_retried_send_is_stored_once(room: str, people: tuple[Participant, ...
 
 def test_a_room_and_all_its_keys_expire_after_its_ttl() -> None:
     with local_stack(ROOM_TTL_SECONDS="2") as short:
-        ann, bob = Participant(short), Participant(short)
+        ann, bob = ApiClient(short.origin), ApiClient(short.origin)
         room_id = ann.create()
         assert ann.join(room_id).json()["ttl"] <= 2
         bob.join(room_id)
@@ -177,7 +177,7 @@ def test_a_room_and_all_its_keys_expire_after_its_ttl() -> None:
 
 def test_the_local_gateway_closes_an_idle_websocket_like_api_gateway() -> None:
     with local_stack(LOCAL_WS_IDLE_SECONDS="1") as idle:
-        ann, bob = Participant(idle), Participant(idle)
+        ann, bob = ApiClient(idle.origin), ApiClient(idle.origin)
         room_id = ann.create()
         ann.join(room_id), bob.join(room_id)
         with ann.websocket(room_id) as ann_ws, bob.websocket(room_id) as bob_ws:

@@ -11,9 +11,9 @@ import httpx
 import pytest
 import redis
 
+from devkit.api_client import ApiClient
 from devkit.credentials import VERIFIER
 from devkit.servers import LocalStack, RedisProcess, local_stack, redis_process
-from tests.e2e.conftest import Participant
 
 T = TypeVar("T")
 TIMEOUT_SECONDS = 1.0
@@ -30,9 +30,9 @@ def redis_and_stack() -> Iterator[tuple[RedisProcess, LocalStack]]:
         yield server, stack
 
 
-def _joined(stack: LocalStack) -> tuple[Participant, str]:
+def _joined(stack: LocalStack) -> tuple[ApiClient, str]:
     """Ann, and a room she has joined."""
-    ann = Participant(stack)
+    ann = ApiClient(stack.origin)
     room_id = ann.create()
     ann.join(room_id)
     return ann, room_id
@@ -52,7 +52,7 @@ def test_redis_down_is_a_quick_503_and_the_service_recovers_by_itself(
     redis_and_stack: tuple[RedisProcess, LocalStack],
 ) -> None:
     server, stack = redis_and_stack
-    ann = Participant(stack)
+    ann = ApiClient(stack.origin)
     assert ann.http.post("/api/room/create", json={"verifier": VERIFIER}).status_code == 200
     server.stop()
     response, elapsed = _timed(
@@ -69,7 +69,7 @@ def test_a_frozen_redis_is_a_503_within_the_timeout_and_a_retry_stores_once(
     redis_and_stack: tuple[RedisProcess, LocalStack],
 ) -> None:
     server, stack = redis_and_stack
-    ann, bob = Participant(stack), Participant(stack)
+    ann, bob = ApiClient(stack.origin), ApiClient(stack.origin)
     room_id = ann.create()
     ann.join(room_id), bob.join(room_id)
     server.freeze()
@@ -97,7 +97,7 @@ def test_a_join_answered_503_during_a_stall_keeps_its_seat_on_retry(
     though the other person has taken the last one meanwhile (it used to be a
     409 forever: the seat belonged to a token nobody had)."""
     server, stack = redis_and_stack
-    ann, bob = Participant(stack), Participant(stack)
+    ann, bob = ApiClient(stack.origin), ApiClient(stack.origin)
     ann.join(ann.create())  # the join script is known to Redis: EVALSHA runs once thawed
     room_id = ann.create()
     server.freeze()

@@ -24,11 +24,11 @@ import pytest
 from samtranslator.yaml_helper import yaml_parse
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Close
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
+from devkit.api_client import ApiClient, greet, next_event
 from devkit.credentials import PROOF, VERIFIER
 from devkit.servers import ROOT, LocalStack, local_stack
-from tests.e2e.conftest import Participant
 
 # The link key's join proof and the verifier a room is created with (see
 # docs/protocol.md); any 32 bytes will do for the server.
@@ -41,51 +41,34 @@ def stack() -> Iterator[LocalStack]:
         yield running
 
 
-class Person(Participant):
-    """A browser (tests/e2e/conftest.py) whose joins must succeed."""
+class Person(ApiClient):
+    """A browser whose joins must succeed, and whose sockets have been greeted."""
 
     def join(self, room_id: str, proof: str = PROOF) -> httpx.Response:
         response = super().join(room_id, proof)
         assert response.status_code == 200, response.text
         return response
 
-    def messages(self, room_id: str) -> list[dict[str, Any]]:
-        response = self.http.get("/api/messages", params={"roomId": room_id})
+    def history(self, room_id: str) -> list[dict[str, Any]]:
+        response = self.messages(room_id)
         assert response.status_code == 200, response.text
         return list(response.json()["messages"])
 
-    @property
-    def cookie(self) -> str:
-        return "; ".join(f"{name}={value}" for name, value in self.http.cookies.items())
-
     @contextmanager
     def websocket(self, room_id: str) -> Iterator[ClientConnection]:
-        headers = {"Origin": self.stack.origin, "Cookie": self.cookie}
-        with connect(
-            f"{self.stack.ws_url}?roomId={room_id}", additional_headers=headers, open_timeout=5
-        ) as ws:
-            ws.send(json.dumps({"action": "ping"}))
-            next_frame(ws, "pong")  # $connect has returned: pushes reach it now
+        with super().websocket(room_id) as ws:
+            greet(ws)  # $connect has returned: pushes reach it now
             yield ws
-
-
-def next_frame(ws: ClientConnection, kind: str, timeout: float = 5) -> dict[str, Any]:
-    """The next frame of the given type; others are skipped."""
-    deadline = time.monotonic() + timeout
-    while True:
-        frame = json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.01)))
-        if frame.get("type") == kind:
-            return frame  # type: ignore[no-any-return]
 
 
 @contextmanager
 def people(stack: LocalStack, count: int) -> Iterator[list[Person]]:
-    crowd = [Person(stack) for _ in range(count)]
+    crowd = [Person(stack.origin) for _ in range(count)]
     try:
         yield crowd
     finally:
         for person in crowd:
-            person.http.close()
+            person.close()
 
 
 def joined_room(stack: LocalStack, *persons: Person) -> str:
@@ -275,7 +258,7 @@ def test_bad_bytes_in_a_body_get_a_json_4xx_and_store_nothing(
             assert 400 <= answer.status_code < 500, answer.text
             assert answer.headers["content-type"].startswith("application/json")
             assert answer.json()["error"] == "bad-request"
-        assert ann.messages(room_id) == []
+        assert ann.history(room_id) == []
 
 
 def test_bodies_over_the_gateway_limit_get_the_json_error(stack: LocalStack) -> None:
@@ -356,7 +339,7 @@ def send_and_push_seconds(author: Person, reader: ClientConnection, room_id: str
     text = secrets.token_urlsafe(8)
     started = time.perf_counter()
     assert author.send(room_id, text).status_code == 200
-    while next_frame(reader, "message", timeout=30)["message"]["text"] != text:
+    while next_event(reader, "message", timeout=30)["message"]["text"] != text:
         pass
     return time.perf_counter() - started
 
@@ -369,7 +352,7 @@ def test_sockets_that_never_read_do_not_slow_other_rooms(stack: LocalStack) -> N
             baseline = [send_and_push_seconds(carol, dan_ws, quiet) for _ in range(5)]
             # Eight: as many as the pusher's threads (four per participant at most).
             stalled = [
-                stalled_websocket(stack, flooded, person.cookie)
+                stalled_websocket(stack, flooded, f"x-auth-token={person.token}")
                 for person in (ann, bob)
                 for _ in range(4)
             ]
@@ -430,7 +413,7 @@ def test_a_destroy_still_tells_every_socket_before_hanging_up(stack: LocalStack)
         with ann.websocket(room_id) as ann_ws, bob.websocket(room_id) as bob_ws:
             assert bob.http.delete("/api/room", params={"roomId": room_id}).status_code == 200
             for ws in (ann_ws, bob_ws):
-                next_frame(ws, "destroy")
+                next_event(ws, "destroy")
                 closed = closing_frame(ws)
                 assert closed is not None and closed.code == 1000
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from devkit.api_client import ApiClient, next_event
 from devkit.credentials import VERIFIER
 from devkit.servers import LocalStack, RedisProcess, local_stack, redis_process
-from tests.e2e.conftest import Participant, next_event
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads processes and sockets from /proc"
@@ -149,7 +149,7 @@ def one_after_another(count: int, call: Callable[[], int]) -> tuple[list[int], f
 
 def talk(stack: LocalStack) -> None:
     """Two people: create, join, a WebSocket each, a message pushed both ways."""
-    ann, bob = Participant(stack), Participant(stack)
+    ann, bob = ApiClient(stack.origin), ApiClient(stack.origin)
     room_id = ann.create()
     assert ann.join(room_id).status_code == 200
     assert bob.join(room_id).status_code == 200
@@ -250,7 +250,7 @@ def test_the_last_disconnects_run_before_the_workers_end_and_nothing_is_left() -
     """SIGTERM with sockets open: each gets its `$disconnect` (in a worker), then
     every worker and the fork server end with the stack."""
     with local_stack() as stack:
-        ann, bob = Participant(stack), Participant(stack)
+        ann, bob = ApiClient(stack.origin), ApiClient(stack.origin)
         room_id = ann.create()
         ann.join(room_id), bob.join(room_id)
         with ann.websocket(room_id), bob.websocket(room_id):

@@ -11,10 +11,10 @@ from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
+from devkit.api_client import greet
 from devkit.servers import LocalStack
-from tests.e2e.conftest import greet
 from tests.support import e2ee
 from tests.support.e2ee import Participant, Plain, Verdict, handshake
 
@@ -33,10 +33,8 @@ def pair(stack: LocalStack) -> Iterator[tuple[Participant, Participant]]:
 
 
 @contextmanager
-def socket_of(stack: LocalStack, person: Participant) -> Iterator[ClientConnection]:
-    headers = {"Origin": stack.origin, "Cookie": f"x-auth-token={person.token}"}
-    url = f"{stack.ws_url}?roomId={person.room_id}"
-    with connect(url, additional_headers=headers, open_timeout=5) as ws:
+def socket_of(person: Participant) -> Iterator[ClientConnection]:
+    with person.api.websocket(person.room_id) as ws:
         greet(ws)  # open for pushes once the pong is back
         yield ws
 
@@ -153,8 +151,8 @@ def test_the_link_and_everything_stored_or_relayed_decrypt_nothing(
         (bob, "last words"),
     ]
     with ExitStack() as sockets:
-        ann_ws = sockets.enter_context(socket_of(stack, ann))
-        bob_ws = sockets.enter_context(socket_of(stack, bob))
+        ann_ws = sockets.enter_context(socket_of(ann))
+        bob_ws = sockets.enter_context(socket_of(bob))
         handshake(ann, bob)
         sent_ids = [
             person.send(text, "Ann" if person is ann else "Bob").json()["message"]["id"]

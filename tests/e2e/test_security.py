@@ -9,13 +9,13 @@ import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
+from devkit.api_client import ApiClient, greet, next_event
 from devkit.credentials import VERIFIER
 from devkit.servers import LocalStack, local_stack
-from tests.e2e.conftest import Participant, greet, next_event
 
 
 def test_the_cookie_is_httponly_strict_and_scoped_to_the_room_lifetime(
-    stack: LocalStack, people: tuple[Participant, ...]
+    stack: LocalStack, people: tuple[ApiClient, ...]
 ) -> None:
     ann = people[0]
     room_id = ann.create()
@@ -27,7 +27,7 @@ def test_the_cookie_is_httponly_strict_and_scoped_to_the_room_lifetime(
 
 
 def test_no_token_in_any_body_push_or_log_line_and_no_message_text_in_logs(
-    stack: LocalStack, room: str, people: tuple[Participant, ...]
+    stack: LocalStack, room: str, people: tuple[ApiClient, ...]
 ) -> None:
     ann, bob, _ = people
     seen: list[str] = []
@@ -53,7 +53,7 @@ def test_no_token_in_any_body_push_or_log_line_and_no_message_text_in_logs(
 
 
 def test_a_websocket_from_a_foreign_origin_is_refused(
-    stack: LocalStack, room: str, people: tuple[Participant, ...]
+    stack: LocalStack, room: str, people: tuple[ApiClient, ...]
 ) -> None:
     from websockets.sync.client import connect
 
@@ -68,12 +68,12 @@ def test_a_websocket_from_a_foreign_origin_is_refused(
 
 
 def test_a_participant_of_one_room_can_do_nothing_in_another(
-    stack: LocalStack, room: str, people: tuple[Participant, ...]
+    stack: LocalStack, room: str, people: tuple[ApiClient, ...]
 ) -> None:
     ann, _, carol = people
     other = carol.create()
     carol.join(other)
-    Participant(stack).join(other)  # the other room is now full
+    ApiClient(stack.origin).join(other)  # the other room is now full
     params = {"roomId": other}
     assert ann.http.get("/api/room/ttl", params=params).status_code == 401
     assert ann.http.get("/api/messages", params=params).status_code == 401
@@ -87,7 +87,7 @@ def test_a_participant_of_one_room_can_do_nothing_in_another(
 
 
 def test_cross_site_form_posts_are_refused(
-    stack: LocalStack, room: str, people: tuple[Participant, ...]
+    stack: LocalStack, room: str, people: tuple[ApiClient, ...]
 ) -> None:
     ann = people[0]
     cookie = {"Cookie": f"x-auth-token={ann.token}"}
@@ -114,7 +114,7 @@ def test_cross_site_form_posts_are_refused(
 
 
 def test_an_oversized_body_is_refused_with_413_and_nothing_stored(
-    stack: LocalStack, room: str, people: tuple[Participant, ...]
+    stack: LocalStack, room: str, people: tuple[ApiClient, ...]
 ) -> None:
     ann = people[0]
     response = ann.send(room, "x" * 40_000)
@@ -124,7 +124,7 @@ def test_an_oversized_body_is_refused_with_413_and_nothing_stored(
 
 def test_rate_limits_answer_429_with_retry_after_and_store_nothing() -> None:
     with local_stack(RATE_LIMIT_ROOMS_PER_MINUTE="2", RATE_LIMIT_MESSAGES_PER_MINUTE="3") as strict:
-        ann = Participant(strict)
+        ann = ApiClient(strict.origin)
         room_id = ann.create()
         ann.http.post("/api/room/create", json={"verifier": VERIFIER})
         refused = ann.http.post("/api/room/create", json={"verifier": VERIFIER})

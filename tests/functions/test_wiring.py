@@ -95,7 +95,9 @@ def test_the_http_api_answers_with_the_settings_it_is_configured_with(
 ) -> None:
     """configure() is the one way in: the body limit (read once, when the app was
     built, before) follows the configured settings from the next request on."""
-    from privochat.http_api import handler
+    from privochat import http_api
+
+    handler: Any = http_api.handler
 
     limits = Limits(room_creations=Limit(20, 60), messages=Limit(120, 60))
     chat = ChatService(InMemoryRoomStore(), RecordingPusher(), 600, limits, SECRET)

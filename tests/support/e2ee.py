@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from devkit.api_client import ApiClient
+
 VERSION = "privochat/2"
 BUCKETS = (256, 512, 1024, 2048, 4096, 8192)
 NAME_MAX_CHARS = 100
@@ -384,7 +386,7 @@ class Participant:
 
     base_url: str
     origin: str | None = None
-    http: httpx.Client = field(init=False)
+    api: ApiClient = field(init=False)
     link_key: bytes = b""
     room_id: str = ""
     seat: int = 0
@@ -394,15 +396,14 @@ class Participant:
     next_seq: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        origin = self.origin or self.base_url
-        self.http = httpx.Client(base_url=self.base_url, headers={"Origin": origin}, timeout=10)
+        self.api = ApiClient(self.base_url, self.origin)
 
     def close(self) -> None:
-        self.http.close()
+        self.api.close()
 
     @property
     def token(self) -> str | None:
-        return self.http.cookies.get("x-auth-token")
+        return self.api.token
 
     @property
     def hello_key(self) -> bytes:
@@ -425,9 +426,7 @@ class Participant:
         then joins it, as the creator's page does, unless told not to."""
         self.link_key = new_link_key() if link_key is None else link_key
         _, verifier = join_credentials(self.link_key)
-        response = self.http.post("/api/room/create", json={"verifier": verifier})
-        response.raise_for_status()
-        self.room_id = str(response.json()["roomId"])
+        self.room_id = self.api.create(verifier)
         if join:
             self.join(self.room_id, self.link_key).raise_for_status()
         return self.room_id
@@ -435,8 +434,7 @@ class Participant:
     def join(self, room_id: str, link_key: bytes, *, proof: str | None = None) -> httpx.Response:
         """Joins with the link key's proof (or a forged `proof`)."""
         self.room_id, self.link_key = room_id, link_key
-        body = {"proof": join_credentials(link_key)[0] if proof is None else proof}
-        response = self.http.post("/api/room/join", params={"roomId": room_id}, json=body)
+        response = self.api.join(room_id, join_credentials(link_key)[0] if proof is None else proof)
         if response.is_success:
             self.seat = int(response.json()["seat"])
             self._learn(response.json()["hellos"])
@@ -469,7 +467,7 @@ class Participant:
 
     def publish_raw(self, body: Mapping[str, Any]) -> httpx.Response:
         """Any hello body, as is (a substituted key, a bad MAC)."""
-        response = self.http.post("/api/room/hello", params={"roomId": self.room_id}, json=body)
+        response = self.api.hello(self.room_id, body)
         if response.is_success:
             self._learn([response.json()["hello"]])
         return response
@@ -517,8 +515,7 @@ class Participant:
         the hellos each page carries."""
         messages: list[dict[str, Any]] = []
         while True:
-            params = {"roomId": self.room_id, **({"after": after} if after else {})}
-            response = self.http.get("/api/messages", params=params)
+            response = self.api.messages(self.room_id, after)
             response.raise_for_status()
             page = response.json()
             self._learn(page["hellos"])
@@ -559,8 +556,7 @@ class Participant:
         return self.send_wire(self.seal(text, name, seq))
 
     def send_wire(self, wire: str, client_id: str | None = None) -> httpx.Response:
-        body = {"text": wire, "clientId": client_id or secrets.token_urlsafe(12)}
-        return self.http.post("/api/messages", params={"roomId": self.room_id}, json=body)
+        return self.api.send(self.room_id, wire, client_id)
 
     def decrypt(self, message: Mapping[str, Any]) -> Opened:
         return open_message(self.sessions, int(message["seat"]), str(message["text"]))
