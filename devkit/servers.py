@@ -167,10 +167,6 @@ class LocalStack:
         self.origin = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}/ws"
 
-    def client(self) -> httpx.Client:
-        """A browser-like HTTP client: own cookie jar, the site's Origin."""
-        return httpx.Client(base_url=self.origin, headers={"Origin": self.origin}, timeout=10)
-
     def upstash_requests(self) -> int:
         """REST requests the local Upstash endpoint has served so far."""
         response = httpx.get(

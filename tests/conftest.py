@@ -30,17 +30,13 @@ def _skip_or_fail(missing: MissingProgram) -> NoReturn:
     pytest.skip(str(missing))
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+def _skip_missing_programs(item: pytest.Item) -> Iterator[None]:
     try:
         return (yield)
     except MissingProgram as missing:
         _skip_or_fail(missing)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    try:
-        return (yield)
-    except MissingProgram as missing:
-        _skip_or_fail(missing)
+# Servers start in fixtures (setup) or in the test itself (call).
+pytest_runtest_setup = pytest.hookimpl(wrapper=True)(_skip_missing_programs)
+pytest_runtest_call = pytest.hookimpl(wrapper=True)(_skip_missing_programs)

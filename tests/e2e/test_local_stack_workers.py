@@ -118,8 +118,8 @@ def stack_on_redis(**env: str) -> Iterator[tuple[RedisProcess, LocalStack]]:
 
 
 def create(stack: LocalStack) -> int:
-    with stack.client() as client:
-        return client.post("/api/room/create", json={"verifier": VERIFIER}).status_code
+    with ApiClient(stack.origin) as person:
+        return person.http.post("/api/room/create", json={"verifier": VERIFIER}).status_code
 
 
 def at_once(count: int, call: Callable[[], int]) -> tuple[list[int], float]:
