@@ -181,19 +181,19 @@ class InMemoryRoomStore:
         with self._lock:
             room_id = self._conn.pop(connection_id, None)
             room = self._room(room_id) if room_id else None
-            if room is None:
+            if room_id is None or room is None:
                 return None
             room.connections.pop(connection_id, None)
             room.connected_at.pop(connection_id, None)
-            return RoomConnections(room_id, dict(room.connections))  # type: ignore[arg-type]
+            return RoomConnections(room_id, dict(room.connections))
 
     def connections_of(self, connection_id: str) -> RoomConnections | None:
         with self._lock:
             room_id = self._conn.get(connection_id)
             room = self._room(room_id) if room_id else None
-            if room is None:
+            if room_id is None or room is None:
                 return None
-            return RoomConnections(room_id, dict(room.connections))  # type: ignore[arg-type]
+            return RoomConnections(room_id, dict(room.connections))
 
     def typing(
         self, connection_id: str, now_ms: int, every_ms: int

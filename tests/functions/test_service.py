@@ -478,7 +478,8 @@ def test_a_gone_connection_is_forgotten_and_the_push_goes_on(
     pusher.gone.add("ca")
     message = send(chat, room_id, bob, "still there?")
     assert pusher.events_for("cb")[-1]["message"] == message_payload(message, True)
-    assert store.connections_of("cb").seats == {"cb": 2}  # type: ignore[union-attr]
+    remaining = store.connections_of("cb")
+    assert remaining is not None and remaining.seats == {"cb": 2}
 
 
 def test_events_from_unknown_connections_are_ignored(
