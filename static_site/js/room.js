@@ -12,6 +12,7 @@ import { openKeystore } from "./keystore.js";
 import { MessageView, failureText } from "./message-view.js";
 import { Notifier, UnreadTitle } from "./notify.js";
 import { TEXT_LIMIT, helloKey, joinCredentials, parseLinkKey } from "./protocol.js";
+import { Presence, Typing, showPresence } from "./presence.js";
 import { RoomSocket } from "./realtime.js";
 import { askToJoin, setUpKeyForm, showKeyProblem, showOpenFailure, showRoom } from "./screens.js";
 import { clockLeft, shortLeft, wordsLeft } from "./time-left.js";
@@ -19,11 +20,9 @@ import { toast } from "./toast.js";
 
 const COUNTER_FROM = 800;
 const TYPING_SEND_EVERY_MS = 2000;
-const TYPING_SHOWN_MS = 3000;
 const TTL_RESYNC_MS = 60000;
 const HELLO_RETRY_MS = 3000;
 const WARN_BEFORE_S = 60;
-const LEFT_AFTER_MS = 6000; // a reload is not "left": only an absence that lasts
 
 const $ = (id) => document.getElementById(id);
 const roomId = location.pathname.replace(/^\/room\//, "").replace(/\/$/, ""); // checked in main()
@@ -41,14 +40,8 @@ let leaving = false;
 let deadline = 0;
 let otherName = "";
 let lastTypingSent = 0;
-let typingTimer = null;
 let helloTimer = null;
 let roomFull = false; // both seats are taken: no one to invite
-let otherHere = null; // null until the first count
-let everJoined = false;
-let leftTimer = null;
-let lastCount = null; // people here, as the server last said
-let online = navigator.onLine;
 let destroying = false; // this page asked for the destroy
 let warned = false;
 let notifier = null;
@@ -107,7 +100,7 @@ function takeHellos(hellos) {
 
 function onIncoming({ name }) {
   otherName = name;
-  hideTyping();
+  typing.hide();
   unread.count();
   notifier?.notify(`New message from ${name}`, "Open the room to read it. PrivoChat never shows message text here.");
 }
@@ -142,55 +135,23 @@ async function rejoin() {
   }
 }
 
-// ---------- presence, typing, time left ----------
+// ---------- presence (presence.js), time left ----------
 
-function setPresence(state, text) {
-  const chip = $("presence");
-  chip.dataset.state = state;
-  $("presence-text").textContent = text;
-}
-
-function showCount() {
-  if (!online) setPresence("offline", "Offline");
-  else if (lastCount === null || !socket?.isOpen) setPresence("connecting", "Connecting…");
-  else if (lastCount >= 2) setPresence("both", "Both here");
-  else setPresence("alone", "1 of 2 here");
-}
-
-/** Whoever is here, from a pong (ours) or a push (theirs); a push that changes it is said in the log. */
-function showOnline(count, pushed) {
-  lastCount = count;
-  const here = count >= 2;
-  if (here) markFull();
-  if (pushed && otherHere !== null && here !== otherHere) {
-    if (here) arrived();
-    else {
-      clearTimeout(leftTimer);
-      leftTimer = setTimeout(() => {
-        leftTimer = null;
-        view.addEvent(`${otherName || "The other person"} left`, "left");
-      }, LEFT_AFTER_MS);
-    }
-  } else if (here && otherHere === null) {
-    everJoined = true;
-  }
-  otherHere = here;
-  showCount();
-}
-
-function arrived() {
-  if (leftTimer) { // back before anyone noticed they were gone (a reload)
-    clearTimeout(leftTimer);
-    leftTimer = null;
-    return;
-  }
-  const who = otherName || "The other person";
-  const line = everJoined ? `${who} is back` : `${who} joined`;
-  view.addEvent(line, everJoined ? "back" : "joined");
-  notifier?.notify(line, "in your private PrivoChat room");
-  everJoined = true;
-  unread.count();
-}
+const otherPerson = () => otherName || "The other person";
+const typing = new Typing($("typing"), otherPerson);
+const presence = new Presence({
+  show: showPresence,
+  announce: (line, kind) => {
+    view.addEvent(line, kind);
+    if (kind === "left") return;
+    notifier?.notify(line, "in your private PrivoChat room");
+    unread.count();
+  },
+  full: () => markFull(),
+  isOpen: () => Boolean(socket?.isOpen),
+  who: otherPerson,
+  online: navigator.onLine,
+});
 
 /** Both seats are taken: the invite gives way to a greeting. */
 function markFull() {
@@ -203,24 +164,12 @@ function markFull() {
 }
 
 function setOnline(isOnline) {
-  online = isOnline;
+  presence.setOnline(isOnline);
   $("offline").hidden = isOnline;
-  showCount();
   if (!isOnline || !conversation) return;
   // Back: what failed while offline goes out now, and anything pushed meanwhile is fetched.
   conversation.retryFailed();
   conversation.catchUp();
-}
-
-function showTyping() {
-  $("typing").textContent = `${otherName || "The other person"} is typing…`;
-  clearTimeout(typingTimer);
-  typingTimer = setTimeout(hideTyping, TYPING_SHOWN_MS);
-}
-
-function hideTyping() {
-  clearTimeout(typingTimer);
-  $("typing").textContent = "";
 }
 
 function setText(node, text) {
@@ -261,8 +210,8 @@ function onEvent(event) {
     case "message": conversation.push(event.message); break;
     case "hello": takeHellos([event.hello]); break;
     case "pong":
-    case "presence": if (Number.isInteger(event.online)) showOnline(event.online, event.type === "presence"); break;
-    case "typing": showTyping(); break;
+    case "presence": if (Number.isInteger(event.online)) presence.count(event.online, event.type === "presence"); break;
+    case "typing": typing.show(); break;
     case "destroy": leave(destroying ? "/?destroyed=you" : "/?destroyed=1"); break;
     default: break;
   }
@@ -273,11 +222,7 @@ async function startRealtime() {
   socket = new RoomSocket(`${wsUrl}?roomId=${encodeURIComponent(roomId)}`, {
     onOpen: () => conversation.catchUp(),
     onEvent,
-    onState: (state) => {
-      if (!online) return; // "Offline" says more than "Reconnecting…"
-      if (state === "connecting") setPresence("connecting", "Connecting…");
-      if (state === "reconnecting") setPresence("offline", "Reconnecting…");
-    },
+    onState: (state) => presence.socketState(state),
     beforeRetry: async () => {
       // A refused upgrade looks like any drop: ask the API whether the room and our seat still exist.
       try {
@@ -456,7 +401,7 @@ async function main() {
   $("my-name").textContent = getName();
   addEventListener("online", () => setOnline(true));
   addEventListener("offline", () => setOnline(false));
-  $("offline").hidden = online;
+  $("offline").hidden = presence.online;
   setUpComposer();
   setUpButtons();
   tick();
