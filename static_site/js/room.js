@@ -3,6 +3,7 @@
 import { api, loadConfig } from "./api.js";
 import { CatchUpRetry } from "./catch-up.js";
 import { Conversation } from "./conversation.js";
+import { Countdown, showExpiryWarning, showTimeLeft } from "./countdown.js";
 import { draftKey, keepUnsent, loadDraft, saveDraft, tabStorage } from "./drafts.js";
 import { Handshake, RoomKeys } from "./handshake.js";
 import { showHelloProblem, showSession } from "./handshake-view.js";
@@ -15,14 +16,11 @@ import { TEXT_LIMIT, helloKey, joinCredentials, parseLinkKey } from "./protocol.
 import { Presence, Typing, showPresence } from "./presence.js";
 import { RoomSocket } from "./realtime.js";
 import { askToJoin, setUpKeyForm, showKeyProblem, showOpenFailure, showRoom } from "./screens.js";
-import { clockLeft, shortLeft, wordsLeft } from "./time-left.js";
 import { toast } from "./toast.js";
 
 const COUNTER_FROM = 800;
 const TYPING_SEND_EVERY_MS = 2000;
-const TTL_RESYNC_MS = 60000;
 const HELLO_RETRY_MS = 3000;
-const WARN_BEFORE_S = 60;
 
 const $ = (id) => document.getElementById(id);
 const roomId = location.pathname.replace(/^\/room\//, "").replace(/\/$/, ""); // checked in main()
@@ -37,13 +35,11 @@ let view = null;
 let handshake = null;
 let conversation = null;
 let leaving = false;
-let deadline = 0;
 let otherName = "";
 let lastTypingSent = 0;
 let helloTimer = null;
 let roomFull = false; // both seats are taken: no one to invite
 let destroying = false; // this page asked for the destroy
-let warned = false;
 let notifier = null;
 const unread = new UnreadTitle();
 let inviteDialog = null;
@@ -73,7 +69,7 @@ function leave(url, { keep = false } = {}) {
 
 /** The room vanished under us: it either ran out of time or was destroyed. */
 function roomGone() {
-  if (deadline - Date.now() < 5000) leave("/?expired=1", { keep: true });
+  if (countdown.msLeft() < 5000) leave("/?expired=1", { keep: true });
   else leave(destroying ? "/?destroyed=you" : "/?destroyed=1");
 }
 
@@ -135,7 +131,7 @@ async function rejoin() {
   }
 }
 
-// ---------- presence (presence.js), time left ----------
+// ---------- presence (presence.js), time left (countdown.js) ----------
 
 const otherPerson = () => otherName || "The other person";
 const typing = new Typing($("typing"), otherPerson);
@@ -172,36 +168,14 @@ function setOnline(isOnline) {
   conversation.catchUp();
 }
 
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
-
-function tick() {
-  const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
-  setText($("ttl-text"), shortLeft(left));
-  $("ttl").toggleAttribute("data-urgent", left < 300);
-  $("ttl").title = `This room and every message in it are deleted in ${clockLeft(left)}`;
-  const life = `This room deletes itself in ${wordsLeft(left)}, with everything in it.`;
-  for (const node of document.querySelectorAll(".life")) setText(node, life);
-  if (left <= WARN_BEFORE_S && left > 0 && !warned) {
-    warned = true;
-    const warning = $("expiry-warning");
-    warning.textContent = "Less than a minute left: then this room and every message in it are deleted. Copy anything you want to keep.";
-    warning.hidden = false;
+const countdown = new Countdown({
+  render: showTimeLeft,
+  warn: () => {
+    showExpiryWarning();
     notifier?.notify("Your room closes in a minute", "Then it and every message in it are deleted.");
-  }
-  if (left === 0) leave("/?expired=1", { keep: true });
-}
-
-async function resyncTtl() {
-  try {
-    const { ttl } = await api.ttl(roomId);
-    deadline = Date.now() + ttl * 1000;
-    tick();
-  } catch (error) {
-    handleApiError(error);
-  }
-}
+  },
+  end: () => leave("/?expired=1", { keep: true }),
+});
 
 // ---------- realtime ----------
 
@@ -355,13 +329,13 @@ async function main() {
   if (!(await store.get(roomId).catch(() => null))) await askToJoin();
   const joined = await join();
   if (!joined) return;
-  deadline = Date.now() + joined.ttl * 1000;
+  countdown.set(joined.ttl);
   if (joined.seat === 2 || joined.participants >= 2) markFull();
   else {
     $("invite").hidden = false;
     $("invite-card").hidden = false;
   }
-  const keys = new RoomKeys(store, { roomId, seat: joined.seat, expiresAt: deadline });
+  const keys = new RoomKeys(store, { roomId, seat: joined.seat, expiresAt: countdown.deadline });
   await keys.save();
 
   view = new MessageView($("messages"), $("empty"), $("newer"), { onRetry: (node) => conversation.retry(node) });
@@ -404,9 +378,7 @@ async function main() {
   $("offline").hidden = presence.online;
   setUpComposer();
   setUpButtons();
-  tick();
-  setInterval(tick, 1000);
-  setInterval(resyncTtl, TTL_RESYNC_MS);
+  countdown.start(async () => (await api.ttl(roomId)).ttl, handleApiError);
 
   await takeHellos(joined.hellos);
   await conversation.catchUp();

@@ -1,0 +1,74 @@
+// The room's time left: the header's chip ("9 min left", urgent under five minutes), the
+// sentences that say when the room deletes itself (.life), the warning a minute before the
+// end, and the end. The deadline is set from the server's ttl and set again every minute,
+// so a sleeping laptop or a skewed clock does not keep a wrong count.
+import { clockLeft, shortLeft, wordsLeft } from "./time-left.js";
+
+const WARN_BEFORE_S = 60;
+const URGENT_BELOW_S = 300;
+const TTL_RESYNC_MS = 60000;
+
+export class Countdown {
+  /** render(seconds): shows the time left; warn(): once, in the last minute; end(): each tick at zero. */
+  constructor({ render, warn, end, now = Date.now }) {
+    Object.assign(this, { render, warn, end, now });
+    this.deadline = 0;
+    this.warned = false;
+  }
+
+  /** The server says the room has `ttl` seconds left. */
+  set(ttl) {
+    this.deadline = this.now() + ttl * 1000;
+  }
+
+  msLeft() {
+    return this.deadline - this.now();
+  }
+
+  tick() {
+    const left = Math.max(0, Math.ceil(this.msLeft() / 1000));
+    this.render(left);
+    if (left <= WARN_BEFORE_S && left > 0 && !this.warned) {
+      this.warned = true;
+      this.warn();
+    }
+    if (left === 0) this.end();
+  }
+
+  /** Asks fetchTtl() for the seconds left; a failure goes to onError. */
+  async resync(fetchTtl, onError) {
+    try {
+      this.set(await fetchTtl());
+      this.tick();
+    } catch (error) {
+      onError(error);
+    }
+  }
+
+  /** Ticks every second, and resyncs every minute. */
+  start(fetchTtl, onError) {
+    this.tick();
+    setInterval(() => this.tick(), 1000);
+    setInterval(() => this.resync(fetchTtl, onError), TTL_RESYNC_MS);
+  }
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/** The header's chip and every .life sentence, for `left` seconds. */
+export function showTimeLeft(left) {
+  const chip = document.getElementById("ttl");
+  setText(document.getElementById("ttl-text"), shortLeft(left));
+  chip.toggleAttribute("data-urgent", left < URGENT_BELOW_S);
+  chip.title = `This room and every message in it are deleted in ${clockLeft(left)}`;
+  const life = `This room deletes itself in ${wordsLeft(left)}, with everything in it.`;
+  for (const node of document.querySelectorAll(".life")) setText(node, life);
+}
+
+export function showExpiryWarning() {
+  const warning = document.getElementById("expiry-warning");
+  warning.textContent = "Less than a minute left: then this room and every message in it are deleted. Copy anything you want to keep.";
+  warning.hidden = false;
+}
