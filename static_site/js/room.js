@@ -2,9 +2,10 @@
 // (handshake.js, conversation.js), and wires them to the page, the API and the WebSocket.
 import { api, loadConfig } from "./api.js";
 import { CatchUpRetry } from "./catch-up.js";
+import { setUpComposer } from "./composer.js";
 import { Conversation } from "./conversation.js";
 import { Countdown, showExpiryWarning, showTimeLeft } from "./countdown.js";
-import { draftKey, keepUnsent, loadDraft, saveDraft, tabStorage } from "./drafts.js";
+import { draftKey, keepUnsent, saveDraft, tabStorage } from "./drafts.js";
 import { Handshake, RoomKeys } from "./handshake.js";
 import { showHelloProblem, showSession } from "./handshake-view.js";
 import { getName } from "./identity.js";
@@ -12,14 +13,12 @@ import { setUpInvite } from "./invite.js";
 import { openKeystore } from "./keystore.js";
 import { MessageView, failureText } from "./message-view.js";
 import { Notifier, UnreadTitle } from "./notify.js";
-import { TEXT_LIMIT, helloKey, joinCredentials, parseLinkKey } from "./protocol.js";
+import { helloKey, joinCredentials, parseLinkKey } from "./protocol.js";
 import { Presence, Typing, showPresence } from "./presence.js";
 import { RoomSocket } from "./realtime.js";
 import { askToJoin, setUpKeyForm, showKeyProblem, showOpenFailure, showRoom } from "./screens.js";
 import { toast } from "./toast.js";
 
-const COUNTER_FROM = 800;
-const TYPING_SEND_EVERY_MS = 2000;
 const HELLO_RETRY_MS = 3000;
 
 const $ = (id) => document.getElementById(id);
@@ -36,7 +35,6 @@ let handshake = null;
 let conversation = null;
 let leaving = false;
 let otherName = "";
-let lastTypingSent = 0;
 let helloTimer = null;
 let roomFull = false; // both seats are taken: no one to invite
 let destroying = false; // this page asked for the destroy
@@ -213,57 +211,7 @@ async function startRealtime() {
   socket.start();
 }
 
-// ---------- composer and buttons ----------
-
-function setUpComposer() {
-  const input = $("text");
-  const counter = $("counter");
-  const button = $("send");
-  const refresh = () => {
-    const length = input.value.length;
-    const over = length > TEXT_LIMIT;
-    counter.textContent = length >= COUNTER_FROM ? (over ? `${length - TEXT_LIMIT} over` : `${TEXT_LIMIT - length} left`) : "";
-    counter.toggleAttribute("data-over", over);
-    const note = $("limit-note");
-    note.hidden = length < COUNTER_FROM;
-    note.toggleAttribute("data-over", over);
-    note.textContent = over
-      ? `${length - TEXT_LIMIT} characters over the ${TEXT_LIMIT}-character limit: shorten it to send.`
-      : `A message holds up to ${TEXT_LIMIT} characters.`;
-    button.disabled = over || !input.value.trim();
-    input.style.height = "auto";
-    input.style.height = `${input.scrollHeight}px`;
-  };
-  input.addEventListener("input", () => {
-    refresh();
-    saveDraft(storage, DRAFT_KEY, input.value);
-    if (input.value && Date.now() - lastTypingSent > TYPING_SEND_EVERY_MS && socket?.send({ action: "typing" })) {
-      lastTypingSent = Date.now();
-    }
-  });
-  // On touch keyboards Enter makes a new line and the button sends, as in other messengers.
-  const enterSends = !matchMedia("(pointer: coarse)").matches;
-  $("enter-hint").hidden = !enterSends;
-  input.addEventListener("keydown", (event) => {
-    if (enterSends && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      $("composer").requestSubmit();
-    }
-  });
-  $("composer").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const text = input.value;
-    if (!text.trim() || text.length > TEXT_LIMIT) return;
-    input.value = "";
-    saveDraft(storage, DRAFT_KEY, "");
-    lastTypingSent = 0;
-    refresh();
-    input.focus();
-    conversation.write(text);
-  });
-  input.value = loadDraft(storage, DRAFT_KEY);
-  refresh();
-}
+// ---------- buttons (the composer is composer.js) ----------
 
 function setUpButtons() {
   inviteDialog = $("invite-dialog");
@@ -376,7 +324,13 @@ async function main() {
   addEventListener("online", () => setOnline(true));
   addEventListener("offline", () => setOnline(false));
   $("offline").hidden = presence.online;
-  setUpComposer();
+  setUpComposer({
+    storage,
+    draftKey: DRAFT_KEY,
+    write: (text) => conversation.write(text),
+    sendTyping: () => socket?.send({ action: "typing" }),
+    coarsePointer: matchMedia("(pointer: coarse)").matches,
+  });
   setUpButtons();
   countdown.start(async () => (await api.ttl(roomId)).ttl, handleApiError);
 

@@ -1,0 +1,106 @@
+// The composer: the text box, its counter and limit note, Enter to send, the draft kept
+// across a reload (drafts.js) and the typing signal. What it decides (the counter's words,
+// whether a key sends, when a typing signal goes) is in plain functions and a class with
+// a clock, unit-tested; setUpComposer wires them to the page.
+import { loadDraft, saveDraft } from "./drafts.js";
+import { TEXT_LIMIT } from "./protocol.js";
+
+const COUNTER_FROM = 800; // the counter shows from here on
+const TYPING_EVERY_MS = 2000; // at most one typing signal this often (the server relays one per 1.5 s)
+
+/**
+ * What the counter and the note under the box say for a text of `length` characters. The
+ * note has words even while hidden: it describes the box (aria-describedby) all the time.
+ */
+export function limitState(length) {
+  const over = length > TEXT_LIMIT;
+  const shown = length >= COUNTER_FROM;
+  return {
+    over,
+    shown,
+    counter: !shown ? "" : over ? `${length - TEXT_LIMIT} over` : `${TEXT_LIMIT - length} left`,
+    note: over
+      ? `${length - TEXT_LIMIT} characters over the ${TEXT_LIMIT}-character limit: shorten it to send.`
+      : `A message holds up to ${TEXT_LIMIT} characters.`,
+  };
+}
+
+/** Whether a text may be sent as it is: not blank, not over the limit. */
+export function sendable(text) {
+  return Boolean(text.trim()) && text.length <= TEXT_LIMIT;
+}
+
+/**
+ * Whether this key press sends: Enter without Shift, outside an IME composition, where Enter
+ * sends at all (on touch keyboards Enter makes a new line and the button sends, as in other
+ * messengers).
+ */
+export function enterSends(event, enterSendsHere) {
+  return enterSendsHere && event.key === "Enter" && !event.shiftKey && !event.isComposing;
+}
+
+/** When "typing" is worth telling: on input with text, at most once per interval; a send starts it over. */
+export class TypingSignal {
+  constructor(send, now = Date.now) {
+    Object.assign(this, { send, now });
+    this.last = -Infinity;
+  }
+
+  /** The text box changed to `text`; `send()` says whether the signal went out (false: socket closed). */
+  input(text) {
+    if (!text || this.now() - this.last <= TYPING_EVERY_MS) return;
+    if (this.send()) this.last = this.now();
+  }
+
+  sent() {
+    this.last = -Infinity;
+  }
+}
+
+/**
+ * Wires the composer of the room page. `write(text)` hands a message to the conversation;
+ * `sendTyping()` sends the typing signal and says whether it went.
+ */
+export function setUpComposer({ storage, draftKey, write, sendTyping, coarsePointer }) {
+  const $ = (id) => document.getElementById(id);
+  const input = $("text");
+  const form = $("composer");
+  const typing = new TypingSignal(sendTyping);
+  const refresh = () => {
+    const { over, shown, counter, note } = limitState(input.value.length);
+    $("counter").textContent = counter;
+    $("counter").toggleAttribute("data-over", over);
+    const limitNote = $("limit-note");
+    limitNote.hidden = !shown;
+    limitNote.toggleAttribute("data-over", over);
+    limitNote.textContent = note;
+    $("send").disabled = over || !input.value.trim();
+    input.style.height = "auto"; // grows with its text
+    input.style.height = `${input.scrollHeight}px`;
+  };
+  input.addEventListener("input", () => {
+    refresh();
+    saveDraft(storage, draftKey, input.value);
+    typing.input(input.value);
+  });
+  const enterSendsHere = !coarsePointer;
+  $("enter-hint").hidden = !enterSendsHere;
+  input.addEventListener("keydown", (event) => {
+    if (!enterSends(event, enterSendsHere)) return;
+    event.preventDefault();
+    form.requestSubmit();
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value;
+    if (!sendable(text)) return;
+    input.value = "";
+    saveDraft(storage, draftKey, "");
+    typing.sent();
+    refresh();
+    input.focus();
+    write(text);
+  });
+  input.value = loadDraft(storage, draftKey);
+  refresh();
+}
