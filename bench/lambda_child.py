@@ -10,7 +10,8 @@ written (-B: Lambda's /var/task is read-only; -I ignores PYTHONDONTWRITEBYTECODE
                                 round through Mangum, with the app's async routes and
                                 with the same routes as plain defs (stdin: the settings)
 
-Standard library only at import: everything else comes from TREE.
+Standard library only at import: everything else comes from TREE (and, for the warm
+mode's events, devkit/, which needs nothing more).
 """
 
 from __future__ import annotations
@@ -136,83 +137,39 @@ def syncified(app: Any) -> Any:
     return app
 
 
-def _http_event(
-    method: str, path: str, query: str = "", body: Any = None, cookies: list[str] | None = None
-) -> dict[str, Any]:
-    headers = {"host": "abc123.execute-api.eu-west-1.amazonaws.com", "x-forwarded-proto": "https"}
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "domainName": headers["host"],
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.7",
-                "userAgent": "bench",
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": "$default",
-            "stage": "$default",
-            "timeEpoch": 0,
-        },
-        "isBase64Encoded": False,
-    }
-    if query:
-        event["queryStringParameters"] = dict(part.split("=", 1) for part in query.split("&"))
-    if cookies:
-        event["cookies"] = cookies
-    if body is not None:
-        event["body"] = json.dumps(body)
-        headers["content-type"] = "application/json"
-        headers["content-length"] = str(len(event["body"]))
-    return event
-
-
 def warm(tree: str, calls: int, rounds: int) -> dict[str, Any]:
     """Per route, CPU and wall time per warm call: the app's async routes against
     the same routes as plain defs, in alternating blocks, the median of the blocks."""
-    import base64
-    import hashlib
-    import os
     import statistics
+    from pathlib import Path
 
     from mangum import Mangum
 
     http_api = importlib.import_module("privochat.http_api")
+    # The events and the link's credentials the tests use: devkit needs only the standard
+    # library and privochat, which comes from TREE (the repository goes last on the path).
+    sys.path.append(str(Path(__file__).resolve().parents[1]))
+    from devkit.credentials import PROOF, VERIFIER
+    from devkit.events import http_event
+
     handlers: dict[str, Any] = {
         "async": http_api.handler,
         "sync": Mangum(syncified(http_api.create_app()), lifespan="off", api_gateway_base_path="/"),
     }
     context = Context("http")
-    proof = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
-    verifier = base64.urlsafe_b64encode(
-        hashlib.sha256(base64.urlsafe_b64decode(proof + "=")).digest()
-    )
     created = http_api.handler(
-        _http_event("POST", "/api/room/create", body={"verifier": verifier.rstrip(b"=").decode()}),
-        context,
+        http_event("POST", "/api/room/create", body={"verifier": VERIFIER}), context
     )
-    room_id = json.loads(created["body"])["roomId"]
+    room = {"roomId": json.loads(created["body"])["roomId"]}
     joined = http_api.handler(
-        _http_event("POST", "/api/room/join", f"roomId={room_id}", body={"proof": proof}), context
+        http_event("POST", "/api/room/join", room, body={"proof": PROOF}), context
     )
     if joined["statusCode"] != 200:
         raise RuntimeError(f"join: {joined}")
-    cookies = [c.split(";", 1)[0] for c in joined.get("cookies", [])]
+    cookie = joined["cookies"][0].split(";", 1)[0].split("=", 1)[1]
     routes: dict[str, Any] = {
-        "GET /api/room/ttl": lambda: _http_event(
-            "GET", "/api/room/ttl", f"roomId={room_id}", cookies=cookies
-        ),
-        "GET /api/messages": lambda: _http_event(
-            "GET", "/api/messages", f"roomId={room_id}", cookies=cookies
-        ),
+        "GET /api/room/ttl": lambda: http_event("GET", "/api/room/ttl", room, cookie=cookie),
+        "GET /api/messages": lambda: http_event("GET", "/api/messages", room, cookie=cookie),
     }
     samples: dict[str, dict[str, dict[str, list[float]]]] = {
         route: {kind: {"cpu_us": [], "wall_us": []} for kind in handlers} for route in routes
