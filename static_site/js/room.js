@@ -1,5 +1,7 @@
-// The room page: joins with the link's proof, runs the handshake and the conversation
-// (handshake.js, conversation.js), and wires them to the page, the API and the WebSocket.
+// The room page's composition: joins with the link's proof, then makes the modules that each
+// hold one concern (the handshake, the conversation, presence, the countdown, the composer,
+// the views; see the README's layout) and connects them to each other, the API and the
+// WebSocket. What leaving means, and which API refusal leads where, is decided here.
 import { api, loadConfig } from "./api.js";
 import { CatchUpRetry } from "./catch-up.js";
 import { setUpComposer } from "./composer.js";
