@@ -6,13 +6,18 @@ import logging
 
 from aiohttp import web
 
+from privochat.config import SettingsError
+
 from .server import StackConfig, build_app
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = StackConfig.from_env()
-    app = build_app(config)
+    try:
+        app = build_app(config)
+    except SettingsError as error:
+        raise SystemExit(f"PrivoChat local stack: {error}") from None
     print(
         f"PrivoChat local stack: {config.origin}  (storage: {config.storage}; "
         f"Lambda handlers {config.lambdas})",

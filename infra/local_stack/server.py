@@ -14,6 +14,8 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Middleware
 from botocore.credentials import ReadOnlyCredentials
 
+from privochat.config import Settings
+
 from . import redis_backend
 from .cloudfront import SECURITY_HEADERS
 from .http_gateway import HttpGateway
@@ -147,6 +149,9 @@ def build_app(config: StackConfig) -> web.Application:
         **os.environ,
         **lambda_environment(config, upstash_token, origin_secret),
     }
+    # A setting the functions cannot use stops the stack here, naming its variable,
+    # instead of failing every request (in AWS it fails each cold start's first).
+    Settings.from_env(environment)
     credentials = ReadOnlyCredentials(
         environment["AWS_ACCESS_KEY_ID"],
         environment["AWS_SECRET_ACCESS_KEY"],

@@ -15,6 +15,7 @@ import pytest
 from cfnlint.api import lint_file
 
 from devkit.servers import find_program
+from privochat.config import ENVIRONMENT
 from tests.deploy.sam_templates import (
     ROOT,
     TEMPLATE,
@@ -565,6 +566,8 @@ def test_every_function_gets_the_settings_the_code_reads(
         "RATE_LIMIT_MESSAGES_PER_MINUTE",
         "LOG_LEVEL",
     }
+    # The rest of ENVIRONMENT (the body limit, the Redis timeout) keeps its defaults in AWS.
+    assert names <= set(ENVIRONMENT)
     for name, function in _all_functions(root_cfn, websocket_cfn).items():
         assert set(_env(function)) == names, name
         assert _env(function)["WEBSOCKET_MANAGEMENT_URL"] == {

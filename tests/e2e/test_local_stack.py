@@ -11,6 +11,8 @@ import os
 import secrets
 import socket
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -510,3 +512,25 @@ def test_other_refusals_of_the_stack_are_the_json_error(stack: LocalStack) -> No
     assert "GET" in not_allowed.headers["allow"]
     unknown_api = httpx.get(f"{stack.origin}/api/nope")
     assert unknown_api.status_code == 404 and unknown_api.json()["error"] == "not-found"
+
+
+def test_a_setting_the_functions_cannot_use_stops_the_stack_at_once_naming_it() -> None:
+    """`ROOM_TTL_SECONDS=10min make run` used to serve, and fail every request."""
+    started = subprocess.run(
+        [sys.executable, "-m", "infra.local_stack"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT / "functions"),
+            "PORT": "0",
+            "ROOM_TTL_SECONDS": "10min",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert started.returncode == 1
+    assert started.stderr.strip().endswith(
+        "PrivoChat local stack: ROOM_TTL_SECONDS must be a whole number above 0, not '10min'"
+    )
