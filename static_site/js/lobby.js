@@ -2,20 +2,11 @@
 // Loaded with blocking="render", so a notice is in place before the first paint (no layout shift).
 import { api } from "./api.js";
 import { tabStorage, takeKept } from "./drafts.js";
+import { endingOf } from "./endings.js";
 import { getName, randomName, setName } from "./identity.js";
 import { openKeystore } from "./keystore.js";
 import { parseRoomLink } from "./links.js";
 import { joinCredentials, newLinkKey, parseLinkKey } from "./protocol.js";
-
-const NOTICES = {
-  "error=room-not-found": ["danger", "That room doesn't exist.", "It may have expired or been destroyed, or the link is incomplete."],
-  "error=room-full": ["danger", "That room is full.", "A PrivoChat room holds exactly two people, and both seats are taken."],
-  "error=bad-link": ["danger", "That isn't a PrivoChat room link.", "Check that you copied the whole link."],
-  "destroyed=1": ["info", "The room was destroyed.", "Every message in it has been deleted for both of you."],
-  "destroyed=you": ["info", "You destroyed the room.", "The room was destroyed for both of you: every message in it is deleted, and its link opens nothing now."],
-  "expired=1": ["warn", "The room expired.", "Its time ran out, and every message in it has been deleted."],
-  "left=1": ["info", "You left the room.", "Its keys are deleted from this browser."],
-};
 
 /** What was written but not sent when the room expired (room.js keeps it for this tab), shown once. */
 function keptTexts() {
@@ -34,14 +25,11 @@ function keptTexts() {
   return [label, kept];
 }
 
+/** Why the person is back in the lobby (endings.js), said in the notice at the top. */
 function showNotice() {
-  const params = new URLSearchParams(location.search);
-  const found = Object.keys(NOTICES).find((pair) => {
-    const [key, value] = pair.split("=");
-    return params.get(key) === value;
-  });
+  const found = endingOf(location.search);
   if (!found) return;
-  const [tone, title, detail] = NOTICES[found];
+  const { ending, tone, title, detail } = found;
   const notice = document.getElementById("notice");
   const text = document.createElement("div");
   const strong = document.createElement("strong");
@@ -49,7 +37,7 @@ function showNotice() {
   const p = document.createElement("p");
   p.textContent = detail;
   text.append(strong, p);
-  if (found === "expired=1") text.append(...keptTexts());
+  if (ending === "expired") text.append(...keptTexts());
   const close = document.createElement("button");
   close.type = "button";
   close.className = "btn btn-ghost";
@@ -57,7 +45,7 @@ function showNotice() {
   close.addEventListener("click", () => { notice.hidden = true; });
   notice.replaceChildren(text, close);
   notice.dataset.tone = tone;
-  notice.dataset.notice = found;
+  notice.dataset.notice = ending;
   notice.hidden = false;
   history.replaceState(null, "", "/");
 }

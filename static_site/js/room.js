@@ -1,13 +1,14 @@
 // The room page's composition: joins with the link's proof, then makes the modules that each
 // hold one concern (the handshake, the conversation, presence, the countdown, the composer,
 // the views; see the README's layout) and connects them to each other, the API and the
-// WebSocket. What leaving means, and which API refusal leads where, is decided here.
+// WebSocket. Where the page goes when the room ends, and why, is endings.js.
 import { api, loadConfig } from "./api.js";
 import { CatchUpRetry } from "./catch-up.js";
 import { setUpComposer } from "./composer.js";
 import { Conversation } from "./conversation.js";
 import { Countdown, showExpiryWarning, showTimeLeft } from "./countdown.js";
 import { draftKey, keepUnsent, saveDraft, tabStorage } from "./drafts.js";
+import { afterRefusedJoin, lobbyUrl, vanished } from "./endings.js";
 import { Handshake, RoomKeys } from "./handshake.js";
 import { showHelloProblem, showSession } from "./handshake-view.js";
 import { getName } from "./identity.js";
@@ -56,21 +57,30 @@ setUpKeyForm(roomId);
 
 // ---------- leaving ----------
 
-function leave(url, { keep = false } = {}) {
+/** The room is over for this browser: off to the lobby, which says why (endings.js). */
+function leave(ending) {
   if (leaving) return;
   leaving = true;
   // The room expired under what was being written: the lobby shows it, once.
-  if (keep) keepUnsent(storage, [...(conversation?.unsent() ?? []), $("text").value]);
+  if (ending === "expired") keepUnsent(storage, [...(conversation?.unsent() ?? []), $("text").value]);
   saveDraft(storage, DRAFT_KEY, "");
   socket?.stop();
   // The room is over for this browser: its keys go first.
-  Promise.resolve(store?.remove(roomId)).catch(() => {}).finally(() => location.replace(url));
+  Promise.resolve(store?.remove(roomId)).catch(() => {}).finally(() => location.replace(lobbyUrl(ending)));
 }
 
 /** The room vanished under us: it either ran out of time or was destroyed. */
 function roomGone() {
-  if (countdown.msLeft() < 5000) leave("/?expired=1", { keep: true });
-  else leave(destroying ? "/?destroyed=you" : "/?destroyed=1");
+  leave(vanished({ msLeft: countdown.msLeft(), destroying }));
+}
+
+/** Follows where a refused join leads (endings.js); false when it leads nowhere. */
+function followRefusal(error, rejoining) {
+  const next = afterRefusedJoin(error.status, { rejoining });
+  if (next === "wrong-key") keyProblem("wrong");
+  else if (next === "vanished") roomGone();
+  else if (next) leave(next);
+  return next !== null;
 }
 
 // ---------- the handshake ----------
@@ -125,9 +135,7 @@ async function rejoin() {
     takeHellos(joined.hellos);
     conversation.retryFailed();
   } catch (error) {
-    if (error.status === 404) roomGone();
-    else if (error.status === 409) leave("/?error=room-full");
-    else if (error.status === 403) keyProblem("wrong");
+    followRefusal(error, true);
   }
 }
 
@@ -174,7 +182,7 @@ const countdown = new Countdown({
     showExpiryWarning();
     notifier?.notify("Your room closes in a minute", "Then it and every message in it are deleted.");
   },
-  end: () => leave("/?expired=1", { keep: true }),
+  end: () => leave("expired"),
 });
 
 // ---------- realtime ----------
@@ -186,7 +194,7 @@ function onEvent(event) {
     case "pong":
     case "presence": if (Number.isInteger(event.online)) presence.count(event.online, event.type === "presence"); break;
     case "typing": typing.show(); break;
-    case "destroy": leave(destroying ? "/?destroyed=you" : "/?destroyed=1"); break;
+    case "destroy": leave(destroying ? "destroyedByYou" : "destroyed"); break;
     default: break;
   }
 }
@@ -240,12 +248,12 @@ function setUpButtons() {
         return;
       }
     }
-    leave("/?destroyed=you");
+    leave("destroyedByYou");
   });
   const leaveDialog = $("confirm-leave");
   $("leave").addEventListener("click", () => leaveDialog.showModal());
   leaveDialog.addEventListener("close", () => {
-    if (leaveDialog.returnValue === "leave") leave("/?left=1");
+    if (leaveDialog.returnValue === "leave") leave("left");
     leaveDialog.returnValue = "";
   });
 }
@@ -257,17 +265,13 @@ async function join() {
   try {
     return await api.joinRoom(roomId, proof);
   } catch (error) {
-    if (error.status === 403) keyProblem("wrong");
-    else if (error.status === 404) leave("/?error=room-not-found");
-    else if (error.status === 409) leave("/?error=room-full");
-    else if (error.status === 400) leave("/?error=bad-link");
-    else showOpenFailure(error);
+    if (!followRefusal(error, false)) showOpenFailure(error);
     return null;
   }
 }
 
 async function main() {
-  if (!/^[A-Za-z0-9_-]{6,64}$/.test(roomId)) return leave("/?error=bad-link");
+  if (!/^[A-Za-z0-9_-]{6,64}$/.test(roomId)) return leave("badLink");
   store = await openKeystore();
   await store.purge().catch(() => {});
   if (!keyText) return keyProblem("missing");
