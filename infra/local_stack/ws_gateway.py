@@ -24,6 +24,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,8 @@ from aiohttp import WSMsgType, web
 from .cloudfront import origin_headers
 from .lambda_runtime import Function, LambdaRuntime
 from .sigv4 import SigV4Verifier
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # The Management API's limit on a posted message (and API Gateway's frame size).
 MAX_DATA_BYTES = 128 * 1024
@@ -110,9 +113,23 @@ class WebSocketGateway:
     def add_routes(self, app: web.Application, path: str, management_prefix: str) -> None:
         app.router.add_get(path, self.upgrade)
         resource = f"{management_prefix}/@connections/{{connection_id}}"
-        app.router.add_post(resource, self.post_to_connection)
-        app.router.add_get(resource, self.get_connection)
-        app.router.add_delete(resource, self.delete_connection)
+        app.router.add_post(resource, self._signed(self.post_to_connection))
+        app.router.add_get(resource, self._signed(self.get_connection))
+        app.router.add_delete(resource, self._signed(self.delete_connection))
+
+    def _signed(self, handler: Handler) -> Handler:
+        """A Management API call, answered only when it is signed (SigV4) with the
+        handlers' credentials; else 403, as AWS answers a caller IAM refuses."""
+
+        async def checked(request: web.Request) -> web.StreamResponse:
+            url = f"{request.scheme}://{request.host}{request.raw_path}"
+            body = await request.read()  # aiohttp keeps it for the handler
+            refusal = self._verifier.refusal(request.method, url, request.headers, body)
+            if refusal is not None:
+                return _aws_error(403, refusal.error_type, refusal.message)
+            return await handler(request)
+
+        return checked
 
     def _event(
         self,
@@ -260,18 +277,8 @@ class WebSocketGateway:
             return None
         return None if connection.ws.closed or connection.dropped else connection
 
-    def _refusal(self, request: web.Request, body: bytes) -> web.Response | None:
-        url = f"{request.scheme}://{request.host}{request.raw_path}"
-        refusal = self._verifier.refusal(request.method, url, request.headers, body)
-        if refusal is None:
-            return None
-        return _aws_error(403, refusal.error_type, refusal.message)
-
     async def post_to_connection(self, request: web.Request) -> web.Response:
         data = await request.read()
-        refused = self._refusal(request, data)
-        if refused is not None:
-            return refused
         if len(data) > MAX_DATA_BYTES:
             return _aws_error(413, "PayloadTooLargeException", "Message too long")
         connection = await self._connection(request)
@@ -285,9 +292,6 @@ class WebSocketGateway:
         return web.Response(status=200)
 
     async def get_connection(self, request: web.Request) -> web.Response:
-        refused = self._refusal(request, await request.read())
-        if refused is not None:
-            return refused
         connection = await self._connection(request)
         if connection is None:
             return _gone()
@@ -300,9 +304,6 @@ class WebSocketGateway:
         )
 
     async def delete_connection(self, request: web.Request) -> web.Response:
-        refused = self._refusal(request, await request.read())
-        if refused is not None:
-            return refused
         connection = await self._connection(request)
         if connection is None:
             return _gone()

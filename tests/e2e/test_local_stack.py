@@ -167,6 +167,9 @@ def test_the_management_api_takes_only_requests_signed_with_the_local_credential
                 refused = httpx.post(url, content=forged, headers=headers)
                 assert refused.status_code == 403, (headers, refused.text)
                 assert refused.headers["x-amzn-errortype"].endswith("Exception")
+            # Nor may an unsigned caller read the connection or hang up on it.
+            assert httpx.get(url).status_code == 403
+            assert httpx.delete(url).status_code == 403
             # Signed by botocore, but with a secret that is not the stack's.
             with pytest.raises(Exception, match=r"signature|Forbidden|403"):
                 management_client(stack, secret="guessed").post_to_connection(
