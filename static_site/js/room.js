@@ -65,7 +65,7 @@ function leave(ending) {
   if (ending === "expired") keepUnsent(storage, [...(conversation?.unsent() ?? []), $("text").value]);
   saveDraft(storage, DRAFT_KEY, "");
   socket?.stop();
-  // The room is over for this browser: its keys go first.
+  // Its keys go first, then the page.
   Promise.resolve(store?.remove(roomId)).catch(() => {}).finally(() => location.replace(lobbyUrl(ending)));
 }
 

@@ -43,3 +43,17 @@ test("a refused rejoin: the room vanished for a 404, and nothing but a wrong key
     ["wrong-key", "vanished", "full", null, null, null],
   );
 });
+
+test("every ending the page can be led to is one the lobby has a notice for", () => {
+  const led = new Set();
+  for (const status of [400, 401, 403, 404, 409, 429, 500, 503]) {
+    for (const rejoining of [false, true]) led.add(afterRefusedJoin(status, { rejoining }));
+  }
+  for (const msLeft of [0, 60_000]) {
+    for (const destroying of [false, true]) led.add(vanished({ msLeft, destroying }));
+  }
+  for (const next of led) {
+    if (next === null || next === "wrong-key" || next === "vanished") continue;
+    assert.ok(next in ENDINGS, next);
+  }
+});
