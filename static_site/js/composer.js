@@ -74,7 +74,7 @@ export function setUpComposer({ storage, draftKey, write, sendTyping, coarsePoin
     limitNote.hidden = !shown;
     limitNote.toggleAttribute("data-over", over);
     limitNote.textContent = note;
-    $("send").disabled = over || !input.value.trim();
+    $("send").disabled = !sendable(input.value);
     input.style.height = "auto"; // grows with its text
     input.style.height = `${input.scrollHeight}px`;
   };

@@ -86,7 +86,10 @@ def test_counter_appears_near_the_limit_and_blocks_over_long_text(person: Person
     alice = person()
     create_room(alice)
     box = alice.locator("#text")
+    box.fill("  \n ")
+    expect(alice.locator("#send")).to_be_disabled()  # blank: nothing to send
     box.fill("x" * 700)
+    expect(alice.locator("#send")).to_be_enabled()
     expect(alice.locator("#counter")).to_have_text("")
     box.fill("x" * 990)
     expect(alice.locator("#counter")).to_have_text("10 left")
