@@ -24,18 +24,16 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from aiohttp.typedefs import Handler
 
 from .cloudfront import origin_headers
 from .lambda_runtime import Function, LambdaRuntime
 from .sigv4 import SigV4Verifier
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # The Management API's limit on a posted message (and API Gateway's frame size).
 MAX_DATA_BYTES = 128 * 1024
