@@ -16,6 +16,21 @@ from multidict import CIMultiDict
 SECURITY_HEADERS_FILE = Path(__file__).resolve().parents[1] / "security_headers.json"
 SECURITY_HEADERS: dict[str, str] = json.loads(SECURITY_HEADERS_FILE.read_text())
 
+# The one header the local stack changes: it serves plain http on loopback, and WebKit, unlike
+# Chromium and Firefox, upgrades even loopback requests when the policy says
+# upgrade-insecure-requests, so it would load nothing. Over https (CloudFront) the directive stays.
+UPGRADE_DIRECTIVE = "upgrade-insecure-requests"
+
+
+def over_plain_http(headers: dict[str, str]) -> dict[str, str]:
+    """The security headers as sent over plain http: the CSP without upgrade-insecure-requests."""
+    directives = [d.strip() for d in headers["Content-Security-Policy"].split(";")]
+    csp = "; ".join(d for d in directives if d and d != UPGRADE_DIRECTIVE)
+    return {**headers, "Content-Security-Policy": csp}
+
+
+LOCAL_SECURITY_HEADERS = over_plain_http(SECURITY_HEADERS)
+
 # Headers CloudFront sets itself (CloudFront-Viewer-Address, CloudFront-Is-*-Viewer,
 # ...): a viewer's own are never passed on.
 _CLOUDFRONT_PREFIX = "cloudfront-"

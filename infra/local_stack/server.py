@@ -17,7 +17,7 @@ from botocore.credentials import ReadOnlyCredentials
 from privochat.config import Settings
 
 from . import redis_backend
-from .cloudfront import SECURITY_HEADERS
+from .cloudfront import LOCAL_SECURITY_HEADERS
 from .http_gateway import HttpGateway
 from .lambda_runtime import TIMEOUT_SECONDS, Function, LambdaRuntime, ThreadRuntime
 from .lambda_workers import ProcessRuntime, default_workers
@@ -256,7 +256,7 @@ async def _security_headers(request: web.Request, handler: _Handler) -> web.Stre
     """CloudFront's response headers policy: on the site and on /api/* (template.yaml)."""
     response = await handler(request)
     if _is_site(request.path) or request.path.startswith("/api/"):
-        response.headers.update(SECURITY_HEADERS)
+        response.headers.update(LOCAL_SECURITY_HEADERS)
     return response
 
 

@@ -467,12 +467,26 @@ def test_the_local_security_headers_are_the_templates() -> None:
     assert template_security_headers() == local
 
 
+def test_over_https_the_policy_upgrades_insecure_requests() -> None:
+    """CloudFront serves https only: there the CSP keeps upgrade-insecure-requests."""
+    directives = template_security_headers()["Content-Security-Policy"].split("; ")
+    assert "upgrade-insecure-requests" in directives
+
+
 @pytest.mark.parametrize("path", ["/", "/room/abcdefghijklmnopqrstu", "/css/app.css", "/nope"])
-def test_the_site_is_served_with_the_templates_security_headers(
+def test_the_site_is_served_with_the_templates_security_headers_but_over_plain_http(
     stack: LocalStack, path: str
 ) -> None:
+    """Every header of the template's policy, but for one directive: over plain http on loopback
+    the CSP does not ask to upgrade requests (WebKit would upgrade loopback ones to an https
+    nothing serves, and load nothing)."""
     answer = httpx.get(f"{stack.origin}{path}")
     expected = template_security_headers()
+    directives = expected["Content-Security-Policy"].split("; ")
+    expected["Content-Security-Policy"] = "; ".join(
+        d for d in directives if d != "upgrade-insecure-requests"
+    )
+    assert len(expected["Content-Security-Policy"]) < len(" ".join(directives))
     assert {name: answer.headers.get(name) for name in expected} == expected
 
 
