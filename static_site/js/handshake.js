@@ -1,80 +1,8 @@
 // The hello state machine of docs/protocol.md: commit first, reveal after the other's commit,
-// generations, a new pair when our own private key is gone; every hello verified.
+// generations, a new pair when our own private key is gone (it lives in one page only); every
+// hello verified.
 // Pure: storage and the network come in as functions, so it runs in Node's tests as well.
 import * as P from "./protocol.js";
-
-/**
- * One room's record in a keystore ({get, update} as keystore.js has them): key pairs per
- * generation, sessions per epoch, and sequence numbers taken atomically (two tabs never share one).
- */
-export class RoomKeys {
-  constructor(store, { roomId, seat, expiresAt }) {
-    this.store = store;
-    this.base = { roomId, seat, expiresAt };
-    this.cache = new Map(); // epoch -> session, for this page
-  }
-
-  async change(edit) {
-    return this.store.update(this.base.roomId, (found) => {
-      const record = found?.seat === this.base.seat ? found : { ...this.base, pairs: {}, sessions: {} };
-      record.expiresAt = this.base.expiresAt;
-      const result = edit(record);
-      return { record, result };
-    });
-  }
-
-  /** Writes the record (for this seat, with its expiry) if it is not there yet. */
-  save() {
-    return this.change(() => {});
-  }
-
-  async pair(generation) {
-    const record = await this.store.get(this.base.roomId);
-    return record?.seat === this.base.seat ? record.pairs[generation] : undefined;
-  }
-
-  /** Whether this browser may have lost keys of this room: it holds no pair of generation 1. */
-  async lostEarlier() {
-    return (await this.pair(1)) === undefined;
-  }
-
-  /** Keeps `pair` for this generation unless one is kept already; returns the kept one. */
-  keepPair(generation, pair) {
-    return this.change((record) => {
-      record.pairs[generation] ??= pair;
-      return record.pairs[generation];
-    });
-  }
-
-  async session(epoch) {
-    if (!this.cache.has(epoch)) {
-      const record = await this.store.get(this.base.roomId);
-      const found = record?.seat === this.base.seat ? record.sessions[epoch] : undefined;
-      if (!found) return undefined;
-      this.cache.set(epoch, { ...found, epoch });
-    }
-    return this.cache.get(epoch);
-  }
-
-  async keepSession({ epoch, generation, sendKey, recvKey, safety }) {
-    const kept = await this.change((record) => {
-      record.sessions[epoch] ??= { generation, sendKey, recvKey, safety, nextSeq: 1 };
-      return record.sessions[epoch];
-    });
-    this.cache.set(epoch, { ...kept, epoch });
-    return this.cache.get(epoch);
-  }
-
-  /** The next sequence number of our messages in this epoch, taken for good. */
-  takeSeq(epoch) {
-    return this.change((record) => {
-      const session = record.sessions[epoch];
-      if (!session) throw new Error("no session for this epoch");
-      session.nextSeq += 1;
-      return session.nextSeq - 1;
-    });
-  }
-}
 
 /**
  * hooks: publish(hello) -> the stored hello (POST /api/room/hello); onChange(session | null) when
@@ -89,6 +17,7 @@ export class Handshake {
     this.theirs = new Map(); // generation -> {commit, pub?} of the other seat, as first verified
     this.mine = null; // our seat's latest hello as the server holds it
     this.epochs = new Map(); // generation -> epoch of its session on this page
+    this.refused = new Set(); // generations whose key agreement failed: reported once, never retried
     this.current = null; // the session of the current generation, once there is one
     this.chain = Promise.resolve();
   }
@@ -130,20 +59,25 @@ export class Handshake {
 
   async step(hellos) {
     for (const hello of hellos) await this.take(hello);
+    await this.deriveAll();
     const theirG = Math.max(0, ...this.theirs.keys());
     const myG = this.mine?.generation ?? 0;
     const myPair = myG ? await this.keys.pair(myG) : undefined;
     const ours = Boolean(myPair) && (await this.commitOf(myG, myPair.pub)) === this.mine.commit;
     if (myPair && !ours) this.onProblem({ kind: "conflict", seat: this.seat, generation: myG });
-    // The current generation is the highest published; ours starts past it when its key is gone.
-    const target = myG && !ours ? Math.max(myG, theirG) + 1 : Math.max(myG, theirG, 1);
+    // Our private key rests nowhere: a generation we published but derived no session of is
+    // dead once no open page of this browser holds its key (a reload, a closed tab).
+    const lost = ours && !myPair.privateKey && !this.epochs.has(myG) && (await this.keys.privateKeyLost(myG))
+      && (await this.deriveAll(), !this.epochs.has(myG)); // a tab may have derived it meanwhile
+    // The current generation is the highest published; ours moves past our own when its key is gone.
+    const target = myG && (!ours || lost) ? Math.max(myG + 1, theirG) : Math.max(myG, theirG, 1);
     const pair = (await this.keys.pair(target)) ?? (await this.keys.keepPair(target, await P.newKeyPair()));
     // Commit first; reveal only once the other's commit for this generation is here.
     const reveal = this.theirs.has(target);
     if (!(myG === target && ours && (this.mine.pub || !reveal))) {
       await this.take(await this.publish(await P.makeHello(this.helloKey, this.roomId, this.seat, target, pair.pub, { reveal })));
     }
-    for (const [generation, { pub }] of this.theirs) if (pub) await this.derive(generation, P.fromBase64Url(pub));
+    await this.deriveAll();
     const session = this.epochs.has(target) ? await this.keys.session(this.epochs.get(target)) : null;
     if (session?.epoch !== this.current?.epoch) {
       this.current = session ?? null;
@@ -151,24 +85,33 @@ export class Handshake {
     }
   }
 
+  async deriveAll() {
+    for (const [generation, { pub }] of this.theirs) if (pub) await this.derive(generation, P.fromBase64Url(pub));
+  }
+
   async commitOf(generation, pub) {
     return (await P.makeHello(this.helloKey, this.roomId, this.seat, generation, pub)).commit;
   }
 
-  /** Keeps the session of a generation whose private key we hold (derived once, then read back). */
+  /**
+   * Keeps the session of a generation: read back when this browser derived it already (a reload,
+   * another tab), else derived with our private key, if this page holds it.
+   */
   async derive(generation, theirPub) {
-    if (this.epochs.has(generation)) return;
+    if (this.epochs.has(generation) || this.refused.has(generation)) return;
     const pair = await this.keys.pair(generation);
     if (!pair) return;
     const [pub1, pub2] = this.seat === 1 ? [pair.pub, theirPub] : [theirPub, pair.pub];
     const epoch = await P.epochOf(this.roomId, generation, pub1, pub2);
     if (!(await this.keys.session(epoch))) {
+      if (!pair.privateKey) return;
       let session;
       try {
         session = await P.deriveSession({
           privateKey: pair.privateKey, pub1, pub2, theirPub, roomId: this.roomId, mySeat: this.seat, generation,
         });
       } catch {
+        this.refused.add(generation);
         this.onProblem({ kind: "refused", seat: this.other, generation });
         return;
       }

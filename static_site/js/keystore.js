@@ -1,6 +1,8 @@
 // Keys at rest (docs/protocol.md): IndexedDB "privochat", store "rooms", one record per room,
-// {roomId, seat, expiresAt, pairs: {g: {privateKey, pub}}, sessions: {epoch: {generation, sendKey, recvKey, safety, nextSeq}}}.
-// CryptoKeys are stored as they are (structured clone): non-extractable, they never exist as bytes here.
+// {roomId, seat, expiresAt, pairs: {g: {pub}}, sessions: {epoch: {generation, sendKey, recvKey, safety, nextSeq}}}.
+// The only CryptoKeys at rest are AES-GCM session keys, stored as they are (structured clone):
+// non-extractable, they never exist as bytes here. Every engine can store those; WebKit cannot
+// store an X25519 private key at all, and none is ever written (room-keys.js keeps them in memory).
 
 const DB_NAME = "privochat";
 const STORE = "rooms";
@@ -77,12 +79,84 @@ export function memoryKeystore() {
   };
 }
 
-/** The keystore of this browser: IndexedDB, or memory when IndexedDB cannot be opened. */
-export async function openKeystore() {
+/**
+ * Writes and deletes what the keystore keeps (a non-extractable AES-GCM key) in one transaction
+ * that is rolled back: throws when this browser cannot keep it.
+ */
+async function probe() {
+  const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt"]);
+  const db = await database();
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction(STORE, "readwrite");
+    tx.onabort = () => (tx.error ? reject(tx.error) : resolve());
+    try {
+      tx.objectStore(STORE).put({ roomId: "\u0000probe", expiresAt: 0, key }).onsuccess = () => tx.abort();
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+/**
+ * A keystore over IndexedDB that moves to memory for good at its first failure, with what it last
+ * read or wrote, and says so once through onFallback(error): a storage failure never rejects.
+ */
+export function withFallback(primary, onFallback) {
+  const memory = memoryKeystore();
+  const known = new Map(); // roomId -> the record as last read or committed
+  let failed = false;
+  const fallBack = (error) => {
+    failed = true;
+    for (const [roomId, record] of known) if (record) memory.records.set(roomId, record);
+    onFallback(error);
+  };
+  const attempt = async (work, inMemory) => {
+    if (!failed) {
+      try {
+        return await work();
+      } catch (error) {
+        fallBack(error);
+      }
+    }
+    return inMemory();
+  };
+  return {
+    get: (roomId) => attempt(async () => {
+      const record = await primary.get(roomId);
+      known.set(roomId, record);
+      return record;
+    }, () => memory.get(roomId)),
+    update: (roomId, change) => {
+      let written;
+      return attempt(async () => {
+        const result = await primary.update(roomId, (found) => {
+          const out = change(found);
+          written = out.record ?? found;
+          return out;
+        });
+        known.set(roomId, written);
+        return result;
+      }, () => memory.update(roomId, change));
+    },
+    remove: (roomId) => {
+      known.delete(roomId);
+      memory.records.delete(roomId);
+      return attempt(() => primary.remove(roomId), () => memory.remove(roomId));
+    },
+    purge: (now = Date.now()) => attempt(() => primary.purge(now), () => memory.purge(now)),
+  };
+}
+
+/**
+ * The keystore of this browser: IndexedDB when it can keep a session key, else memory (keys then
+ * last as long as the page). onFallback(error) says when it is (or later becomes) memory.
+ */
+export async function openKeystore({ onFallback = () => {} } = {}) {
   try {
-    await database();
-    return indexedStore;
-  } catch {
+    await probe();
+    return withFallback(indexedStore, onFallback);
+  } catch (error) {
+    onFallback(error);
     return memoryKeystore();
   }
 }

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { tabStorage, takeKept } from "./drafts.js";
 import { endingOf } from "./endings.js";
 import { getName, randomName, setName } from "./identity.js";
+import { missingForRoom, unsupportedText } from "./capabilities.js";
 import { openKeystore } from "./keystore.js";
 import { parseRoomLink } from "./links.js";
 import { joinCredentials, newLinkKey, parseLinkKey } from "./protocol.js";
@@ -111,7 +112,17 @@ function setUpName() {
   document.getElementById("reroll").addEventListener("click", () => { input.value = setName(randomName()); });
 }
 
+/** A browser that cannot run a room is told so before it creates one (capabilities.js). */
+async function checkBrowser() {
+  const missing = await missingForRoom();
+  if (!missing.length) return;
+  document.getElementById("create").disabled = true;
+  document.body.dataset.unsupported = missing.join(" ");
+  showError(document.getElementById("create-error"), unsupportedText(missing));
+}
+
 openKeystore().then((store) => store.purge()).catch(() => {});
+checkBrowser();
 showNotice();
 setUpCreate();
 setUpJoin();

@@ -9,7 +9,8 @@ import { Conversation } from "./conversation.js";
 import { Countdown, showExpiryWarning, showTimeLeft } from "./countdown.js";
 import { draftKey, keepUnsent, saveDraft, tabStorage } from "./drafts.js";
 import { afterRefusedJoin, lobbyUrl, vanished } from "./endings.js";
-import { Handshake, RoomKeys } from "./handshake.js";
+import { missingForRoom } from "./capabilities.js";
+import { Handshake } from "./handshake.js";
 import { showHelloProblem, showSession } from "./handshake-view.js";
 import { getName } from "./identity.js";
 import { setUpInvite } from "./invite.js";
@@ -19,7 +20,8 @@ import { Notifier, UnreadTitle } from "./notify.js";
 import { helloKey, joinCredentials, parseLinkKey } from "./protocol.js";
 import { Presence, Typing, showPresence } from "./presence.js";
 import { RoomSocket } from "./realtime.js";
-import { askToJoin, setUpKeyForm, showKeyProblem, showOpenFailure, showRoom } from "./screens.js";
+import { RoomKeys } from "./room-keys.js";
+import { askToJoin, setUpKeyForm, showKeyProblem, showOpenFailure, showRoom, showUnsupported } from "./screens.js";
 import { toast } from "./toast.js";
 
 const HELLO_RETRY_MS = 3000;
@@ -272,7 +274,10 @@ async function join() {
 
 async function main() {
   if (!/^[A-Za-z0-9_-]{6,64}$/.test(roomId)) return leave("badLink");
-  store = await openKeystore();
+  const missing = await missingForRoom();
+  if (missing.length) return showUnsupported(missing);
+  // Keys this browser cannot store stay in the page: said once, never an uncaught rejection.
+  store = await openKeystore({ onFallback: () => { $("keys-note").hidden = false; } });
   await store.purge().catch(() => {});
   if (!keyText) return keyProblem("missing");
   const L = parseLinkKey(keyText);
@@ -289,8 +294,10 @@ async function main() {
     $("invite").hidden = false;
     $("invite-card").hidden = false;
   }
-  const keys = new RoomKeys(store, { roomId, seat: joined.seat, expiresAt: countdown.deadline });
+  const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("privochat-keys") : null;
+  const keys = new RoomKeys(store, { roomId, seat: joined.seat, expiresAt: countdown.deadline }, { channel });
   await keys.save();
+  keys.onElsewhere(() => takeHellos([])); // another tab derived a session, or let its key go
 
   view = new MessageView($("messages"), $("empty"), $("newer"), { onRetry: (node) => conversation.retry(node) });
   handshake = new Handshake({

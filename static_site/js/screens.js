@@ -1,7 +1,8 @@
 // The room page's full-page states, shown instead of the room: a link with no key, a damaged
 // key or the wrong one (each with a form to paste the whole link again), the card that asks
-// before joining, and a room that could not be opened. A room that ended or is gone has no
+// before joining, a browser that cannot run a room, and a room that could not be opened. A room that ended or is gone has no
 // screen here: the page leaves for the lobby, which says why (leave() in room.js).
+import { unsupportedText } from "./capabilities.js";
 import { getName, setName } from "./identity.js";
 import { parseRoomLink } from "./links.js";
 
@@ -71,6 +72,12 @@ export function askToJoin() {
       resolve();
     }, { once: true });
   });
+}
+
+/** This browser cannot run a room (capabilities.js): said before anything is joined. */
+export function showUnsupported(missing) {
+  document.body.dataset.unsupported = missing.join(" ");
+  showScreen({ title: "This browser can't open PrivoChat rooms", text: unsupportedText(missing), icon: "alert", tone: "danger" });
 }
 
 /** Joining failed in a way a reload may cure. */

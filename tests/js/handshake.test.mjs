@@ -2,10 +2,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
-import { RoomKeys } from "../../static_site/js/handshake.js";
+import { RoomKeys } from "../../static_site/js/room-keys.js";
 import { memoryKeystore } from "../../static_site/js/keystore.js";
 import { epochOf, helloKey, makeHello, newKeyPair, newLinkKey, parseLinkKey, toBase64Url } from "../../static_site/js/protocol.js";
-import { HelloServer, ROOM, memoryStore, page, settle, twoPages } from "./helpers.mjs";
+import { FakeChannels, FakeLocks, HelloServer, ROOM, closeTab, memoryStore, page, settle, twoPages } from "./helpers.mjs";
 
 describe("the handshake", { timeout: 10_000 }, () => {
   test("two pages agree on one epoch and one safety code; keys are non-extractable", async () => {
@@ -22,7 +22,8 @@ describe("the handshake", { timeout: 10_000 }, () => {
     assert.equal(one.changes.length, 1, "the session appears once");
     const record = one.store.records.get(ROOM);
     assert.equal(record.seat, 1);
-    assert.equal(record.pairs[1].privateKey.extractable, false);
+    assert.deepEqual(Object.keys(record.pairs[1]), ["pub"], "no private key rests in the keystore");
+    assert.equal(record.sessions[a.epoch].recvKey.extractable, false);
     assert.equal(record.sessions[a.epoch].nextSeq, 1);
   });
 
@@ -55,6 +56,60 @@ describe("the handshake", { timeout: 10_000 }, () => {
     await again.handshake.update(server.list());
     assert.equal(again.handshake.current.epoch, one.handshake.current.epoch);
     assert.equal(server.log.length, published);
+  });
+
+  test("a reload before the other arrives starts a new generation: private keys never rest", async () => {
+    const server = new HelloServer();
+    const L = parseLinkKey(newLinkKey());
+    const browser = { locks: new FakeLocks(), channels: new FakeChannels() };
+    const first = await page({ server, seat: 1, L, browser });
+    await first.handshake.update([]);
+    assert.deepEqual(Object.keys(first.store.records.get(ROOM).pairs[1]), ["pub"]);
+    server.pages.splice(server.pages.indexOf(first.handshake), 1);
+    closeTab(first);
+    const reloaded = await page({ server, seat: 1, L, store: first.store, browser });
+    await reloaded.handshake.update(server.list());
+    assert.deepEqual(server.log.map((h) => [h.seat, h.generation, "pub" in h]), [[1, 1, false], [1, 2, false]]);
+    const two = await page({ server, seat: 2, L });
+    await two.handshake.update(server.list());
+    await settle(reloaded.handshake, two.handshake);
+    assert.equal(reloaded.handshake.current.generation, 2);
+    assert.equal(reloaded.handshake.safety, two.handshake.safety);
+  });
+
+  test("a second tab opened while the first waits holds back; the first tab's session reaches it", async () => {
+    const server = new HelloServer();
+    const L = parseLinkKey(newLinkKey());
+    const browser = { locks: new FakeLocks(), channels: new FakeChannels() };
+    const tab1 = await page({ server, seat: 1, L, browser });
+    await tab1.handshake.update([]);
+    const tab2 = await page({ server, seat: 1, L, store: tab1.store, browser });
+    await tab2.handshake.update(server.list());
+    assert.equal(server.log.length, 1, "the second tab does not start a generation of its own");
+    const two = await page({ server, seat: 2, L });
+    await two.handshake.update(server.list());
+    await settle(tab1.handshake, tab2.handshake, two.handshake);
+    assert.equal(tab1.handshake.current.generation, 1);
+    assert.equal(tab2.handshake.current?.epoch, tab1.handshake.current.epoch);
+    assert.equal(tab1.keys.privateKeys.size, 0, "a derived generation's private key is dropped");
+  });
+
+  test("a tab waiting on another's key starts a new generation once that tab closes", async () => {
+    const server = new HelloServer();
+    const L = parseLinkKey(newLinkKey());
+    const browser = { locks: new FakeLocks(), channels: new FakeChannels() };
+    const tab1 = await page({ server, seat: 1, L, browser });
+    await tab1.handshake.update([]);
+    const tab2 = await page({ server, seat: 1, L, store: tab1.store, browser });
+    await tab2.handshake.update(server.list());
+    server.pages.splice(server.pages.indexOf(tab1.handshake), 1);
+    closeTab(tab1);
+    await settle(tab2.handshake);
+    assert.deepEqual(server.log.map((h) => h.generation), [1, 2]);
+    const two = await page({ server, seat: 2, L });
+    await two.handshake.update(server.list());
+    await settle(tab2.handshake, two.handshake);
+    assert.equal(tab2.handshake.safety, two.handshake.safety);
   });
 
   test("a page whose private key is gone starts generation max + 1; both re-key, old keys stay", async () => {
@@ -191,13 +246,16 @@ describe("RoomKeys and the keystore", () => {
     await assert.rejects(a.takeSeq("unknown"));
   });
 
-  test("the first pair kept for a generation wins", async () => {
+  test("the first pair kept for a generation wins; its private key stays in the page that made it", async () => {
     const store = memoryStore();
     const [first, second] = [await newKeyPair(), await newKeyPair()];
     const keys = new RoomKeys(store, base);
+    const otherTab = new RoomKeys(store, base);
     assert.equal(await keys.keepPair(1, first), first);
-    assert.equal(await new RoomKeys(store, base).keepPair(1, second), first);
-    assert.equal(await keys.pair(1), first);
+    assert.deepEqual(await otherTab.keepPair(1, second), { pub: first.pub }, "another tab gets the pub, not a key");
+    assert.deepEqual(await keys.pair(1), { pub: first.pub, privateKey: first.privateKey });
+    assert.deepEqual(await otherTab.pair(1), { pub: first.pub });
+    assert.deepEqual(store.records.get(ROOM).pairs, { 1: { pub: first.pub } });
     assert.equal(await keys.pair(2), undefined);
   });
 

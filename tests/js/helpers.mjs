@@ -1,6 +1,7 @@
 // What the handshake and conversation tests share: a relaying server
 // that keeps one hello per seat, and a view that records what a page would show.
-import { Handshake, RoomKeys } from "../../static_site/js/handshake.js";
+import { Handshake } from "../../static_site/js/handshake.js";
+import { RoomKeys } from "../../static_site/js/room-keys.js";
 import { memoryKeystore as memoryStore } from "../../static_site/js/keystore.js";
 import { helloKey, newLinkKey, parseLinkKey } from "../../static_site/js/protocol.js";
 
@@ -43,10 +44,11 @@ export class HelloServer {
 }
 
 /** A participant's page: its handshake over a keystore, what it reported. */
-export async function page({ server, seat, L, store = memoryStore(), roomId = ROOM, publish }) {
+export async function page({ server, seat, L, store = memoryStore(), roomId = ROOM, publish, browser = {} }) {
   const problems = [];
   const changes = [];
-  const keys = new RoomKeys(store, { roomId, seat, expiresAt: Date.now() + 600_000 });
+  const keys = new RoomKeys(store, { roomId, seat, expiresAt: Date.now() + 600_000 },
+    { locks: browser.locks, channel: browser.channels?.channel() });
   const handshake = new Handshake({
     roomId, seat, keys,
     helloKey: await helloKey(L, roomId),
@@ -54,8 +56,14 @@ export async function page({ server, seat, L, store = memoryStore(), roomId = RO
     onChange: (session) => changes.push(session),
     onProblem: (problem) => problems.push(problem),
   });
+  keys.onElsewhere(() => handshake.update([]).catch(() => {}));
   server?.pages.push(handshake);
   return { handshake, keys, store, problems, changes, seat };
+}
+
+/** A tab closing: the browser lets go of every lock it held. */
+export function closeTab({ keys }) {
+  for (const { release } of keys.privateKeys.values()) release();
 }
 
 /** Lets every pending promise chain run (the server's pushes are fire-and-forget). */
@@ -135,4 +143,48 @@ export function fakeTimers() {
     },
   };
   return clock;
+}
+
+/** Web Locks as navigator.locks has them, for the tabs of one fake browser (exclusive locks only). */
+export class FakeLocks {
+  constructor() {
+    this.queues = new Map(); // name -> [{grant}] in order; the first holds the lock
+  }
+
+  async request(name, options, callback) {
+    if (typeof options === "function") [options, callback] = [{}, options];
+    const queue = this.queues.get(name) ?? [];
+    this.queues.set(name, queue);
+    if (options.ifAvailable && queue.length) return callback(null);
+    let grant;
+    const granted = new Promise((resolve) => { grant = resolve; });
+    const entry = { grant };
+    queue.push(entry);
+    if (queue.length === 1) grant();
+    await granted;
+    try {
+      return await callback({ name });
+    } finally {
+      queue.shift();
+      queue[0]?.grant();
+    }
+  }
+}
+
+/** BroadcastChannels of one fake browser: a message posted by one reaches every other. */
+export class FakeChannels {
+  constructor() {
+    this.open = [];
+  }
+
+  channel() {
+    const channel = {
+      onmessage: null,
+      postMessage: (data) => {
+        for (const other of this.open) if (other !== channel) queueMicrotask(() => other.onmessage?.({ data }));
+      },
+    };
+    this.open.push(channel);
+    return channel;
+  }
 }
