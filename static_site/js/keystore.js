@@ -6,7 +6,11 @@
 
 const DB_NAME = "privochat";
 const STORE = "rooms";
+// A transaction that takes longer is given up (and the keystore moves to memory, withFallback):
+// a page must never wait on its storage for good.
+const TRANSACTION_MS = 10_000;
 let opening;
+const running = new Set(); // this page's transactions not yet ended
 
 function database() {
   opening ??= new Promise((resolve, reject) => {
@@ -18,16 +22,35 @@ function database() {
   return opening;
 }
 
-/** Runs work(store) in one transaction; resolves with what work's callback last set, once committed. */
+// A page that goes (reload, navigation, the back-forward cache) must not leave a transaction
+// waiting for script that no longer runs: WebKit then holds every later transaction on the store
+// behind it, and the next page of this site never gets past its keystore (seen under load). So its
+// unfinished transactions are aborted, and a page restored from the cache opens the database anew.
+globalThis.addEventListener?.("pagehide", () => {
+  for (const tx of running) tx.abort();
+  opening?.then((db) => db.close(), () => {});
+  opening = undefined;
+});
+
+/**
+ * Runs work(store, done, tx) in one transaction; resolves with what work passed to done() last,
+ * once committed. Rejects when it aborts, fails, or outlasts TRANSACTION_MS.
+ */
 async function transaction(mode, work) {
   const db = await database();
   return new Promise((resolve, reject) => {
     const tx = db.transaction(STORE, mode);
+    running.add(tx);
     let result;
-    work(tx.objectStore(STORE), (value) => { result = value; });
-    tx.oncomplete = () => resolve(result);
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error);
+    const timer = setTimeout(() => tx.abort(), TRANSACTION_MS);
+    const end = (settle) => () => {
+      clearTimeout(timer);
+      running.delete(tx);
+      settle();
+    };
+    tx.oncomplete = end(() => resolve(result));
+    tx.onabort = end(() => reject(tx.error ?? new DOMException("The keystore gave up a transaction", "AbortError")));
+    work(tx.objectStore(STORE), (value) => { result = value; }, tx);
   });
 }
 
@@ -85,15 +108,15 @@ export function memoryKeystore() {
  */
 async function probe() {
   const key = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, false, ["encrypt"]);
-  const db = await database();
-  await new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, "readwrite");
-    tx.onabort = () => (tx.error ? reject(tx.error) : resolve());
-    try {
-      tx.objectStore(STORE).put({ roomId: "\u0000probe", expiresAt: 0, key }).onsuccess = () => tx.abort();
-    } catch (error) {
-      reject(error);
-    }
+  let kept = false;
+  const rolledBack = transaction("readwrite", (store, done, tx) => {
+    store.put({ roomId: "\u0000probe", expiresAt: 0, key }).onsuccess = () => {
+      kept = true;
+      tx.abort();
+    };
+  });
+  await rolledBack.catch((error) => {
+    if (!kept) throw error; // the put failed (or never ended): this browser can't keep a key
   });
 }
 
