@@ -36,9 +36,8 @@ MAX_GENERATION = 10_000
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-"
 _ID_LENGTH = 21  # nanoid-style: 21 symbols of 6 bits = 126 bits
 _ID = re.compile(r"[0-9A-Za-z_-]{21}")  # room and message IDs alike
-_TOKEN = re.compile(r"[0-9A-Za-z_-]{43}")  # 32 bytes, base64url
+_B64URL_43 = re.compile(r"[0-9A-Za-z_-]{43}")  # 32 bytes in base64url, no padding
 _CLIENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
-_KEY_32 = re.compile(r"[0-9A-Za-z_-]{42}[AEIMQUYcgkosw048]")  # base64url of exactly 32 bytes
 
 
 class ChatError(Exception):
@@ -95,6 +94,16 @@ def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def _bytes_32(value: str | None) -> bytes | None:
+    """The 32 bytes `value` spells in canonical base64url, else None. The last of
+    its 43 characters carries 2 unused bits: only the spelling with them zero is
+    accepted, so one token (or key) has one spelling, not four."""
+    if value is None or not _B64URL_43.fullmatch(value):
+        return None
+    raw = base64.urlsafe_b64decode(value + "=")
+    return raw if _b64url(raw) == value else None
+
+
 def _token_tag(secret: bytes, room_id: str, nonce: bytes) -> bytes:
     return hmac.digest(secret, b"privochat token\0" + room_id.encode() + b"\0" + nonce, "sha256")[
         :16
@@ -110,23 +119,18 @@ def new_token(room_id: str, secret: bytes) -> str:
     return _b64url(nonce + _token_tag(secret, room_id, nonce))
 
 
-def is_token(value: str | None) -> TypeGuard[str]:
-    return value is not None and _TOKEN.fullmatch(value) is not None
-
-
 def issued_for(token: str | None, room_id: str, secret: bytes) -> TypeGuard[str]:
-    """Whether this server issued `token` for `room_id`."""
-    if not is_token(token):
-        return False
-    raw = base64.urlsafe_b64decode(token + "=")
-    return hmac.compare_digest(raw[16:], _token_tag(secret, room_id, raw[:16]))
+    """Whether this server issued `token` for `room_id` (in the spelling it issued)."""
+    raw = _bytes_32(token)
+    return raw is not None and hmac.compare_digest(raw[16:], _token_tag(secret, room_id, raw[:16]))
 
 
 def key_bytes(value: str | None, name: str) -> bytes:
     """32 bytes given as base64url without padding (a verifier, proof, key or MAC)."""
-    if value is None or not _KEY_32.fullmatch(value):
+    raw = _bytes_32(value)
+    if raw is None:
         raise BadRequest(f"{name} must be 32 bytes in base64url (43 characters, no padding).")
-    return base64.urlsafe_b64decode(value + "=")
+    return raw
 
 
 def verifier_of(proof: str | None) -> str:

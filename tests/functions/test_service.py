@@ -138,6 +138,24 @@ def test_a_token_this_server_never_issued_for_the_room_is_replaced(
     assert chat.seat_token(room_id, planted) != planted
 
 
+def _respelled(token: str) -> str:
+    """The same 32 bytes with one of the 2 unused bits of the last character set."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return token[:-1] + alphabet[alphabet.index(token[-1]) | 1]
+
+
+def test_another_spelling_of_a_seated_token_is_no_token(chat: ChatService) -> None:
+    """A token has one spelling: a variant is not the participant, and what it
+    brings to a join is replaced by a fresh token (it takes no seat as itself)."""
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    ann = join(chat, room_id).token
+    variant = _respelled(ann)
+    assert variant != ann
+    with pytest.raises(Unauthorized):
+        chat.ttl(room_id, variant)
+    assert chat.seat_token(room_id, variant) not in (ann, variant)
+
+
 def test_a_token_of_another_room_is_replaced(chat: ChatService) -> None:
     first, _ = chat.create_room(CLIENT, VERIFIER)
     second, _ = chat.create_room(CLIENT, VERIFIER)
