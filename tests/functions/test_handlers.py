@@ -3,6 +3,7 @@ client on the embedded backend) and the pusher on moto's Management API."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -430,6 +431,30 @@ def test_a_large_body_without_content_length_is_refused_too(handlers: Any) -> No
     del event["headers"]["content-length"]
     response = http(event, None)
     assert response["statusCode"] == 413
+    assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1]["messages"] == []
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_a_json_body_not_in_utf8_is_refused_and_stores_nothing(
+    handlers: Any, encoding: str
+) -> None:
+    """RFC 8259: JSON between systems is UTF-8; json.loads alone would guess UTF-16."""
+    http, _ = handlers
+    room_id, ann, _ = create_and_join(http)
+    for path, query, body in (
+        ("/api/messages", {"roomId": room_id}, {"text": "2.AAAAAAAAAAA.aGk", "clientId": "c"}),
+        ("/api/room/create", {}, {"verifier": VERIFIER}),
+    ):
+        raw = json.dumps(body).encode(encoding)
+        event = http_event("POST", path, query, cookie=ann, headers={"origin": SITE})
+        event["headers"] |= {"content-type": "application/json", "content-length": str(len(raw))}
+        event |= {"body": base64.b64encode(raw).decode(), "isBase64Encoded": True}
+        response = http(event, None)
+        assert response["statusCode"] == 400, response
+        assert json.loads(response["body"]) == {
+            "error": "bad-request",
+            "message": "The body must be JSON in UTF-8.",
+        }
     assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1]["messages"] == []
 
 
