@@ -72,6 +72,13 @@ class TooManyConnections(ChatError):
     code = "too-many-connections"
 
 
+class ClientIdReused(ChatError):
+    """A send names a clientId already used for another text, whose message the
+    room no longer holds: there is no stored message to answer with."""
+
+    code = "client-id-reused"
+
+
 class RateLimited(ChatError):
     code = "rate-limited"
 

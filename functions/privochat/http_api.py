@@ -178,7 +178,7 @@ def create_app() -> FastAPI:
             more=history.more,
         )
 
-    @app.post("/api/messages", responses=error_responses(400, 401, 403, 404, 429))
+    @app.post("/api/messages", responses=error_responses(400, 401, 403, 404, 409, 429))
     async def send_message(
         body: SendMessage, chat: Service, roomId: RoomId, cookies: Cookies
     ) -> MessageSent:

@@ -6,7 +6,9 @@ import pytest
 
 from devkit.credentials import PROOF, VERIFIER, WRONG_PROOF
 from privochat.domain import (
+    HISTORY_CAP,
     BadRequest,
+    ClientIdReused,
     Limit,
     RateLimited,
     RoomFull,
@@ -360,6 +362,26 @@ def test_a_retry_with_the_same_client_id_stores_once_and_returns_the_first(
     retry = chat.send(room_id, ann, "hello", "c1")
     assert retry == first
     assert len(texts(chat, room_id, ann)) == 1
+
+
+def test_a_retry_after_the_cap_dropped_its_message_never_pushes_an_unstored_text(
+    chat: ChatService, pusher: RecordingPusher, room: tuple[str, str, str]
+) -> None:
+    """Another text under a dropped message's clientId is refused and pushed
+    nowhere (it was pushed under the first message's ID); the same text gets the
+    first message back, as every retry does."""
+    room_id, ann, bob = room
+    chat.connect(room_id, bob, "cb")
+    first = chat.send(room_id, ann, "the first text", "first")
+    for i in range(HISTORY_CAP):
+        send(chat, room_id, ann, f"m{i}")
+    pushes = len(pusher.pushed)
+    with pytest.raises(ClientIdReused):
+        chat.send(room_id, ann, "another text", "first")
+    assert len(pusher.pushed) == pushes
+    assert chat.send(room_id, ann, "the first text", "first") == first
+    assert pusher.events_for("cb")[-1]["message"] == message_payload(first, False)
+    assert "another text" not in texts(chat, room_id, ann)
 
 
 def test_history_comes_in_bounded_pages(chat: ChatService, room: tuple[str, str, str]) -> None:
