@@ -29,6 +29,9 @@ TYPING_EVERY_MS = 1500
 # The longest wire text of protocol v2 (docs/protocol.md): a 1000-character
 # message padded to the 8192-byte bucket, sealed and base64url-encoded, is 10,974.
 TEXT_MAX_CHARS = 11_000
+# A wire text: "2.<epoch>.<base64url>", ASCII only, so its bytes are its characters
+# (a page's size in bytes follows from its count) and JSON never escapes it.
+WIRE_TEXT_PATTERN = r"^2\.[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]+$"
 CLIENT_ID_MAX_CHARS = 64
 # A participant re-keys only when its browser lost its keys: a few generations at most.
 MAX_GENERATION = 10_000
@@ -38,6 +41,7 @@ _ID_LENGTH = 21  # nanoid-style: 21 symbols of 6 bits = 126 bits
 _ID = re.compile(r"[0-9A-Za-z_-]{21}")  # room and message IDs alike
 _B64URL_43 = re.compile(r"[0-9A-Za-z_-]{43}")  # 32 bytes in base64url, no padding
 _CLIENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_WIRE_TEXT = re.compile(WIRE_TEXT_PATTERN)
 
 
 class ChatError(Exception):
@@ -207,9 +211,12 @@ class StoredMessage:
 
 
 def new_message(text: str, now_ms: int) -> Message:
-    # Opaque sealed text: its length is all the server may judge.
-    if not 1 <= len(text) <= TEXT_MAX_CHARS:
-        raise BadRequest(f"text must be 1 to {TEXT_MAX_CHARS} characters.")
+    # Opaque sealed text: its shape and length are all the server may judge.
+    if len(text) > TEXT_MAX_CHARS or not _WIRE_TEXT.fullmatch(text):
+        raise BadRequest(
+            f"text must be a sealed wire text (2.<epoch>.<base64url>) "
+            f"of at most {TEXT_MAX_CHARS} characters."
+        )
     return Message(id=new_id(), text=text, timestamp=now_ms)
 
 

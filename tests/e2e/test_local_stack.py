@@ -31,6 +31,7 @@ from websockets.sync.client import ClientConnection
 from devkit.api_client import ApiClient, greet, next_event
 from devkit.credentials import PROOF, VERIFIER
 from devkit.servers import ROOT, LocalStack, local_stack
+from devkit.wire import wire_text
 
 # The link key's join proof and the verifier a room is created with (see
 # docs/protocol.md); any 32 bytes will do for the server.
@@ -341,7 +342,7 @@ def hung_up(raw: socket.socket, deadline: float) -> bool:
 
 def send_and_push_seconds(author: Person, reader: ClientConnection, room_id: str) -> float:
     """From a send until the push reaches the other person's socket."""
-    text = secrets.token_urlsafe(8)
+    text = wire_text(secrets.token_urlsafe(8))
     started = time.perf_counter()
     assert author.send(room_id, text).status_code == 200
     while next_event(reader, "message", timeout=30)["message"]["text"] != text:
@@ -377,7 +378,10 @@ def test_sockets_that_never_read_do_not_slow_other_rooms(stack: LocalStack) -> N
                                 "/api/messages",
                                 params={"roomId": flooded},
                                 headers={"Origin": stack.origin},
-                                json={"text": "z" * 10_999, "clientId": secrets.token_urlsafe(9)},
+                                json={
+                                    "text": wire_text("z", 10_999),
+                                    "clientId": secrets.token_urlsafe(9),
+                                },
                             )
                         except httpx.HTTPError:
                             continue  # a send that times out is a slow one; go on

@@ -12,6 +12,7 @@ from websockets.exceptions import InvalidStatus
 from devkit.api_client import ApiClient, greet, next_event
 from devkit.credentials import VERIFIER
 from devkit.servers import LocalStack, local_stack
+from devkit.wire import wire_text
 
 
 def test_the_cookie_is_httponly_strict_and_scoped_to_the_room_lifetime(
@@ -36,7 +37,7 @@ def test_no_token_in_any_body_push_or_log_line_and_no_message_text_in_logs(
         bob_ws.send(json.dumps({"action": "typing"}))
         seen.append(json.dumps(next_event(ann_ws, "typing")))
         for person, ws in ((ann, bob_ws), (bob, ann_ws)):
-            seen.append(person.send(room, "secret words").text)
+            seen.append(person.send(room, wire_text("secret words")).text)
             seen.append(json.dumps(next_event(ws, "message")))
         seen += [
             ann.join(room).text,
@@ -77,7 +78,7 @@ def test_a_participant_of_one_room_can_do_nothing_in_another(
     params = {"roomId": other}
     assert ann.http.get("/api/room/ttl", params=params).status_code == 401
     assert ann.http.get("/api/messages", params=params).status_code == 401
-    assert ann.send(other, "let me in").status_code == 401
+    assert ann.send(other, wire_text("let me in")).status_code == 401
     assert ann.http.delete("/api/room", params=params).status_code == 401
     assert ann.join(other).status_code == 409
     with pytest.raises(InvalidStatus) as refused, ann.websocket(other):
@@ -106,7 +107,7 @@ def test_cross_site_form_posts_are_refused(
     # Even without an Origin header, only a JSON body is taken.
     as_text = httpx.post(
         url,
-        content=json.dumps({"text": "forged", "clientId": "c"}),
+        content=json.dumps({"text": wire_text("forged"), "clientId": "c"}),
         headers={**cookie, "Content-Type": "text/plain"},
     )
     assert as_text.status_code == 422 and as_text.json()["error"] == "bad-request"
@@ -132,11 +133,11 @@ def test_rate_limits_answer_429_with_retry_after_and_store_nothing() -> None:
         assert 1 <= int(refused.headers["retry-after"]) <= 60
         ann.join(room_id)
         for i in range(3):
-            assert ann.send(room_id, f"m{i}").status_code == 200
-        too_many = ann.send(room_id, "one too many")
+            assert ann.send(room_id, wire_text(f"m{i}")).status_code == 200
+        too_many = ann.send(room_id, wire_text("one too many"))
         assert too_many.status_code == 429 and int(too_many.headers["retry-after"]) >= 1
         texts = [
             m["text"]
             for m in ann.http.get("/api/messages", params={"roomId": room_id}).json()["messages"]
         ]
-        assert texts == ["m0", "m1", "m2"]
+        assert texts == [wire_text(f"m{i}") for i in range(3)]
