@@ -1,6 +1,6 @@
 """What every HTTP request passes before a route: a body size limit and UTF-8
-check, an Origin check for writes, and one log line (with Cache-Control: no-store on the answer).
-Raw ASGI where it must act before FastAPI parses anything."""
+check, an Origin check for writes, and one log line (with Cache-Control:
+no-store on the answer). Raw ASGI where it must act before FastAPI parses anything."""
 
 from __future__ import annotations
 
