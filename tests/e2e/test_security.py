@@ -10,7 +10,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from devkit.api_client import ApiClient, greet, next_event
-from devkit.credentials import VERIFIER
+from devkit.credentials import PROOF, VERIFIER
 from devkit.servers import LocalStack, local_stack
 from devkit.wire import wire_text
 
@@ -85,6 +85,27 @@ def test_a_participant_of_one_room_can_do_nothing_in_another(
         pass
     assert refused.value.response.status_code == 401
     assert carol.http.get("/api/messages", params=params).json()["messages"] == []
+
+
+def test_another_spelling_of_a_seated_token_is_not_that_participant(stack: LocalStack) -> None:
+    """The last base64url character of a token has 2 unused bits: the probe took
+    seat 2 with a respelling of the creator's token. Now a respelling is no token:
+    it reads nothing, and a join with it is handed a fresh token."""
+    with ApiClient(stack.origin) as ann, ApiClient(stack.origin) as eve:
+        room_id = ann.create()
+        ann.join(room_id)
+        entry = ann.token or ""
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        respelled = entry[:-1] + alphabet[alphabet.index(entry[-1]) | 1]
+        assert respelled != entry
+        cookie = {"Cookie": f"x-auth-token={respelled}"}
+        params = {"roomId": room_id}
+        assert eve.http.get("/api/room/ttl", params=params, headers=cookie).status_code == 401
+        joined = eve.http.post(
+            "/api/room/join", params=params, json={"proof": PROOF}, headers=cookie
+        )
+        assert (joined.status_code, joined.json()["seat"]) == (200, 2)
+        assert joined.cookies["x-auth-token"] not in (entry, respelled)
 
 
 def test_cross_site_form_posts_are_refused(
