@@ -249,8 +249,9 @@ def test_the_stack_proves_itself_to_the_apis_with_the_templates_origin_header() 
         b'{"text": "\xff\xfe", "clientId": "c1"}',  # not UTF-8 at all
         b'{"text": "\xed\xa0\x80", "clientId": "c1"}',  # a UTF-16 surrogate, UTF-8 encoded
         b'{"text": "\\ud800", "clientId": "c1"}',  # a lone surrogate, JSON-escaped
+        json.dumps({"text": wire_text("hi"), "clientId": "c1"}).encode("utf-16"),  # RFC 8259
     ],
-    ids=["invalid-utf8", "encoded-surrogate", "escaped-surrogate"],
+    ids=["invalid-utf8", "encoded-surrogate", "escaped-surrogate", "utf-16"],
 )
 def test_bad_bytes_in_a_body_get_a_json_4xx_and_store_nothing(
     stack: LocalStack, body: bytes
