@@ -17,6 +17,7 @@ import redis
 from devkit.api_client import ApiClient, greet, next_event
 from devkit.credentials import PROOF, VERIFIER
 from devkit.servers import LocalStack
+from devkit.wire import wire_text
 
 OPERATIONS = (
     "create",
@@ -157,10 +158,10 @@ def _operations(stack: LocalStack) -> Iterator[str | None]:
         ann_ws = sockets.enter_context(ann.websocket(room_id))
         next_event(bob_ws, "presence")
         yield None
-        ann.send(room_id, "first", "first").raise_for_status()
+        ann.send(room_id, wire_text("first"), "first").raise_for_status()
         next_event(bob_ws, "message")
         yield "send"  # the common case: the room's message keys exist already
-        ann.send(room_id, "one trip", "one-trip").raise_for_status()
+        ann.send(room_id, wire_text("one trip"), "one-trip").raise_for_status()
         next_event(bob_ws, "message")
         yield "list"
         ann.messages(room_id).raise_for_status()

@@ -10,6 +10,7 @@ import itertools
 from devkit.api_client import ApiClient
 from devkit.credentials import PROOF, VERIFIER
 from devkit.servers import LocalStack
+from devkit.wire import wire_text
 from privochat.domain import HISTORY_CAP, TEXT_MAX_CHARS
 
 LAMBDA_ANSWER_LIMIT = 6 * 1024 * 1024
@@ -21,7 +22,7 @@ def history_bound(stack: LocalStack, messages: int = 2 * HISTORY_CAP) -> dict[st
         room_id = person.create(VERIFIER)
         person.join(room_id, PROOF).raise_for_status()
         for i in range(messages):
-            text = f"{i:06d}".ljust(TEXT_MAX_CHARS, "x")
+            text = wire_text(f"{i:06d}", TEXT_MAX_CHARS)
             person.send(room_id, text, f"h{i}").raise_for_status()
         largest, kept, pages, after = 0, 0, 0, None
         for pages in itertools.count(1):  # noqa: B007 - the count is the result

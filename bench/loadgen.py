@@ -33,6 +33,7 @@ from yarl import URL
 
 from devkit.credentials import PROOF, VERIFIER
 from devkit.servers import LocalStack, MissingProgram, local_stack, redis_server
+from devkit.wire import wire_text
 
 # About what the browser sends for a short line: AES-GCM ciphertext, base64.
 PADDING = "x" * 96
@@ -426,10 +427,16 @@ async def _open_room(
         return room_id
 
 
+def message_text(label: str) -> str:
+    """`label` as a wire text (the API takes no other), as long as the label and
+    PADDING: about what the browser sends for a short line."""
+    return wire_text(label, len(label) + 1 + len(PADDING))
+
+
 async def _talk(room_id: str, index: int, me: Participant, count: int) -> None:
     for i in range(count):
         body = {
-            "text": f"room {index} {me.name} #{i} {PADDING}",
+            "text": message_text(f"room {index} {me.name} #{i}"),
             "clientId": f"r{index}-{me.name}-{i}",
         }
         started = time.perf_counter()

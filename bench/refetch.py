@@ -15,7 +15,7 @@ import time
 import uuid
 from typing import Any
 
-from bench.loadgen import PADDING, LoadResult, Participant, http_pool
+from bench.loadgen import LoadResult, Participant, http_pool, message_text
 from devkit.credentials import PROOF, VERIFIER
 
 SEED_PARALLEL = 8
@@ -31,7 +31,7 @@ async def _seed(ann: Participant, room_id: str, count: int) -> None:
                 "POST",
                 "/api/messages",
                 params={"roomId": room_id},
-                json={"text": f"history #{i} {PADDING}", "clientId": f"h{uuid.uuid4().hex}"},
+                json={"text": message_text(f"history #{i}"), "clientId": f"h{uuid.uuid4().hex}"},
             )
 
     await asyncio.gather(*(one(i) for i in range(count)))
@@ -45,7 +45,7 @@ async def _sample(
         "POST",
         "/api/messages",
         params={"roomId": room_id},
-        json={"text": f"sample #{i} {PADDING}", "clientId": f"s{uuid.uuid4().hex}"},
+        json={"text": message_text(f"sample #{i}"), "clientId": f"s{uuid.uuid4().hex}"},
     )
     if sent is None:
         return None

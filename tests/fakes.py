@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from privochat.domain import (
     HISTORY_CAP,
     MAX_CONNECTIONS_PER_PARTICIPANT,
+    ClientIdReused,
     Hello,
     History,
     Limit,
@@ -141,6 +142,9 @@ class InMemoryRoomStore:
                 room.messages.append(stored)
                 del room.messages[:-HISTORY_CAP]
                 room.by_client_id[key] = stored
+            elif stored not in room.messages and stored.message.text != message.text:
+                # Dropped by the cap: only the same text may be answered under its ID.
+                raise ClientIdReused()
             return stored, RoomConnections(room_id, dict(room.connections))
 
     def messages(self, room_id: str, participant: str, after: str | None, limit: int) -> History:

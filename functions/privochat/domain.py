@@ -29,6 +29,9 @@ TYPING_EVERY_MS = 1500
 # The longest wire text of protocol v2 (docs/protocol.md): a 1000-character
 # message padded to the 8192-byte bucket, sealed and base64url-encoded, is 10,974.
 TEXT_MAX_CHARS = 11_000
+# A wire text: "2.<epoch>.<base64url>", ASCII only, so its bytes are its characters
+# (a page's size in bytes follows from its count) and JSON never escapes it.
+WIRE_TEXT_PATTERN = r"^2\.[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]+$"
 CLIENT_ID_MAX_CHARS = 64
 # A participant re-keys only when its browser lost its keys: a few generations at most.
 MAX_GENERATION = 10_000
@@ -36,9 +39,9 @@ MAX_GENERATION = 10_000
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-"
 _ID_LENGTH = 21  # nanoid-style: 21 symbols of 6 bits = 126 bits
 _ID = re.compile(r"[0-9A-Za-z_-]{21}")  # room and message IDs alike
-_TOKEN = re.compile(r"[0-9A-Za-z_-]{43}")  # 32 bytes, base64url
+_B64URL_43 = re.compile(r"[0-9A-Za-z_-]{43}")  # 32 bytes in base64url, no padding
 _CLIENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
-_KEY_32 = re.compile(r"[0-9A-Za-z_-]{42}[AEIMQUYcgkosw048]")  # base64url of exactly 32 bytes
+_WIRE_TEXT = re.compile(WIRE_TEXT_PATTERN)
 
 
 class ChatError(Exception):
@@ -73,6 +76,13 @@ class TooManyConnections(ChatError):
     code = "too-many-connections"
 
 
+class ClientIdReused(ChatError):
+    """A send names a clientId already used for another text, whose message the
+    room no longer holds: there is no stored message to answer with."""
+
+    code = "client-id-reused"
+
+
 class RateLimited(ChatError):
     code = "rate-limited"
 
@@ -95,6 +105,16 @@ def _b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def _bytes_32(value: str | None) -> bytes | None:
+    """The 32 bytes `value` spells in canonical base64url, else None. The last of
+    its 43 characters carries 2 unused bits: only the spelling with them zero is
+    accepted, so one token (or key) has one spelling, not four."""
+    if value is None or not _B64URL_43.fullmatch(value):
+        return None
+    raw = base64.urlsafe_b64decode(value + "=")
+    return raw if _b64url(raw) == value else None
+
+
 def _token_tag(secret: bytes, room_id: str, nonce: bytes) -> bytes:
     return hmac.digest(secret, b"privochat token\0" + room_id.encode() + b"\0" + nonce, "sha256")[
         :16
@@ -110,23 +130,18 @@ def new_token(room_id: str, secret: bytes) -> str:
     return _b64url(nonce + _token_tag(secret, room_id, nonce))
 
 
-def is_token(value: str | None) -> TypeGuard[str]:
-    return value is not None and _TOKEN.fullmatch(value) is not None
-
-
 def issued_for(token: str | None, room_id: str, secret: bytes) -> TypeGuard[str]:
-    """Whether this server issued `token` for `room_id`."""
-    if not is_token(token):
-        return False
-    raw = base64.urlsafe_b64decode(token + "=")
-    return hmac.compare_digest(raw[16:], _token_tag(secret, room_id, raw[:16]))
+    """Whether this server issued `token` for `room_id` (in the spelling it issued)."""
+    raw = _bytes_32(token)
+    return raw is not None and hmac.compare_digest(raw[16:], _token_tag(secret, room_id, raw[:16]))
 
 
 def key_bytes(value: str | None, name: str) -> bytes:
     """32 bytes given as base64url without padding (a verifier, proof, key or MAC)."""
-    if value is None or not _KEY_32.fullmatch(value):
+    raw = _bytes_32(value)
+    if raw is None:
         raise BadRequest(f"{name} must be 32 bytes in base64url (43 characters, no padding).")
-    return base64.urlsafe_b64decode(value + "=")
+    return raw
 
 
 def verifier_of(proof: str | None) -> str:
@@ -196,9 +211,12 @@ class StoredMessage:
 
 
 def new_message(text: str, now_ms: int) -> Message:
-    # Opaque sealed text: its length is all the server may judge.
-    if not 1 <= len(text) <= TEXT_MAX_CHARS:
-        raise BadRequest(f"text must be 1 to {TEXT_MAX_CHARS} characters.")
+    # Opaque sealed text: its shape and length are all the server may judge.
+    if len(text) > TEXT_MAX_CHARS or not _WIRE_TEXT.fullmatch(text):
+        raise BadRequest(
+            f"text must be a sealed wire text (2.<epoch>.<base64url>) "
+            f"of at most {TEXT_MAX_CHARS} characters."
+        )
     return Message(id=new_id(), text=text, timestamp=now_ms)
 
 

@@ -20,7 +20,7 @@ from .cookies import cookie_name, parse_cookie_header, room_token, with_room_tok
 from .domain import Unavailable
 from .errors import error_of
 from .http_errors import add_error_handlers
-from .http_middleware import BodyLimit, OriginCheck, log_request
+from .http_middleware import BodyCheck, OriginCheck, log_request
 from .http_schemas import (
     CreateRoom,
     HelloOut,
@@ -91,7 +91,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(OriginCheck, settings=wiring.settings)
-    app.add_middleware(BodyLimit, settings=wiring.settings)
+    app.add_middleware(BodyCheck, settings=wiring.settings)
 
     app.middleware("http")(log_request)
     add_error_handlers(app)
@@ -178,7 +178,7 @@ def create_app() -> FastAPI:
             more=history.more,
         )
 
-    @app.post("/api/messages", responses=error_responses(400, 401, 403, 404, 429))
+    @app.post("/api/messages", responses=error_responses(400, 401, 403, 404, 409, 429))
     async def send_message(
         body: SendMessage, chat: Service, roomId: RoomId, cookies: Cookies
     ) -> MessageSent:

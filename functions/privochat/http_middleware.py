@@ -1,6 +1,6 @@
-"""What every HTTP request passes before a route: a body size limit, an Origin
-check for writes, and one log line (with Cache-Control: no-store on the answer).
-Raw ASGI where it must act before FastAPI parses anything."""
+"""What every HTTP request passes before a route: a body size limit and UTF-8
+check, an Origin check for writes, and one log line (with Cache-Control:
+no-store on the answer). Raw ASGI where it must act before FastAPI parses anything."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ from .logs import event_ids, log_event
 log = logging.getLogger(__name__)
 
 
-class BodyLimit:
+class BodyCheck:
     """Refuses a body over the limit with 413 before anything parses it: by its
-    Content-Length when it has one, else by what arrives (read up to the limit)."""
+    Content-Length when it has one, else by what arrives (read up to the limit).
+    Then refuses one that is not UTF-8 with 400: JSON between systems is UTF-8
+    (RFC 8259), but json.loads would guess UTF-16 or UTF-32 from zero bytes."""
 
     def __init__(self, app: ASGIApp, settings: Callable[[], Settings]) -> None:
         self.app = app
@@ -46,6 +48,9 @@ class BodyLimit:
             if len(body) > max_bytes:
                 await send_error(send, "payload-too-large")
                 return
+        if not _is_utf8_text(body):
+            await send_error(send, "bad-request", "The body must be JSON in UTF-8.")
+            return
         replayed = False
 
         async def replay() -> Message:
@@ -56,6 +61,16 @@ class BodyLimit:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+def _is_utf8_text(body: bytes) -> bool:
+    # A JSON text never holds a raw zero byte (it must be escaped), while UTF-16
+    # or UTF-32 of ASCII is valid UTF-8 full of them.
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return b"\0" not in body
 
 
 class OriginCheck:
@@ -75,9 +90,9 @@ class OriginCheck:
         await self.app(scope, receive, send)
 
 
-async def send_error(send: Send, code: str) -> None:
+async def send_error(send: Send, code: str, message: str | None = None) -> None:
     status = STATUS_BY_CODE[code]
-    response = JSONResponse(error_body(code), status_code=status)
+    response = JSONResponse(error_body(code, message), status_code=status)
     start: Message = {
         "type": "http.response.start",
         "status": status,

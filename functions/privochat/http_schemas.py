@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from .domain import CLIENT_ID_MAX_CHARS, MAX_GENERATION, TEXT_MAX_CHARS
+from .domain import CLIENT_ID_MAX_CHARS, MAX_GENERATION, TEXT_MAX_CHARS, WIRE_TEXT_PATTERN
 
 
 class ErrorBody(BaseModel):
@@ -95,7 +95,11 @@ class SendMessage(BaseModel):
     # A `sender` from a version 1 client is ignored: names travel inside the text.
     model_config = ConfigDict(extra="ignore")
 
-    text: str = Field(min_length=1, max_length=TEXT_MAX_CHARS)
+    text: str = Field(
+        max_length=TEXT_MAX_CHARS,
+        pattern=WIRE_TEXT_PATTERN,
+        description="the sealed wire text: 2.<epoch>.<base64url> (docs/protocol.md)",
+    )
     clientId: str = Field(min_length=1, max_length=CLIENT_ID_MAX_CHARS, pattern=r"^[0-9A-Za-z_-]+$")
 
 

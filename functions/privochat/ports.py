@@ -54,9 +54,11 @@ class RoomStore(Protocol):
         self, room_id: str, participant: str, message: Message, client_id: str, limit: Limit
     ) -> tuple[StoredMessage, RoomConnections]:
         """Store `message`, unless `client_id` was already used by this participant:
-        then return the message stored the first time. Also returns the room's
-        connections, so that the caller can push without asking again. Raises
-        `RateLimited` (storing nothing) over the participant's `limit`."""
+        then return the message stored the first time (once the history dropped
+        it, its ID and time with this text if it is the same text, else raise
+        `ClientIdReused`). Also returns the room's connections, so that the caller
+        can push without asking again. Raises `RateLimited` (storing nothing) over
+        the participant's `limit`."""
 
     def messages(self, room_id: str, participant: str, after: str | None, limit: int) -> History:
         """At most `limit` messages, oldest first: from the start, or after message

@@ -20,6 +20,7 @@ from upstash_redis.errors import UpstashError
 
 from .domain import (
     ChatError,
+    ClientIdReused,
     RateLimited,
     RoomFull,
     RoomNotFound,
@@ -44,6 +45,7 @@ _REFUSALS: dict[str, type[ChatError]] = {
     "room-full": RoomFull,
     "wrong-key": WrongKey,
     "too-many-connections": TooManyConnections,
+    "client-id-reused": ClientIdReused,
 }
 # An error reply, no reply, or a reply of the wrong shape (a proxy's HTML error
 # page, say): the store is unavailable.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .domain import (
     MAX_PARTICIPANTS,
@@ -38,8 +38,10 @@ log = logging.getLogger(__name__)
 # the gateway; such a young connection is not forgotten. $connect takes well
 # under a second; a gone connection is normally removed by its $disconnect.
 CONNECTING_GRACE_MS = 10_000
-# A page of history stays far under Lambda's 6 MB answer: 200 messages of at most 11 KB.
+# A page of history stays far under Lambda's 6 MB answer: at most 200 messages and
+# 2 MB of texts (wire texts are ASCII: bytes are characters; README says the total).
 PAGE_MESSAGES = 200
+PAGE_TEXT_BYTES = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,17 @@ class Joined:
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def _within_page_bytes(page: History) -> History:
+    """The page cut where its texts would pass PAGE_TEXT_BYTES (the rest is the
+    next page). A text is at most 11,000 characters, so the first always fits."""
+    size = 0
+    for count, each in enumerate(page.messages):
+        size += len(each.message.text.encode())
+        if size > PAGE_TEXT_BYTES:
+            return replace(page, messages=page.messages[:count], more=True)
+    return page
 
 
 class ChatService:
@@ -173,7 +186,7 @@ class ChatService:
         room_id, participant = self._participant(room_id, token)
         if after is not None:
             check_message_id(after)
-        return self._store.messages(room_id, participant, after, PAGE_MESSAGES)
+        return _within_page_bytes(self._store.messages(room_id, participant, after, PAGE_MESSAGES))
 
     def destroy(self, room_id: str | None, token: str | None) -> None:
         """Delete the room in one atomic step, then tell its connections and hang up.

@@ -18,6 +18,7 @@ each command, the scripts' own included: each operation spends at most five
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -174,6 +175,7 @@ class UpstashRoomStore:
                 str(window),
                 str(HISTORY_CAP),
                 str(seconds_left),
+                hashlib.sha256(message.text.encode()).hexdigest(),
             ],
         )
         return _parse_stored(stored), _parse_connections(room_id, connections)

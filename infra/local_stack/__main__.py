@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from aiohttp import web
-
 from privochat.config import SettingsError
 
-from .server import StackConfig, build_app
+from .server import StackConfig, build_app, run
 
 
 def main() -> None:
@@ -23,7 +21,7 @@ def main() -> None:
         f"Lambda handlers {config.lambdas})",
         flush=True,
     )
-    web.run_app(app, host="127.0.0.1", port=config.port, print=None, access_log=None)
+    run(app, config.port)
 
 
 if __name__ == "__main__":

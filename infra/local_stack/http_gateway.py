@@ -27,10 +27,17 @@ def _as_text(body: bytes, content_type: str) -> str | None:
         return None
 
 
+def _unicode(value: str) -> str:
+    """A header as a JSON string can hold it: aiohttp keeps bytes that are not UTF-8
+    as lone surrogates (Mangum then crashed on them: a 500 for a client's bytes);
+    here they become U+FFFD."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def http_event(request: web.Request, body: bytes, origin_secret: str) -> dict[str, Any]:
     headers: dict[str, str] = {}
-    for name, value in origin_headers(request, origin_secret).items():
-        name = name.lower()
+    for name, raw_value in origin_headers(request, origin_secret).items():
+        name, value = name.lower(), _unicode(raw_value)
         if name != "cookie":
             headers[name] = f"{headers[name]},{value}" if name in headers else value
     # API Gateway appends the address it saw to X-Forwarded-For and sets the rest.
@@ -44,7 +51,7 @@ def http_event(request: web.Request, body: bytes, origin_secret: str) -> dict[st
     cookies = [
         part.strip()
         for header in request.headers.getall("Cookie", [])
-        for part in header.split(";")
+        for part in _unicode(header).split(";")
         if part.strip()
     ]
     text = _as_text(body, request.headers.get("Content-Type", "")) if body else ""

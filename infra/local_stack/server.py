@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Middleware
+from aiohttp.web_protocol import RequestHandler
 from botocore.credentials import ReadOnlyCredentials
 
 from privochat.config import Settings
@@ -49,6 +52,7 @@ _CODES = {
     500: "internal",
 }
 _MESSAGES = {
+    400: "The request could not be parsed.",
     404: "There is nothing here.",
     413: f"The request body is larger than {MAX_REQUEST_BYTES // (1024 * 1024)} MiB.",
 }
@@ -288,3 +292,73 @@ def _json_error(status: int, message: str, headers: dict[str, str] | None = None
 async def _no_server_header(_: web.Request, response: web.StreamResponse) -> None:
     """aiohttp names itself and Python's version in `Server`; say nothing."""
     response.headers.popall(hdrs.SERVER, None)
+
+
+class _Connection(RequestHandler):
+    """aiohttp's HTTP connection, but what it refuses by itself (a request it cannot
+    parse: a malformed or oversized header line, say a Cookie) is the stack's JSON
+    error, and its log line names the error's kind only: aiohttp's quotes the raw
+    line, token and all, in a traceback and in its text/plain answer."""
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        if status == 500:
+            self.log_exception("local stack error", exc_info=exc)  # a bug of the stack
+        else:
+            log.info("refused an unparsable request (%d, %s)", status, type(exc).__name__)
+        if request.writer.output_size > 0:
+            raise ConnectionError("an answer was being sent already")
+        refusal = _json_error(status, _MESSAGES.get(status) or HTTPStatus(status).phrase)
+        # No app's on_response_prepare runs for these: _Anonymous drops `Server`.
+        response = _Anonymous(status=status, body=refusal.body, headers=refusal.headers)
+        response.force_close()
+        return response
+
+
+class _Anonymous(web.Response):
+    """An answer that names no server software without _no_server_header."""
+
+    async def _prepare_headers(self) -> None:
+        await super()._prepare_headers()
+        self.headers.popall(hdrs.SERVER, None)
+
+
+class _Server(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _Connection(self, loop=self._loop, **self._kwargs)
+
+
+class StackRunner(web.AppRunner):
+    """aiohttp's runner, with the stack's own HTTP connections (_Connection)."""
+
+    async def _make_server(self) -> web.Server:
+        made = await super()._make_server()
+        return _Server(
+            made.request_handler,
+            request_factory=made.request_factory,
+            handler_cancellation=made.handler_cancellation,
+            loop=made._loop,
+            **made._kwargs,
+        )
+
+
+def run(app: web.Application, port: int) -> None:
+    """Serves `app` on 127.0.0.1:`port` until SIGINT or SIGTERM, as web.run_app
+    does, with the StackRunner."""
+
+    async def serve() -> None:
+        runner = StackRunner(app, access_log=None, handle_signals=True)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            await asyncio.Event().wait()  # the signal handlers raise GracefulExit
+        finally:
+            await runner.cleanup()
+
+    with suppress(web.GracefulExit, KeyboardInterrupt):
+        asyncio.run(serve())

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.http_websocket import WebSocketError
 from aiohttp.typedefs import Handler
 
 from .cloudfront import origin_headers
@@ -76,6 +77,71 @@ class Connection:
         self.dropped = True
         if self.transport is not None:
             self.transport.abort()
+
+
+class _MaskedFramesOnly:
+    """Stands before aiohttp's frame parser, which takes unmasked client frames
+    too, while RFC 6455 (5.1) says a server must close the connection on one. It
+    follows the frames' headers and lengths (payloads are skipped, not copied); at
+    the first unmasked frame it hands the reader a protocol error instead, and
+    aiohttp closes the connection with 1002."""
+
+    def __init__(self, reader: Any, parser: Any, fed: bytes) -> None:
+        self._reader = reader  # the queue ws.receive() reads
+        self._parser = parser
+        self._header = bytearray()
+        self._payload_left = 0
+        self._refused = False
+        if self._first_unmasked(fed) is not None:
+            self._refuse()
+
+    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+        if self._refused:
+            return False, b""
+        unmasked = self._first_unmasked(data)
+        if unmasked is None:
+            result: tuple[bool, bytes] = self._parser.feed_data(data)
+            return result
+        if unmasked:
+            self._parser.feed_data(data[:unmasked])  # the frames before it
+        self._refuse()
+        return False, b""
+
+    def feed_eof(self) -> None:
+        self._parser.feed_eof()
+
+    def _refuse(self) -> None:
+        self._refused = True
+        error = WebSocketError(WSCloseCode.PROTOCOL_ERROR, "A client's frames must be masked.")
+        self._reader.set_exception(error)
+
+    def _first_unmasked(self, data: bytes) -> int | None:
+        """Where in `data` the first unmasked frame starts (0 if its header began
+        in an earlier chunk), or None."""
+        position, start = 0, 0
+        while position < len(data):
+            if self._payload_left:
+                step = min(self._payload_left, len(data) - position)
+                self._payload_left -= step
+                position += step
+                continue
+            if not self._header:
+                start = position
+            self._header.append(data[position])
+            position += 1
+            if len(self._header) < 2:
+                continue
+            if not self._header[1] & 0x80:
+                return start
+            length = self._header[1] & 0x7F
+            extended = {126: 2, 127: 8}.get(length, 0)
+            if len(self._header) < 2 + extended + 4:  # the lengths, then the mask
+                continue
+            self._payload_left = (
+                int.from_bytes(self._header[2 : 2 + extended]) if extended else length
+            )
+            self._header.clear()
+        return None
 
 
 class WebSocketGateway:
@@ -200,7 +266,13 @@ class WebSocketGateway:
         self.connections[connection_id] = connection
         writer: asyncio.Task[None] | None = None
         try:
+            # What came with the upgrade request is fed to the parser in prepare().
+            early = bytes(request.protocol._message_tail)
             await ws.prepare(request)
+            protocol = request.protocol
+            protocol._payload_parser = _MaskedFramesOnly(
+                ws._reader, protocol._payload_parser, early
+            )
             writer = asyncio.create_task(self._write(connection))
             connection.open.set()
             await self._serve(request, connection_id, connection)

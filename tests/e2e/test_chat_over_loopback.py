@@ -13,6 +13,7 @@ from websockets.exceptions import InvalidStatus
 
 from devkit.api_client import ApiClient, greet, next_event
 from devkit.servers import LocalStack, local_stack
+from devkit.wire import wire_text
 
 
 def test_the_site_and_room_pages_are_served_with_security_headers(stack: LocalStack) -> None:
@@ -53,7 +54,8 @@ def test_messages_reach_both_websockets_with_their_id_both_ways(
     with ann.websocket(room) as ann_ws, bob.websocket(room) as bob_ws:
         greet(ann_ws)
         greet(bob_ws)
-        for sender, text in ((ann, "hi bob"), (bob, "hi ann"), (ann, "how are you?")):
+        for sender, label in ((ann, "hi bob"), (bob, "hi ann"), (ann, "how are you?")):
+            text = wire_text(label)
             sent = sender.send(room, text).json()["message"]
             assert sent["own"] is True
             for ws in (ann_ws, bob_ws):
@@ -61,9 +63,9 @@ def test_messages_reach_both_websockets_with_their_id_both_ways(
                 assert pushed["id"] == sent["id"] and pushed["text"] == text
     listed = bob.http.get("/api/messages", params={"roomId": room}).json()["messages"]
     assert [(m["text"], m["own"]) for m in listed] == [
-        ("hi bob", False),
-        ("hi ann", True),
-        ("how are you?", False),
+        (wire_text("hi bob"), False),
+        (wire_text("hi ann"), True),
+        (wire_text("how are you?"), False),
     ]
 
 
@@ -90,7 +92,7 @@ def test_destroy_reaches_both_then_every_call_is_404_and_no_key_is_left(
     stack: LocalStack, room: str, people: tuple[ApiClient, ...]
 ) -> None:
     ann, bob, _ = people
-    ann.send(room, "soon gone")
+    ann.send(room, wire_text("soon gone"))
     with ann.websocket(room) as ann_ws, bob.websocket(room) as bob_ws:
         greet(ann_ws)
         greet(bob_ws)
@@ -100,7 +102,7 @@ def test_destroy_reaches_both_then_every_call_is_404_and_no_key_is_left(
     for person in (ann, bob):
         assert person.http.get("/api/room/ttl", params={"roomId": room}).status_code == 404
         assert person.http.get("/api/messages", params={"roomId": room}).status_code == 404
-        assert person.send(room, "anyone?").status_code == 404
+        assert person.send(room, wire_text("anyone?")).status_code == 404
         assert person.join(room).status_code == 404
     assert stack.redis("KEYS", f"*{room}*") == []
 
@@ -130,8 +132,10 @@ def test_a_client_that_was_away_catches_up_with_after(
     room: str, people: tuple[ApiClient, ...]
 ) -> None:
     ann, bob, _ = people
-    seen = [ann.send(room, "before the drop").json()["message"]["id"]]
-    missed = [bob.send(room, f"while away {i}").json()["message"]["id"] for i in range(3)]
+    seen = [ann.send(room, wire_text("before the drop")).json()["message"]["id"]]
+    missed = [
+        bob.send(room, wire_text(f"while away {i}")).json()["message"]["id"] for i in range(3)
+    ]
     caught_up = ann.http.get("/api/messages", params={"roomId": room, "after": seen[-1]}).json()[
         "messages"
     ]
@@ -140,8 +144,8 @@ def test_a_client_that_was_away_catches_up_with_after(
 
 def test_a_retried_send_is_stored_once(room: str, people: tuple[ApiClient, ...]) -> None:
     ann = people[0]
-    first = ann.send(room, "exactly once", clientId="retry-1").json()["message"]
-    again = ann.send(room, "exactly once", clientId="retry-1").json()["message"]
+    first = ann.send(room, wire_text("exactly once"), clientId="retry-1").json()["message"]
+    again = ann.send(room, wire_text("exactly once"), clientId="retry-1").json()["message"]
     assert again == first
     assert len(ann.http.get("/api/messages", params={"roomId": room}).json()["messages"]) == 1
 
@@ -152,7 +156,7 @@ def test_a_room_and_all_its_keys_expire_after_its_ttl() -> None:
         room_id = ann.create()
         assert ann.join(room_id).json()["ttl"] <= 2
         bob.join(room_id)
-        ann.send(room_id, "fleeting", clientId="c-1")
+        ann.send(room_id, wire_text("fleeting"), clientId="c-1")
         token = ann.token
         with ann.websocket(room_id) as ws:
             greet(ws)

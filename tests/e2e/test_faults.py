@@ -14,6 +14,7 @@ import redis
 from devkit.api_client import ApiClient
 from devkit.credentials import VERIFIER
 from devkit.servers import LocalStack, RedisProcess, local_stack, redis_process
+from devkit.wire import wire_text
 
 T = TypeVar("T")
 TIMEOUT_SECONDS = 1.0
@@ -62,7 +63,7 @@ def test_redis_down_is_a_quick_503_and_the_service_recovers_by_itself(
     server.start()  # empty again: no persistence
     room_id = ann.create()
     assert ann.join(room_id).status_code == 200
-    assert ann.send(room_id, "back").status_code == 200
+    assert ann.send(room_id, wire_text("back")).status_code == 200
 
 
 def test_a_frozen_redis_is_a_503_within_the_timeout_and_a_retry_stores_once(
@@ -74,19 +75,21 @@ def test_a_frozen_redis_is_a_503_within_the_timeout_and_a_retry_stores_once(
     ann.join(room_id), bob.join(room_id)
     server.freeze()
     try:
-        response, elapsed = _timed(lambda: ann.send(room_id, "during the freeze", clientId="f-1"))
+        response, elapsed = _timed(
+            lambda: ann.send(room_id, wire_text("during the freeze"), clientId="f-1")
+        )
         assert _unavailable(response) and elapsed < BOUND_SECONDS
     finally:
         server.thaw()
     # The outcome of a timed-out write is unknown to the client (here Redis ran it
     # after thawing): the retry with the same clientId stores nothing new.
-    retry = ann.send(room_id, "during the freeze", clientId="f-1")
+    retry = ann.send(room_id, wire_text("during the freeze"), clientId="f-1")
     assert retry.status_code == 200
     texts = [
         m["text"]
         for m in bob.http.get("/api/messages", params={"roomId": room_id}).json()["messages"]
     ]
-    assert texts == ["during the freeze"]
+    assert texts == [wire_text("during the freeze")]
 
 
 def test_a_join_answered_503_during_a_stall_keeps_its_seat_on_retry(
@@ -111,7 +114,7 @@ def test_a_join_answered_503_during_a_stall_keeps_its_seat_on_retry(
     retry = bob.join(room_id)
     assert retry.status_code == 200, retry.text
     assert (retry.json()["seat"], retry.json()["participants"]) == (1, 2)
-    assert bob.send(room_id, "made it").status_code == 200
+    assert bob.send(room_id, wire_text("made it")).status_code == 200
 
 
 def test_redis_errors_are_503_and_change_nothing_then_recovery(
@@ -119,18 +122,18 @@ def test_redis_errors_are_503_and_change_nothing_then_recovery(
 ) -> None:
     server, stack = redis_and_stack
     ann, room_id = _joined(stack)
-    ann.send(room_id, "before")
+    ann.send(room_id, wire_text("before"))
     admin = redis.Redis.from_url(server.url)
     admin.config_set("maxmemory-policy", "noeviction")
     admin.config_set("maxmemory", "1")  # every write now fails with OOM
     try:
-        assert _unavailable(ann.send(room_id, "refused"))
+        assert _unavailable(ann.send(room_id, wire_text("refused")))
         assert _unavailable(ann.http.post("/api/room/create", json={"verifier": VERIFIER}))
     finally:
         admin.config_set("maxmemory", "0")
     messages = ann.http.get("/api/messages", params={"roomId": room_id}).json()["messages"]
-    assert [m["text"] for m in messages] == ["before"]
-    assert ann.send(room_id, "after").status_code == 200
+    assert [m["text"] for m in messages] == [wire_text("before")]
+    assert ann.send(room_id, wire_text("after")).status_code == 200
 
 
 def test_a_websocket_is_refused_with_503_while_redis_is_down(

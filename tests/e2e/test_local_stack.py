@@ -31,6 +31,7 @@ from websockets.sync.client import ClientConnection
 from devkit.api_client import ApiClient, greet, next_event
 from devkit.credentials import PROOF, VERIFIER
 from devkit.servers import ROOT, LocalStack, local_stack
+from devkit.wire import wire_text
 
 # The link key's join proof and the verifier a room is created with (see
 # docs/protocol.md); any 32 bytes will do for the server.
@@ -248,8 +249,9 @@ def test_the_stack_proves_itself_to_the_apis_with_the_templates_origin_header() 
         b'{"text": "\xff\xfe", "clientId": "c1"}',  # not UTF-8 at all
         b'{"text": "\xed\xa0\x80", "clientId": "c1"}',  # a UTF-16 surrogate, UTF-8 encoded
         b'{"text": "\\ud800", "clientId": "c1"}',  # a lone surrogate, JSON-escaped
+        json.dumps({"text": wire_text("hi"), "clientId": "c1"}).encode("utf-16"),  # RFC 8259
     ],
-    ids=["invalid-utf8", "encoded-surrogate", "escaped-surrogate"],
+    ids=["invalid-utf8", "encoded-surrogate", "escaped-surrogate", "utf-16"],
 )
 def test_bad_bytes_in_a_body_get_a_json_4xx_and_store_nothing(
     stack: LocalStack, body: bytes
@@ -264,6 +266,49 @@ def test_bad_bytes_in_a_body_get_a_json_4xx_and_store_nothing(
             assert answer.headers["content-type"].startswith("application/json")
             assert answer.json()["error"] == "bad-request"
         assert ann.history(room_id) == []
+
+
+def raw_request(stack: LocalStack, cookie: bytes) -> tuple[bytes, dict[str, Any]]:
+    """GET /api/room/ttl with this Cookie header, byte for byte (no client library
+    sends a malformed one): the answer's head and its JSON body."""
+    with socket.create_connection(("127.0.0.1", stack.port), timeout=5) as raw:
+        raw.sendall(
+            f"GET /api/room/ttl?roomId={'A' * 21} HTTP/1.1\r\n".encode()
+            + f"Host: 127.0.0.1:{stack.port}\r\nCookie: ".encode()
+            + cookie
+            + b"\r\nConnection: close\r\n\r\n"
+        )
+        answer = b""
+        while chunk := raw.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in head.lower(), answer[:300]
+    assert b"server:" not in head.lower()
+    return head, json.loads(body)
+
+
+@pytest.mark.parametrize("suffix", [b"x" * 9000, b"\x00\x01"], ids=["oversized", "control-bytes"])
+def test_a_malformed_cookie_gets_the_json_error_and_no_log_has_its_token(
+    stack: LocalStack, suffix: bytes
+) -> None:
+    """aiohttp refuses a header line it cannot parse before any handler runs: its
+    answer was text/plain and its log a traceback quoting the line, token and all."""
+    token = secrets.token_urlsafe(32)
+    before = stack.log.read_text().count("refused an unparsable request")
+    head, body = raw_request(stack, f"x-auth-token={'A' * 21}.{token}".encode() + suffix)
+    assert head.startswith((b"HTTP/1.0 400", b"HTTP/1.1 400")), head
+    assert body == {"error": "bad-request", "message": "The request could not be parsed."}
+    log = stack.log.read_text()
+    assert log.count("refused an unparsable request") == before + 1  # the right log
+    assert token not in log
+
+
+def test_a_cookie_that_is_not_utf8_reaches_the_api_as_text(stack: LocalStack) -> None:
+    """aiohttp keeps such bytes as lone surrogates, which no JSON string holds:
+    Mangum crashed on the event (a 500 for a client's bytes)."""
+    head, body = raw_request(stack, f"x-auth-token={'A' * 21}.".encode() + b"\xff" * 43)
+    assert head.startswith(b"HTTP/1.1 401"), head
+    assert body["error"] == "unauthorized"
 
 
 def test_bodies_over_the_gateway_limit_get_the_json_error(stack: LocalStack) -> None:
@@ -298,8 +343,32 @@ def test_a_binary_frame_reaches_default_and_is_answered_with_an_error(
 def stalled_websocket(stack: LocalStack, room_id: str, cookie: str) -> socket.socket:
     """A WebSocket client that completes the handshake and then never reads (a
     tiny receive buffer, so the server's writes back up quickly)."""
+    raw = raw_websocket(stack, room_id, cookie, receive_buffer=4096)
+    # Tell it we are here (as the browser's ping does), then never read again.
+    raw.sendall(client_frame(0x1, json.dumps({"action": "ping"}).encode()))
+    return raw
+
+
+def client_frame(opcode: int, payload: bytes, masked: bool = True) -> bytes:
+    """One final frame of less than 64 KB, masked as a client must (RFC 6455, 5.3)."""
+    mask = os.urandom(4) if masked else b""
+    body = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload)) if masked else payload
+    bit = 0x80 if masked else 0
+    if len(payload) < 126:
+        length = bytes([bit | len(payload)])
+    else:
+        length = bytes([bit | 126]) + len(payload).to_bytes(2)
+    return bytes([0x80 | opcode]) + length + mask + body
+
+
+def raw_websocket(
+    stack: LocalStack, room_id: str, cookie: str, receive_buffer: int | None = None
+) -> socket.socket:
+    """A WebSocket over a plain socket, just past its handshake: frames are the
+    caller's to write and read, byte for byte."""
     raw = socket.socket()
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    if receive_buffer is not None:
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
     raw.settimeout(5)
     raw.connect(("127.0.0.1", stack.port))
     key = base64.b64encode(os.urandom(16)).decode()
@@ -316,12 +385,61 @@ def stalled_websocket(stack: LocalStack, room_id: str, cookie: str) -> socket.so
         assert chunk, "the server hung up during the handshake"
         answer += chunk
     assert answer.startswith(b"HTTP/1.1 101"), answer
-    # Tell it we are here (as the browser's ping does), then never read again.
-    payload = json.dumps({"action": "ping"}).encode()
-    mask = os.urandom(4)
-    masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
-    raw.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)
     return raw
+
+
+def read_frame(raw: socket.socket) -> tuple[int, bytes]:
+    """The next frame from the server (never masked, at most 64 KB): opcode, payload."""
+
+    def exactly(count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            chunk = raw.recv(count - len(data))
+            assert chunk, "the server hung up mid-frame"
+            data += chunk
+        return data
+
+    first, second = exactly(2)
+    length = second & 0x7F
+    if length == 126:
+        length = int.from_bytes(exactly(2))
+    return first & 0x0F, exactly(length)
+
+
+PING = json.dumps({"action": "ping"}).encode()
+LONG_PING = PING.ljust(300)  # a 16-bit extended length
+
+
+@pytest.mark.parametrize(
+    ("frames", "pongs"),
+    [
+        ([client_frame(0x1, PING)], 1),
+        ([client_frame(0x1, LONG_PING) + client_frame(0x1, PING)], 2),
+        ([client_frame(0x1, PING, masked=False)], None),
+        ([client_frame(0x1, LONG_PING) + client_frame(0x1, PING, masked=False)], None),
+    ],
+    ids=["masked", "long-then-short", "unmasked", "unmasked-after-long"],
+)
+def test_an_unmasked_client_frame_closes_the_connection(
+    stack: LocalStack, frames: list[bytes], pongs: int | None
+) -> None:
+    """RFC 6455 (5.1): a server must close the connection on an unmasked frame
+    from a client (aiohttp answered it); masked frames (the controls) are answered."""
+    with people(stack, 1) as (ann,):
+        room_id = joined_room(stack, ann)
+        with raw_websocket(stack, room_id, f"x-auth-token={ann.token}") as raw:
+            for frame in frames:
+                raw.sendall(frame)
+            answered = 0
+            while answered != pongs:
+                opcode, data = read_frame(raw)
+                if opcode == 0x8:
+                    assert pongs is None and int.from_bytes(data[:2]) == 1002  # protocol error
+                    raw.sendall(client_frame(0x8, data[:2]))
+                    assert hung_up(raw, time.monotonic() + 5)
+                    return
+                assert (opcode, json.loads(data)["type"]) == (0x1, "pong")
+                answered += 1
 
 
 def hung_up(raw: socket.socket, deadline: float) -> bool:
@@ -341,7 +459,7 @@ def hung_up(raw: socket.socket, deadline: float) -> bool:
 
 def send_and_push_seconds(author: Person, reader: ClientConnection, room_id: str) -> float:
     """From a send until the push reaches the other person's socket."""
-    text = secrets.token_urlsafe(8)
+    text = wire_text(secrets.token_urlsafe(8))
     started = time.perf_counter()
     assert author.send(room_id, text).status_code == 200
     while next_event(reader, "message", timeout=30)["message"]["text"] != text:
@@ -377,7 +495,10 @@ def test_sockets_that_never_read_do_not_slow_other_rooms(stack: LocalStack) -> N
                                 "/api/messages",
                                 params={"roomId": flooded},
                                 headers={"Origin": stack.origin},
-                                json={"text": "z" * 10_999, "clientId": secrets.token_urlsafe(9)},
+                                json={
+                                    "text": wire_text("z", 10_999),
+                                    "clientId": secrets.token_urlsafe(9),
+                                },
                             )
                         except httpx.HTTPError:
                             continue  # a send that times out is a slow one; go on

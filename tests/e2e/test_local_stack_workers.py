@@ -23,6 +23,7 @@ import pytest
 from devkit.api_client import ApiClient, next_event
 from devkit.credentials import VERIFIER
 from devkit.servers import LocalStack, RedisProcess, local_stack, redis_process
+from devkit.wire import wire_text
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads processes and sockets from /proc"
@@ -154,7 +155,10 @@ def talk(stack: LocalStack) -> None:
     assert ann.join(room_id).status_code == 200
     assert bob.join(room_id).status_code == 200
     with ann.websocket(room_id) as ann_ws, bob.websocket(room_id) as bob_ws:
-        for author, reader, text in ((ann, bob_ws, "hello"), (bob, ann_ws, "hi")):
+        for author, reader, text in (
+            (ann, bob_ws, wire_text("hello")),
+            (bob, ann_ws, wire_text("hi")),
+        ):
             assert author.send(room_id, text).status_code == 200
             while next_event(reader, "message")["message"]["text"] != text:
                 pass  # the reader's own earlier message, pushed back to it

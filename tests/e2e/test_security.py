@@ -10,8 +10,9 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from devkit.api_client import ApiClient, greet, next_event
-from devkit.credentials import VERIFIER
+from devkit.credentials import PROOF, VERIFIER
 from devkit.servers import LocalStack, local_stack
+from devkit.wire import wire_text
 
 
 def test_the_cookie_is_httponly_strict_and_scoped_to_the_room_lifetime(
@@ -36,7 +37,7 @@ def test_no_token_in_any_body_push_or_log_line_and_no_message_text_in_logs(
         bob_ws.send(json.dumps({"action": "typing"}))
         seen.append(json.dumps(next_event(ann_ws, "typing")))
         for person, ws in ((ann, bob_ws), (bob, ann_ws)):
-            seen.append(person.send(room, "secret words").text)
+            seen.append(person.send(room, wire_text("secret words")).text)
             seen.append(json.dumps(next_event(ws, "message")))
         seen += [
             ann.join(room).text,
@@ -77,13 +78,34 @@ def test_a_participant_of_one_room_can_do_nothing_in_another(
     params = {"roomId": other}
     assert ann.http.get("/api/room/ttl", params=params).status_code == 401
     assert ann.http.get("/api/messages", params=params).status_code == 401
-    assert ann.send(other, "let me in").status_code == 401
+    assert ann.send(other, wire_text("let me in")).status_code == 401
     assert ann.http.delete("/api/room", params=params).status_code == 401
     assert ann.join(other).status_code == 409
     with pytest.raises(InvalidStatus) as refused, ann.websocket(other):
         pass
     assert refused.value.response.status_code == 401
     assert carol.http.get("/api/messages", params=params).json()["messages"] == []
+
+
+def test_another_spelling_of_a_seated_token_is_not_that_participant(stack: LocalStack) -> None:
+    """The last base64url character of a token has 2 unused bits: the probe took
+    seat 2 with a respelling of the creator's token. Now a respelling is no token:
+    it reads nothing, and a join with it is handed a fresh token."""
+    with ApiClient(stack.origin) as ann, ApiClient(stack.origin) as eve:
+        room_id = ann.create()
+        ann.join(room_id)
+        entry = ann.token or ""
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        respelled = entry[:-1] + alphabet[alphabet.index(entry[-1]) | 1]
+        assert respelled != entry
+        cookie = {"Cookie": f"x-auth-token={respelled}"}
+        params = {"roomId": room_id}
+        assert eve.http.get("/api/room/ttl", params=params, headers=cookie).status_code == 401
+        joined = eve.http.post(
+            "/api/room/join", params=params, json={"proof": PROOF}, headers=cookie
+        )
+        assert (joined.status_code, joined.json()["seat"]) == (200, 2)
+        assert joined.cookies["x-auth-token"] not in (entry, respelled)
 
 
 def test_cross_site_form_posts_are_refused(
@@ -106,7 +128,7 @@ def test_cross_site_form_posts_are_refused(
     # Even without an Origin header, only a JSON body is taken.
     as_text = httpx.post(
         url,
-        content=json.dumps({"text": "forged", "clientId": "c"}),
+        content=json.dumps({"text": wire_text("forged"), "clientId": "c"}),
         headers={**cookie, "Content-Type": "text/plain"},
     )
     assert as_text.status_code == 422 and as_text.json()["error"] == "bad-request"
@@ -132,11 +154,11 @@ def test_rate_limits_answer_429_with_retry_after_and_store_nothing() -> None:
         assert 1 <= int(refused.headers["retry-after"]) <= 60
         ann.join(room_id)
         for i in range(3):
-            assert ann.send(room_id, f"m{i}").status_code == 200
-        too_many = ann.send(room_id, "one too many")
+            assert ann.send(room_id, wire_text(f"m{i}")).status_code == 200
+        too_many = ann.send(room_id, wire_text("one too many"))
         assert too_many.status_code == 429 and int(too_many.headers["retry-after"]) >= 1
         texts = [
             m["text"]
             for m in ann.http.get("/api/messages", params={"roomId": room_id}).json()["messages"]
         ]
-        assert texts == ["m0", "m1", "m2"]
+        assert texts == [wire_text(f"m{i}") for i in range(3)]

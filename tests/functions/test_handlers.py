@@ -3,6 +3,7 @@ client on the embedded backend) and the pusher on moto's Management API."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -20,12 +21,16 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from devkit.credentials import PROOF, VERIFIER, WRONG_PROOF
 from devkit.events import http_event, ws_event
+from devkit.wire import wire_text
 from privochat import wiring
 from privochat.config import Settings
+from privochat.domain import TEXT_MAX_CHARS, Limit
 from privochat.logs import JsonLines
 from privochat.pusher_apigw import ApiGatewayPusher
+from privochat.service import PAGE_MESSAGES, PAGE_TEXT_BYTES, Limits
 from tests.functions.conftest import UpstashSetup
 from tests.support.gateway_faults import inject_faults, record_requests
+from tests.support.rooms import key32
 
 SITE = "https://chat.example.com"
 
@@ -84,14 +89,15 @@ _client_ids = iter(range(1_000_000))
 
 
 def send(
-    http: Any, room_id: str, cookie: str, text: str
+    http: Any, room_id: str, cookie: str, label: str, size: int | None = None
 ) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """A message whose text is `label` spelt as a wire text (of `size` characters)."""
     return call(
         http,
         "POST",
         "/api/messages",
         {"roomId": room_id},
-        {"text": text, "clientId": f"c{next(_client_ids)}"},
+        {"text": wire_text(label, size), "clientId": f"c{next(_client_ids)}"},
         cookie=cookie,
     )
 
@@ -328,7 +334,23 @@ def test_destroy_pushes_destroy_to_both_then_everything_is_404(
             "POST",
             "/api/messages",
             {"roomId": "Z" * 21},
-            {"text": "x" * 11_001, "clientId": "c"},
+            {"text": wire_text("x", 11_001), "clientId": "c"},
+            422,
+            "bad-request",
+        ),
+        (
+            "POST",
+            "/api/messages",
+            {"roomId": "Z" * 21},
+            {"text": "\U0001f600" * 2000, "clientId": "c"},
+            422,
+            "bad-request",
+        ),
+        (
+            "POST",
+            "/api/messages",
+            {"roomId": "Z" * 21},
+            {"text": "not sealed", "clientId": "c"},
             422,
             "bad-request",
         ),
@@ -375,7 +397,7 @@ def test_a_cross_site_write_is_refused(handlers: Any) -> None:
         "POST",
         "/api/messages",
         {"roomId": room_id},
-        {"text": "b", "clientId": "c"},
+        {"text": wire_text("b"), "clientId": "c"},
         cookie=ann,
         headers={"origin": "https://evil.example"},
     )
@@ -413,7 +435,8 @@ def test_each_request_and_event_is_one_json_log_line_without_secrets(
         assert record["status"] == 200 and record["durationMs"] >= 0 and record["requestId"]
         assert set(record) <= {"kind", "requestId", "connectionId", "route", "status", "durationMs"}
     assert {r["connectionId"] for r in records if r["kind"] == "ws"} == {"L1="}
-    for secret in (ann, bob, ann.split(".")[1], bob.split(".")[1], "secret words", PROOF):
+    words = wire_text("secret words")
+    for secret in (ann, bob, ann.split(".")[1], bob.split(".")[1], words, PROOF):
         assert secret not in output
 
 
@@ -431,6 +454,66 @@ def test_a_large_body_without_content_length_is_refused_too(handlers: Any) -> No
     response = http(event, None)
     assert response["statusCode"] == 413
     assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1]["messages"] == []
+
+
+def test_a_json_body_not_in_utf8_is_refused_and_stores_nothing(handlers: Any) -> None:
+    """RFC 8259: JSON between systems is UTF-8; json.loads alone would guess UTF-16."""
+    http, _ = handlers
+    room_id, ann, _ = create_and_join(http)
+    for encoding in ("utf-16", "utf-16-le", "utf-16-be", "utf-32"):
+        for path, query, body in (
+            ("/api/messages", {"roomId": room_id}, {"text": wire_text("hi"), "clientId": "c"}),
+            ("/api/room/create", {}, {"verifier": VERIFIER}),
+        ):
+            raw = json.dumps(body).encode(encoding)
+            event = http_event("POST", path, query, cookie=ann, headers={"origin": SITE})
+            event["headers"] |= {
+                "content-type": "application/json",
+                "content-length": str(len(raw)),
+            }
+            event |= {"body": base64.b64encode(raw).decode(), "isBase64Encoded": True}
+            response = http(event, None)
+            assert response["statusCode"] == 400, (encoding, response)
+            assert json.loads(response["body"]) == {
+                "error": "bad-request",
+                "message": "The body must be JSON in UTF-8.",
+            }
+    assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1]["messages"] == []
+
+
+# README, "History pages": the largest answer of GET /api/messages.
+LARGEST_PAGE_BYTES = 2_030_000
+
+
+@pytest.mark.parametrize("size", [PAGE_TEXT_BYTES // PAGE_MESSAGES, TEXT_MAX_CHARS])
+def test_the_largest_history_page_is_at_most_the_stated_bytes(
+    handlers: Any, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """200 texts that make exactly the page's 2 MB (the worst case), or 200 of the
+    largest (2.2 MB: the page ends earlier), with both hellos at their largest;
+    measured as FastAPI answers and as the Lambda runtime sends it (JSON again)."""
+    http, _ = handlers
+    generous = Limit(10_000, 60)
+    monkeypatch.setattr(wiring.service(), "_limits", Limits(generous, generous))
+    room_id, ann, bob = create_and_join(http)
+    for cookie, letter in ((ann, "a"), (bob, "b")):
+        hello = {"generation": 10_000, "commit": key32(letter), "mac": key32(letter)}
+        call(
+            http,
+            "POST",
+            "/api/room/hello",
+            {"roomId": room_id},
+            {**hello, "pub": key32(letter)},
+            cookie=cookie,
+            headers={"origin": SITE},
+        )
+    for i in range(PAGE_MESSAGES):
+        assert send(http, room_id, ann if i % 2 else bob, f"{i}", size)[0] == 200
+    response = http(http_event("GET", "/api/messages", {"roomId": room_id}, cookie=ann), None)
+    page = json.loads(response["body"])
+    assert len(page["hellos"]) == 2
+    assert len(page["messages"]) == min(PAGE_MESSAGES, PAGE_TEXT_BYTES // size)
+    assert len(response["body"].encode()) < len(json.dumps(response)) <= LARGEST_PAGE_BYTES
 
 
 def test_a_forged_viewer_address_does_not_escape_the_room_creation_limit(

@@ -5,8 +5,12 @@ from __future__ import annotations
 import pytest
 
 from devkit.credentials import PROOF, VERIFIER, WRONG_PROOF
+from devkit.wire import label_of, largest_wire_text, wire_text
 from privochat.domain import (
+    HISTORY_CAP,
+    TEXT_MAX_CHARS,
     BadRequest,
+    ClientIdReused,
     Limit,
     RateLimited,
     RoomFull,
@@ -19,7 +23,7 @@ from privochat.domain import (
     participant_key,
 )
 from privochat.payloads import message_payload
-from privochat.service import ChatService, Limits
+from privochat.service import PAGE_TEXT_BYTES, ChatService, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
 from tests.support.rooms import SECRET, join, key32
 
@@ -52,12 +56,14 @@ def chat(store: InMemoryRoomStore, pusher: RecordingPusher, clock: list[int]) ->
 _sends = iter(range(1_000_000))
 
 
-def send(chat: ChatService, room_id: str, token: str | None, text: str) -> StoredMessage:
-    return chat.send(room_id, token, text, f"c{next(_sends)}")
+def send(chat: ChatService, room_id: str, token: str | None, label: str) -> StoredMessage:
+    """A message whose text is `label` spelt as a wire text."""
+    return chat.send(room_id, token, wire_text(label), f"c{next(_sends)}")
 
 
 def texts(chat: ChatService, room_id: str, token: str) -> list[str]:
-    return [each.message.text for each in chat.messages(room_id, token).messages]
+    """The labels of the messages sent with `send`."""
+    return [label_of(each.message.text) for each in chat.messages(room_id, token).messages]
 
 
 @pytest.fixture
@@ -136,6 +142,24 @@ def test_a_token_this_server_never_issued_for_the_room_is_replaced(
     """No session fixation: a token planted in the browser never becomes a seat."""
     room_id, _ = chat.create_room(CLIENT, VERIFIER)
     assert chat.seat_token(room_id, planted) != planted
+
+
+def _respelled(token: str) -> str:
+    """The same 32 bytes with one of the 2 unused bits of the last character set."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return token[:-1] + alphabet[alphabet.index(token[-1]) | 1]
+
+
+def test_another_spelling_of_a_seated_token_is_no_token(chat: ChatService) -> None:
+    """A token has one spelling: a variant is not the participant, and what it
+    brings to a join is replaced by a fresh token (it takes no seat as itself)."""
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    ann = join(chat, room_id).token
+    variant = _respelled(ann)
+    assert variant != ann
+    with pytest.raises(Unauthorized):
+        chat.ttl(room_id, variant)
+    assert chat.seat_token(room_id, variant) not in (ann, variant)
 
 
 def test_a_token_of_another_room_is_replaced(chat: ChatService) -> None:
@@ -302,17 +326,29 @@ def test_send_stores_and_pushes_the_message_to_every_connection(
     assert texts(chat, room_id, ann) == ["hello"]
 
 
-@pytest.mark.parametrize(("text", "client_id"), [("", "c"), ("x" * 11_001, "c")])
-def test_empty_or_over_long_messages_are_refused_and_nothing_is_stored(
-    chat: ChatService,
-    pusher: RecordingPusher,
-    room: tuple[str, str, str],
-    text: str,
-    client_id: str,
+NOT_WIRE_TEXTS = [
+    "",
+    wire_text("x", 11_001),  # one character too many
+    "\U0001f600" * 8000,  # 8,000 characters, 32,000 bytes: the probe's page was 6.42 MB
+    "hello",
+    "2.AAAAAAAAAAA.",  # nothing sealed
+    "3.AAAAAAAAAAA.aGk",  # another version
+    "2.AAAAAAAAAA.aGk",  # a 10-character epoch
+    "2.AAAAAAAAAAA.a+k/",  # base64, not base64url
+    "2.AAAAAAAAAAA.aGk=",  # padded
+    "2.AAAAAAAAAAA.aGk\n",
+    "2.AAAAAAAAAAA.aGk\U0001f600",
+]
+
+
+@pytest.mark.parametrize("text", NOT_WIRE_TEXTS)
+def test_a_text_that_is_not_a_wire_text_is_refused_and_nothing_is_stored(
+    chat: ChatService, pusher: RecordingPusher, room: tuple[str, str, str], text: str
 ) -> None:
+    """Only the wire alphabet (ASCII): a text's bytes are its characters."""
     room_id, ann, _ = room
-    with pytest.raises(BadRequest):
-        chat.send(room_id, ann, text, client_id)
+    with pytest.raises(BadRequest, match="wire text"):
+        chat.send(room_id, ann, text, "c")
     assert texts(chat, room_id, ann) == []
     assert pusher.pushed == []
 
@@ -321,8 +357,8 @@ def test_the_longest_sealed_message_is_accepted(
     chat: ChatService, room: tuple[str, str, str]
 ) -> None:
     room_id, ann, _ = room
-    send(chat, room_id, ann, "y" * 11_000)
-    assert len(texts(chat, room_id, ann)) == 1
+    chat.send(room_id, ann, largest_wire_text(), "c")
+    assert len(chat.messages(room_id, ann).messages) == 1
 
 
 def test_a_send_without_a_client_id_is_refused(
@@ -330,7 +366,7 @@ def test_a_send_without_a_client_id_is_refused(
 ) -> None:
     """Every send names itself, so a retry after a lost answer cannot store twice."""
     with pytest.raises(BadRequest):
-        chat.send(room[0], room[1], "hi", None)
+        chat.send(room[0], room[1], wire_text("hi"), None)
     assert texts(chat, room[0], room[1]) == []
 
 
@@ -338,10 +374,30 @@ def test_a_retry_with_the_same_client_id_stores_once_and_returns_the_first(
     chat: ChatService, room: tuple[str, str, str]
 ) -> None:
     room_id, ann, _ = room
-    first = chat.send(room_id, ann, "hello", "c1")
-    retry = chat.send(room_id, ann, "hello", "c1")
+    first = chat.send(room_id, ann, wire_text("hello"), "c1")
+    retry = chat.send(room_id, ann, wire_text("hello"), "c1")
     assert retry == first
     assert len(texts(chat, room_id, ann)) == 1
+
+
+def test_a_retry_after_the_cap_dropped_its_message_never_pushes_an_unstored_text(
+    chat: ChatService, pusher: RecordingPusher, room: tuple[str, str, str]
+) -> None:
+    """Another text under a dropped message's clientId is refused and pushed
+    nowhere (it was pushed under the first message's ID); the same text gets the
+    first message back, as every retry does."""
+    room_id, ann, bob = room
+    chat.connect(room_id, bob, "cb")
+    first = chat.send(room_id, ann, wire_text("the first text"), "first")
+    for i in range(HISTORY_CAP):
+        send(chat, room_id, ann, f"m{i}")
+    pushes = len(pusher.pushed)
+    with pytest.raises(ClientIdReused):
+        chat.send(room_id, ann, wire_text("another text"), "first")
+    assert len(pusher.pushed) == pushes
+    assert chat.send(room_id, ann, wire_text("the first text"), "first") == first
+    assert pusher.events_for("cb")[-1]["message"] == message_payload(first, False)
+    assert "another text" not in texts(chat, room_id, ann)
 
 
 def test_history_comes_in_bounded_pages(chat: ChatService, room: tuple[str, str, str]) -> None:
@@ -361,6 +417,21 @@ def test_history_comes_in_bounded_pages(chat: ChatService, room: tuple[str, str,
     assert seen == sent and pages == 3
 
 
+def test_a_page_holds_at_most_page_text_bytes_of_texts(
+    chat: ChatService, room: tuple[str, str, str]
+) -> None:
+    """200 of the largest texts are 2.2 MB: the page ends before 2 MB, the next
+    page goes on from there."""
+    room_id, ann, _ = room
+    sent = [chat.send(room_id, ann, largest_wire_text(), f"l{i}").message for i in range(200)]
+    first = chat.messages(room_id, ann)
+    assert len(first.messages) == PAGE_TEXT_BYTES // TEXT_MAX_CHARS == 181
+    assert first.more
+    rest = chat.messages(room_id, ann, first.messages[-1].message.id)
+    assert [each.message for each in first.messages + rest.messages] == sent
+    assert not rest.more
+
+
 def test_a_message_pushed_to_another_tab_of_its_author_is_marked_own(
     chat: ChatService, pusher: RecordingPusher, room: tuple[str, str, str]
 ) -> None:
@@ -378,7 +449,7 @@ def test_a_malformed_client_id_is_a_bad_request(
     chat: ChatService, room: tuple[str, str, str]
 ) -> None:
     with pytest.raises(BadRequest):
-        chat.send(room[0], room[1], "hi", "no spaces allowed")
+        chat.send(room[0], room[1], wire_text("hi"), "no spaces allowed")
 
 
 def test_messages_after_an_id_are_only_the_later_ones(

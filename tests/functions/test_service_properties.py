@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devkit.credentials import VERIFIER
+from devkit.wire import label_of, wire_text
 from privochat.domain import TEXT_MAX_CHARS, BadRequest, Limit, RoomFull
 from privochat.service import ChatService, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
@@ -57,25 +58,36 @@ def test_after_any_message_lists_exactly_the_later_ones(
     chat = new_chat()
     room_id, ann, bob = room_with_two(chat)
     sent = [
-        chat.send(room_id, ann if i % 2 else bob, text, f"c{i}").message
+        chat.send(room_id, ann if i % 2 else bob, wire_text(text), f"c{i}").message
         for i, text in enumerate(texts)
     ]
     k = data.draw(st.integers(0, len(sent) - 1))
     later = chat.messages(room_id, ann, after=sent[k].id).messages
     assert [m.message.id for m in later] == [m.id for m in sent[k + 1 :]]
-    assert [m.message.text for m in chat.messages(room_id, bob).messages] == texts
+    assert [label_of(m.message.text) for m in chat.messages(room_id, bob).messages] == texts
+
+
+_B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
 @settings(max_examples=80, deadline=None)
 @given(
-    text=st.text(max_size=60) | st.just("y" * (TEXT_MAX_CHARS + 1)),
+    text=st.text(max_size=60)
+    | st.text("2." + _B64URL + "+/=\n\U0001f600", max_size=40)
+    | st.from_regex(r"\A2\.[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]{1,40}\Z")
+    | st.just(wire_text("y", TEXT_MAX_CHARS + 1)),
     client_id=st.text(max_size=70),
 )
 def test_a_message_is_stored_exactly_when_it_is_valid(text: str, client_id: str) -> None:
     chat = new_chat()
     room_id, ann, _ = room_with_two(chat)
+    head, epoch, sealed = [*text.split(".", 2), "", ""][:3]
     valid = (
-        1 <= len(text) <= TEXT_MAX_CHARS
+        len(text) <= TEXT_MAX_CHARS
+        and head == "2"
+        and len(epoch) == 11
+        and len(sealed) >= 1
+        and all(c in _B64URL for c in epoch + sealed)
         and 1 <= len(client_id) <= 64
         and all(c.isascii() and (c.isalnum() or c in "_-") for c in client_id)
     )
@@ -97,6 +109,6 @@ def test_each_client_id_stores_one_message_however_often_it_is_retried(
     room_id, ann, _ = room_with_two(chat)
     first: dict[str, str] = {}
     for client_id in client_ids:
-        stored = chat.send(room_id, ann, f"text {client_id}", client_id)
+        stored = chat.send(room_id, ann, wire_text(f"text {client_id}"), client_id)
         assert first.setdefault(client_id, stored.message.id) == stored.message.id
     assert len(chat.messages(room_id, ann).messages) == len(set(client_ids))

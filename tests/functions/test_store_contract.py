@@ -14,6 +14,7 @@ from devkit.credentials import VERIFIER
 from privochat.domain import (
     HISTORY_CAP,
     MAX_CONNECTIONS_PER_PARTICIPANT,
+    ClientIdReused,
     Hello,
     Limit,
     Message,
@@ -399,6 +400,27 @@ def test_the_history_keeps_the_newest_messages_up_to_the_cap(store: RoomStore) -
     retried, _ = store.append_message(room_id, "p1", sent[-1], sent[-1].id, MESSAGES)
     assert retried.message == sent[-1]
     assert len(_messages(store, room_id, "p1", None)[1]) == HISTORY_CAP
+
+
+def test_a_retry_whose_message_was_dropped_never_answers_another_text(
+    store: RoomStore,
+) -> None:
+    """Past the cap the first message is gone: a retry with its text gets its ID,
+    time and that same text; a retry with another text is refused (it was: the new
+    text under the old ID, stored nowhere), and neither stores anything."""
+    room_id = _room(store)
+    store.join(room_id, "p1", VERIFIER, 2)
+    first = _message("the first text")
+    store.append_message(room_id, "p1", first, "c-first", MESSAGES)
+    for i in range(HISTORY_CAP):
+        store.append_message(room_id, "p1", _message(f"m{i}"), new_id(), MESSAGES)
+    with pytest.raises(ClientIdReused):
+        store.append_message(room_id, "p1", _message("another text"), "c-first", MESSAGES)
+    retried, _ = store.append_message(room_id, "p1", _message(first.text), "c-first", MESSAGES)
+    assert retried == StoredMessage(1, first)
+    _, stored = _messages(store, room_id, "p1", None)
+    assert len(stored) == HISTORY_CAP
+    assert first.id not in {each.message.id for each in stored}
 
 
 @pytest.mark.parametrize("store_kind", ["embedded", "redis-server"])
