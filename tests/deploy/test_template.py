@@ -613,12 +613,30 @@ def test_handler_named_in_template_imports_from_the_code_package(handler: str) -
     assert callable(getattr(module, function_name, None)), f"{handler} is not a callable"
 
 
-def test_all_functions_build_from_one_code_package() -> None:
+def test_all_functions_build_from_one_code_package_and_one_layer() -> None:
     template = load_template(TEMPLATE)
     common = template["Globals"]["Function"]
     assert (ROOT / common["CodeUri"] / "requirements.txt").exists()
     assert common["Runtime"] == "python3.12" and common["Architectures"] == ["arm64"]
+    assert common["Layers"] == [{"Ref": "DependenciesLayer"}]
     for name, resource in template["Resources"].items():
         if resource["Type"] == "AWS::Serverless::Function":
-            for key in ("CodeUri", "Runtime", "Architectures"):
+            for key in ("CodeUri", "Runtime", "Architectures", "Layers"):
                 assert key not in resource["Properties"], (name, key)
+            assert resource["Metadata"] == {"BuildMethod": "makefile"}, name
+
+
+def test_the_dependencies_layer_is_built_once_for_python312_on_arm64_and_not_kept() -> None:
+    """SAM CLI never groups makefile functions into one build (each is built on its own):
+    the pip install is the layer's, built once from the same folder (functions/Makefile)."""
+    layers = resources_of_type(load_template(TEMPLATE), "AWS::Serverless::LayerVersion")
+    assert list(layers) == ["DependenciesLayer"]
+    layer = layers["DependenciesLayer"]
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    properties = layer["Properties"]
+    assert properties["ContentUri"] == "functions/"
+    assert properties["CompatibleRuntimes"] == ["python3.12"]
+    assert properties["CompatibleArchitectures"] == ["arm64"]
+    assert properties["RetentionPolicy"] == "Delete"  # old versions go with each deploy
+    makefile = (ROOT / "functions" / "Makefile").read_text()
+    assert "build-DependenciesLayer:" in makefile
