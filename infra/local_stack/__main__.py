@@ -1,4 +1,5 @@
-"""`python -m infra.local_stack`: run PrivoChat on http://127.0.0.1:$PORT."""
+"""`python -m infra.local_stack`: run PrivoChat on http://127.0.0.1:$PORT (and on the
+addresses LOCAL_EXTRA_BIND_ADDRESSES names, for `sam local`'s containers)."""
 
 from __future__ import annotations
 
@@ -13,17 +14,20 @@ from .server import StackConfig, build_app
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    config = StackConfig.from_env()
     try:
+        config = StackConfig.from_env()
         app = build_app(config)
     except SettingsError as error:
         raise SystemExit(f"PrivoChat local stack: {error}") from None
+    also = "".join(f", also on {address}" for address in config.extra_bind_addresses)
     print(
-        f"PrivoChat local stack: {config.origin}  (storage: {config.storage}; "
+        f"PrivoChat local stack: {config.origin}{also}  (storage: {config.storage}; "
         f"Lambda handlers {config.lambdas})",
         flush=True,
     )
-    web.run_app(app, host="127.0.0.1", port=config.port, print=None, access_log=None)
+    web.run_app(
+        app, host=list(config.bind_addresses), port=config.port, print=None, access_log=None
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -14,7 +15,7 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Middleware
 from botocore.credentials import ReadOnlyCredentials
 
-from privochat.config import Settings
+from privochat.config import Settings, SettingsError
 
 from . import redis_backend
 from .cloudfront import SECURITY_HEADERS
@@ -78,6 +79,9 @@ class StackConfig:
     lambda_workers: int = -1  # -1: default_workers()
     # Every function's timeout (template.yaml's); tests shorten it.
     lambda_timeout_seconds: float = TIMEOUT_SECONDS
+    # Where it listens besides 127.0.0.1: only what LOCAL_EXTRA_BIND_ADDRESSES names, such
+    # as Docker's bridge gateway for `sam local` on Linux (README).
+    extra_bind_addresses: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -94,7 +98,16 @@ class StackConfig:
             lambda_timeout_seconds=float(
                 os.environ.get("LOCAL_LAMBDA_TIMEOUT_SECONDS") or TIMEOUT_SECONDS
             ),
+            extra_bind_addresses=extra_bind_addresses(
+                os.environ.get("LOCAL_EXTRA_BIND_ADDRESSES", "")
+            ),
         )
+
+    @property
+    def bind_addresses(self) -> tuple[str, ...]:
+        """Every address the stack listens on: 127.0.0.1 (the browser, and the
+        functions' calls to the stack) and the extra ones asked for."""
+        return ("127.0.0.1", *(a for a in self.extra_bind_addresses if a != "127.0.0.1"))
 
     @property
     def origin(self) -> str:
@@ -115,6 +128,29 @@ class StackConfig:
         if self.workers == 0:
             return "in threads of this process"
         return f"in up to {self.workers} worker processes"
+
+
+def extra_bind_addresses(value: str) -> tuple[str, ...]:
+    """LOCAL_EXTRA_BIND_ADDRESSES: comma-separated IP addresses of this machine to listen on
+    too. Not an address of every interface (0.0.0.0, ::): the stack would be open to the
+    whole network. Requests through them pass the same Host check (own_hosts)."""
+    addresses = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            address = ipaddress.ip_address(item)
+        except ValueError:
+            raise SettingsError(
+                f"LOCAL_EXTRA_BIND_ADDRESSES takes IP addresses, not {item!r}"
+            ) from None
+        if address.is_unspecified:
+            raise SettingsError(
+                f"LOCAL_EXTRA_BIND_ADDRESSES: {item} would listen on every interface; "
+                "name the one address to add (Docker's bridge gateway, say)"
+            )
+        addresses.append(str(address))
+    return tuple(addresses)
 
 
 def lambda_environment(

@@ -93,3 +93,31 @@ def test_removal_deletes_the_ssm_parameters_and_says_what_stays() -> None:
         assert parameters[name]["Default"] in removal, name
     for left in ("aws-sam-cli-managed-default", "samconfig.toml", "log group"):
         assert left in removal, left
+
+
+def _sam_local_blocks() -> list[str]:
+    section = _section()
+    part = section[section.index("### Develop with `sam local`") :]
+    part = part[: part.find("\n### ", 1)]
+    return [re.sub(r"\\\n\s*", " ", block) for block in re.findall(r"```sh\n(.*?)```", part, re.S)]
+
+
+def test_the_linux_sam_local_recipe_reaches_the_stack_through_docker_s_bridge() -> None:
+    """SAM CLI 1.170's `--docker-network host` leaves the container on the bridge (127.0.0.1
+    is the container): the stack listens on the bridge's gateway when asked, and every
+    `sam local` command names that address host.docker.internal."""
+    blocks = _sam_local_blocks()
+    linux = next(block for block in blocks if "docker network inspect bridge" in block)
+    run = next(line for line in linux.splitlines() if "make run" in line)
+    assert 'LOCAL_EXTRA_BIND_ADDRESSES="$GATEWAY"' in run
+    sam_local = [line for line in linux.splitlines() if line.startswith("sam local")]
+    assert {line.split()[2] for line in sam_local} == {"start-api", "invoke"}
+    for line in sam_local:
+        assert '--add-host "host.docker.internal:$GATEWAY"' in line, line
+    assert not any("--docker-network" in block for block in blocks)
+    assert "qemu-user-static" in _section()  # arm64 functions on an x86 machine
+
+
+def test_the_bind_setting_the_readme_names_is_the_stack_s() -> None:
+    server = (ROOT / "infra" / "local_stack" / "server.py").read_text()
+    assert '"LOCAL_EXTRA_BIND_ADDRESSES"' in server
