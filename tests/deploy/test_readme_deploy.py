@@ -121,3 +121,47 @@ def test_the_linux_sam_local_recipe_reaches_the_stack_through_docker_s_bridge() 
 def test_the_bind_setting_the_readme_names_is_the_stack_s() -> None:
     server = (ROOT / "infra" / "local_stack" / "server.py").read_text()
     assert '"LOCAL_EXTRA_BIND_ADDRESSES"' in server
+
+
+def _make_targets_needing(prerequisite: str) -> set[str]:
+    """The root Makefile's targets that run `prerequisite` first."""
+    targets = set()
+    for line in (ROOT / "Makefile").read_text().splitlines():
+        match = re.match(r"^([A-Za-z][\w-]*):(.*)$", line)
+        if match and prerequisite in match.group(2).split():
+            targets.add(match.group(1))
+    return targets
+
+
+def _program(command: str) -> str:
+    """The program a command starts: after any VAR=value, or inside VAR="$(...)"."""
+    for word in command.split():
+        assignment = re.match(r"^[A-Za-z_]+=(.*)$", word)
+        if not assignment:
+            return word
+        inner = re.match(r"^\"?\$\((\S+)", assignment.group(1))
+        if inner:
+            return inner.group(1)
+    return ""
+
+
+def test_the_section_works_from_a_fresh_clone_top_to_bottom() -> None:
+    """Nothing runs .venv's or .venv-sam's programs before a command of the section has
+    made that folder, and every program the commands start is a prerequisite (Docker is
+    only for `sam local` and `--use-container`, which say so)."""
+    makes = {".venv": _make_targets_needing("venv") | {"venv"}, ".venv-sam": {"sam-tools"}}
+    made: set[str] = set()
+    programs: set[str] = set()
+    for command in _commands():
+        for folder in makes:
+            if f"{folder}/bin/" in command:
+                assert folder in made, f"{command!r} runs before anything makes {folder}"
+        words = command.split()
+        if words[0] == "make":
+            made |= {folder for folder, targets in makes.items() if words[1] in targets}
+        programs.add(_program(command))
+    section = _section()
+    prerequisites = section[section.index("### Prerequisites") : section.index("\n#### ")]
+    shell = {"read", "printf", "unset", "export", "rm", "tr", "mktemp", "docker"}
+    missing = [p for p in sorted(programs - shell) if f"`{p}`" not in prerequisites]
+    assert not missing, missing

@@ -640,3 +640,77 @@ def test_the_dependencies_layer_is_built_once_for_python312_on_arm64_and_not_kep
     assert properties["RetentionPolicy"] == "Delete"  # old versions go with each deploy
     makefile = (ROOT / "functions" / "Makefile").read_text()
     assert "build-DependenciesLayer:" in makefile
+
+
+# CloudFormation's longest stack name, and a stack ID of it as CloudFormation makes one.
+LONGEST_STACK_NAME = "p" * 128
+STACK_ID = (
+    f"arn:aws:cloudformation:eu-west-1:123456789012:stack/{LONGEST_STACK_NAME}"
+    "/5f3c2b1a-7d6e-11ef-9a8b-0a1b2c3d4e5f"
+)
+
+
+def _resolve(node: Any, stack_id: str = STACK_ID) -> Any:
+    """The value of a name's expression (Ref of the stack's pseudo parameters, Fn::Sub,
+    Fn::Select, Fn::Split) for this stack."""
+    if isinstance(node, str):
+        return node
+    ((function, argument),) = node.items()
+    if function == "Ref":
+        return {"AWS::StackId": stack_id, "AWS::StackName": stack_id.split("/")[1]}[argument]
+    if function == "Fn::Select":
+        return _resolve(argument[1], stack_id)[int(argument[0])]
+    if function == "Fn::Split":
+        return _resolve(argument[1], stack_id).split(argument[0])
+    if function == "Fn::Sub":
+        text, names = (argument, {}) if isinstance(argument, str) else argument
+        values = {k: _resolve(v, stack_id) for k, v in names.items()}
+        values |= {
+            f"AWS::{k}": _resolve({"Ref": f"AWS::{k}"}, stack_id) for k in ("StackId", "StackName")
+        }
+        return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], text)
+    raise ValueError(f"no evaluator for {function}")
+
+
+def _named(root_cfn: dict[str, Any]) -> dict[str, tuple[Any, int]]:
+    """Every name or comment the template derives, with the most characters it may hold
+    (CloudFront API reference: a function's and an OAC's name 64; a distribution's
+    comment 128); 64 for the others too. (The HTTP API's, which SAM sets to the stack's
+    name, fits the 128 characters of an API's name.)"""
+    named: dict[str, tuple[Any, int]] = {}
+    for name, resource in root_cfn["Resources"].items():
+        properties = resource["Properties"]
+        if resource["Type"] == "AWS::CloudFront::Function" or "Name" in properties:
+            named[name] = (properties["Name"], 64)
+        elif resource["Type"] == "AWS::CloudFront::OriginAccessControl":
+            named[name] = (properties["OriginAccessControlConfig"]["Name"], 64)
+        elif resource["Type"] == "AWS::CloudFront::ResponseHeadersPolicy":
+            named[name] = (properties["ResponseHeadersPolicyConfig"]["Name"], 64)
+        elif resource["Type"] == "AWS::CloudFront::Distribution":
+            named[name] = (properties["DistributionConfig"]["Comment"], 128)
+    return named
+
+
+def test_the_longest_stack_name_breaks_no_name_the_stack_derives(root_cfn: dict[str, Any]) -> None:
+    """A stack name over ~53 characters made `<stack>-site-paths` overflow the 64 characters
+    of a CloudFront Function's name: names come from the stack's ID instead."""
+    named = _named(root_cfn)
+    assert len(named) == 7, sorted(named)
+    values = {name: _resolve(expression) for name, (expression, _) in named.items()}
+    for name, (_, limit) in named.items():
+        assert len(values[name]) <= limit, (name, values[name])
+    for name in resources_of_type(root_cfn, "AWS::CloudFront::Function"):
+        assert re.fullmatch(r"[a-zA-Z0-9-_]{1,64}", values[name]), values[name]
+    assert values["RoomRewriteFunction"] == "privochat-5f3c2b1a-site-paths"
+    assert "AWS::StackName" not in TEMPLATE.read_text()
+
+
+def test_names_differ_between_stacks_and_between_resources(root_cfn: dict[str, Any]) -> None:
+    """CloudFront Functions' names are global to the account: two stacks of one name (in two
+    regions, say) get different ones."""
+    named = _named(root_cfn)
+    other = STACK_ID.replace("5f3c2b1a", "0e9d8c7b").replace("eu-west-1", "us-east-1")
+    first = {name: _resolve(expression) for name, (expression, _) in named.items()}
+    second = {name: _resolve(expression, other) for name, (expression, _) in named.items()}
+    assert len(set(first.values())) == len(first)
+    assert not set(first.values()) & set(second.values())
