@@ -15,7 +15,9 @@ import pytest
 from cfnlint.api import lint_file
 
 from devkit.servers import find_program
+from privochat.client_address import VIEWER_HEADER
 from privochat.config import ENVIRONMENT
+from privochat.cookies import COOKIE_NAME, SECURE_COOKIE_NAME
 from tests.deploy.sam_templates import (
     ROOT,
     TEMPLATE,
@@ -28,6 +30,8 @@ from tests.deploy.sam_templates import (
 )
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+# Managed-AllViewerExceptHostHeader: forwards the viewer's headers (allExcept Host) and no
+# header CloudFront adds, such as CloudFront-Viewer-Address.
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 ORIGIN_HEADER = [{"HeaderName": "X-Origin-Verify", "HeaderValue": {"Ref": "OriginVerifySecret"}}]
 DOMAIN = {
@@ -233,7 +237,7 @@ def test_cloudfront_serves_https_only_from_one_domain(root_cfn: dict[str, Any]) 
     for pattern in ("/api/*", "/ws"):
         behaviour = _behaviour(root_cfn, pattern)
         assert behaviour["CachePolicyId"] == CACHING_DISABLED, pattern
-        assert behaviour["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST, pattern
+        assert behaviour["OriginRequestPolicyId"] == {"Ref": "ApiOriginRequestPolicy"}, pattern
     assert "POST" in _behaviour(root_cfn, "/api/*")["AllowedMethods"]
     assert "DELETE" in _behaviour(root_cfn, "/api/*")["AllowedMethods"]
 
@@ -310,6 +314,33 @@ def test_cloudfront_functions_rewrite_room_and_ws_paths(root_cfn: dict[str, Any]
     assert ws_assoc[0]["FunctionARN"] == {
         "Fn::GetAtt": ["WebSocketPathFunction", "FunctionMetadata.FunctionARN"]
     }
+
+
+def test_both_apis_get_the_viewer_address_and_what_the_functions_read_never_the_host(
+    root_cfn: dict[str, Any],
+) -> None:
+    """Without CloudFront-Viewer-Address the room-creation limit keys on CloudFront's edge
+    address. A whitelist names it (CloudFront API reference: allExcept and allViewer pass
+    viewer headers only; allViewer* would pass the viewer's Host, which API Gateway
+    refuses), with the cookie and headers the functions read and the WebSocket handshake's
+    two (CloudFront's WebSockets guide)."""
+    policy = _only(resources_of_type(root_cfn, "AWS::CloudFront::OriginRequestPolicy"))
+    config = policy["Properties"]["OriginRequestPolicyConfig"]
+    headers = config["HeadersConfig"]
+    assert headers["HeaderBehavior"] == "whitelist"
+    forwarded = {name.lower() for name in headers["Headers"]}
+    assert {VIEWER_HEADER, "origin", "content-type"} <= forwarded
+    assert {"sec-websocket-key", "sec-websocket-version"} <= forwarded
+    assert "host" not in forwarded
+    assert config["CookiesConfig"] == {
+        "CookieBehavior": "whitelist",
+        "Cookies": sorted([SECURE_COOKIE_NAME, COOKIE_NAME]),
+    }
+    assert config["QueryStringsConfig"] == {"QueryStringBehavior": "all"}  # roomId, id
+    for pattern in ("/api/*", "/ws"):
+        policy_id = _behaviour(root_cfn, pattern)["OriginRequestPolicyId"]
+        assert policy_id == {"Ref": "ApiOriginRequestPolicy"}, pattern
+        assert policy_id != ALL_VIEWER_EXCEPT_HOST
 
 
 def test_response_headers_policy_sets_strict_csp_hsts_and_no_referrer(
@@ -686,6 +717,8 @@ def _named(root_cfn: dict[str, Any]) -> dict[str, tuple[Any, int]]:
             named[name] = (properties["OriginAccessControlConfig"]["Name"], 64)
         elif resource["Type"] == "AWS::CloudFront::ResponseHeadersPolicy":
             named[name] = (properties["ResponseHeadersPolicyConfig"]["Name"], 64)
+        elif resource["Type"] == "AWS::CloudFront::OriginRequestPolicy":
+            named[name] = (properties["OriginRequestPolicyConfig"]["Name"], 64)
         elif resource["Type"] == "AWS::CloudFront::Distribution":
             named[name] = (properties["DistributionConfig"]["Comment"], 128)
     return named
@@ -695,7 +728,7 @@ def test_the_longest_stack_name_breaks_no_name_the_stack_derives(root_cfn: dict[
     """A stack name over ~53 characters made `<stack>-site-paths` overflow the 64 characters
     of a CloudFront Function's name: names come from the stack's ID instead."""
     named = _named(root_cfn)
-    assert len(named) == 7, sorted(named)
+    assert len(named) == 8, sorted(named)
     values = {name: _resolve(expression) for name, (expression, _) in named.items()}
     for name, (_, limit) in named.items():
         assert len(values[name]) <= limit, (name, values[name])
