@@ -74,13 +74,22 @@ def _python() -> str:
 
 
 def _sam_make(makefile: Path, logical_id: str, artifacts: Path, scratch: Path) -> str:
-    """`make build-<LogicalId>` as SAM CLI's makefile builder runs it: the Makefile by
-    path, ARTIFACTS_DIR set, in a scratch working directory."""
+    """`make build-<LogicalId>` as SAM CLI's makefile builder runs it in SAM's build image:
+    the Makefile by path, ARTIFACTS_DIR set, in a scratch working directory, with Python
+    3.12 as `python3` and `python3.12` on PATH and nothing else to find it by."""
     scratch.mkdir(parents=True, exist_ok=True)
     artifacts.mkdir(parents=True, exist_ok=True)
+    image_like = {k: v for k, v in os.environ.items() if k not in ("LAMBDA_PYTHON", "PYTHON")}
+    image_like |= {
+        "ARTIFACTS_DIR": str(artifacts),
+        "PATH": os.pathsep.join(
+            [str(Path(_python()).parent), "/usr/local/bin", "/usr/bin", "/bin"]
+        ),
+        "PYENV_ROOT": str(scratch / "no-pyenv"),
+    }
     done = subprocess.run(
         ["make", "--makefile", str(makefile), f"build-{logical_id}"],
-        env={**os.environ, "ARTIFACTS_DIR": str(artifacts)},
+        env=image_like,
         cwd=scratch,
         capture_output=True,
         text=True,
