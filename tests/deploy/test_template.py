@@ -15,7 +15,7 @@ import pytest
 from cfnlint.api import lint_file
 
 from devkit.servers import find_program
-from privochat.client_address import VIEWER_HEADER
+from privochat.client_address import ORIGIN_SECRET_HEADER, VIEWER_HEADER
 from privochat.config import ENVIRONMENT
 from privochat.cookies import COOKIE_NAME, SECURE_COOKIE_NAME
 from tests.deploy.sam_templates import (
@@ -341,6 +341,28 @@ def test_both_apis_get_the_viewer_address_and_what_the_functions_read_never_the_
         policy_id = _behaviour(root_cfn, pattern)["OriginRequestPolicyId"]
         assert policy_id == {"Ref": "ApiOriginRequestPolicy"}, pattern
         assert policy_id != ALL_VIEWER_EXCEPT_HOST
+
+
+def _request_headers_the_code_reads() -> set[str]:
+    """Header names read in functions/privochat: headers.get("x"), .get(b"x"),
+    _header(event, "x"), and client_address's two."""
+    pattern = re.compile(r'(?:headers\.get\(|\.get\(b|_header\(event, )"([A-Za-z0-9-]+)"')
+    found = {VIEWER_HEADER, ORIGIN_SECRET_HEADER}
+    for source in (ROOT / "functions" / "privochat").rglob("*.py"):
+        found |= {name.lower() for name in pattern.findall(source.read_text())}
+    return found
+
+
+def test_every_request_header_the_functions_read_reaches_them(root_cfn: dict[str, Any]) -> None:
+    """Through the whitelist, the cookies' own setting, CloudFront's custom origin header,
+    or what CloudFront always sends (Content-Length)."""
+    policy = _only(resources_of_type(root_cfn, "AWS::CloudFront::OriginRequestPolicy"))
+    config = policy["Properties"]["OriginRequestPolicyConfig"]
+    forwarded = {name.lower() for name in config["HeadersConfig"]["Headers"]}
+    forwarded |= {"cookie", "content-length", ORIGIN_SECRET_HEADER}
+    read = _request_headers_the_code_reads()
+    assert {"origin", "cookie", "content-length", VIEWER_HEADER} <= read  # the scan works
+    assert read <= forwarded, sorted(read - forwarded)
 
 
 def test_response_headers_policy_sets_strict_csp_hsts_and_no_referrer(
