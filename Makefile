@@ -35,10 +35,10 @@ bench: venv system-deps
 load: venv system-deps
 	$(BIN)/python -m bench.load $(ARGS)
 
-# The Lambda package (infra/build_lambda.py): build/lambda/ and build/lambda.zip, for
+# The Lambda package (functions/build_lambda.py): build/lambda/ and build/lambda.zip, for
 # python3.12 on arm64, with hash-based pycs and without boto3 or unused botocore models.
 build: venv
-	$(BIN)/python -m infra.build_lambda $(ARGS)
+	$(BIN)/python functions/build_lambda.py $(ARGS)
 
 publish-site: venv
 	$(BIN)/python -m infra.publish_site $(ARGS)

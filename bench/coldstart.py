@@ -10,7 +10,7 @@ Trees (each in a temporary folder, made fresh every run):
          every botocore model included), the privochat package beside them, no .pyc
          at all (sam build ships none, and Lambda's /var/task is read-only, so none is
          ever written: the children run with -B);
-  built  infra/build_lambda.py's package.
+  built  functions/build_lambda.py's package.
 Lambda runs arm64; on another machine both trees are also installed for this machine
 (the same pins, trimming and pycs) to be timed, and the arm64 ones are zipped for
 the sizes.
@@ -48,9 +48,7 @@ from typing import Any
 
 from aiohttp import web
 
-from devkit.events import http_event, ws_event
-from devkit.servers import LocalStack, local_stack, serve_in_thread
-from infra.build_lambda import (
+from build_lambda import (
     LAMBDA_ARCH,
     PACKAGE,
     build,
@@ -61,6 +59,8 @@ from infra.build_lambda import (
     tree_bytes,
     zip_tree,
 )
+from devkit.events import http_event, ws_event
+from devkit.servers import LocalStack, local_stack, serve_in_thread
 
 CHILD = Path(__file__).resolve().parent / "lambda_child.py"
 REGION = "eu-west-1"

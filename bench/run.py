@@ -14,7 +14,7 @@ relay), measures, stops them, and prints one table:
       push, at 10, 100 and 400 messages of history (a room keeps 500).
   (f) the largest history answer of a room filled far past its cap;
   (g) cold start: import + first call of each Lambda function from the built package
-      (infra/build_lambda.py) and from the package as `sam build` ships it today, in
+      (functions/build_lambda.py) and from the package as `sam build` ships it today, in
       fresh Python 3.12 processes on one core; the zipped sizes; warm HTTP calls with
       sync routes against async ones (bench/coldstart.py).
 Writes bench/results/<timestamp>.json and .png. Exits 1 when an operation bills

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -17,7 +18,7 @@ from aiohttp.typedefs import Middleware
 from aiohttp.web_protocol import RequestHandler
 from botocore.credentials import ReadOnlyCredentials
 
-from privochat.config import Settings
+from privochat.config import Settings, SettingsError
 
 from . import redis_backend
 from .cloudfront import LOCAL_SECURITY_HEADERS
@@ -82,6 +83,9 @@ class StackConfig:
     lambda_workers: int = -1  # -1: default_workers()
     # Every function's timeout (template.yaml's); tests shorten it.
     lambda_timeout_seconds: float = TIMEOUT_SECONDS
+    # Where it listens besides 127.0.0.1: only what LOCAL_EXTRA_BIND_ADDRESSES names, such
+    # as Docker's bridge gateway for `sam local` on Linux (README).
+    extra_bind_addresses: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -98,7 +102,16 @@ class StackConfig:
             lambda_timeout_seconds=float(
                 os.environ.get("LOCAL_LAMBDA_TIMEOUT_SECONDS") or TIMEOUT_SECONDS
             ),
+            extra_bind_addresses=extra_bind_addresses(
+                os.environ.get("LOCAL_EXTRA_BIND_ADDRESSES", "")
+            ),
         )
+
+    @property
+    def bind_addresses(self) -> tuple[str, ...]:
+        """Every address the stack listens on: 127.0.0.1 (the browser, and the
+        functions' calls to the stack) and the extra ones asked for."""
+        return ("127.0.0.1", *(a for a in self.extra_bind_addresses if a != "127.0.0.1"))
 
     @property
     def origin(self) -> str:
@@ -119,6 +132,29 @@ class StackConfig:
         if self.workers == 0:
             return "in threads of this process"
         return f"in up to {self.workers} worker processes"
+
+
+def extra_bind_addresses(value: str) -> tuple[str, ...]:
+    """LOCAL_EXTRA_BIND_ADDRESSES: comma-separated IP addresses of this machine to listen on
+    too. Not an address of every interface (0.0.0.0, ::): the stack would be open to the
+    whole network. Requests through them pass the same Host check (own_hosts)."""
+    addresses = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            address = ipaddress.ip_address(item)
+        except ValueError:
+            raise SettingsError(
+                f"LOCAL_EXTRA_BIND_ADDRESSES takes IP addresses, not {item!r}"
+            ) from None
+        if address.is_unspecified:
+            raise SettingsError(
+                f"LOCAL_EXTRA_BIND_ADDRESSES: {item} would listen on every interface; "
+                "name the one address to add (Docker's bridge gateway, say)"
+            )
+        addresses.append(str(address))
+    return tuple(addresses)
 
 
 def lambda_environment(
@@ -347,15 +383,16 @@ class StackRunner(web.AppRunner):
         )
 
 
-def run(app: web.Application, port: int) -> None:
-    """Serves `app` on 127.0.0.1:`port` until SIGINT or SIGTERM, as web.run_app
+def run(app: web.Application, addresses: Iterable[str], port: int) -> None:
+    """Serves `app` on each address at `port` until SIGINT or SIGTERM, as web.run_app
     does, with the StackRunner."""
 
     async def serve() -> None:
         runner = StackRunner(app, access_log=None, handle_signals=True)
         await runner.setup()
         try:
-            await web.TCPSite(runner, "127.0.0.1", port).start()
+            for address in addresses:
+                await web.TCPSite(runner, address, port).start()
             await asyncio.Event().wait()  # the signal handlers raise GracefulExit
         finally:
             await runner.cleanup()

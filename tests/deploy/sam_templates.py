@@ -14,7 +14,7 @@ from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 
-from infra.build_lambda import BuildError, python312
+from build_lambda import BuildError, python312
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -71,6 +71,8 @@ def _as_packaged(template: dict[str, Any]) -> dict[str, Any]:
     for resource in packaged["Resources"].values():
         if resource["Type"] == "AWS::Serverless::Function" and "CodeUri" in resource["Properties"]:
             resource["Properties"]["CodeUri"] = "s3://example-bucket/functions.zip"
+        if resource["Type"] == "AWS::Serverless::LayerVersion":
+            resource["Properties"]["ContentUri"] = "s3://example-bucket/layer.zip"
         if resource["Type"] == "AWS::Serverless::Application":
             resource["Properties"]["Location"] = (
                 "https://example-bucket.s3.amazonaws.com/websocket.yaml"

@@ -1,4 +1,4 @@
-"""The Lambda package (`make build`, infra/build_lambda.py; functions/Makefile for SAM):
+"""The Lambda package (`make build`, functions/build_lambda.py; functions/Makefile for SAM):
 small, without boto3, with only the botocore models the code uses, every module
 precompiled for Python 3.12, and the handlers answer a first call from it.
 
@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
+import build_lambda
 from bench import coldstart
-from infra import build_lambda
-from infra.build_lambda import (
+from build_lambda import (
     BOTOCORE_DATA_FILES,
     KEEP_SOURCES,
     KEPT_SERVICES,
@@ -73,20 +73,62 @@ def _python() -> str:
         raise
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The arm64 package, built the way `sam build` builds it: functions/Makefile's target."""
-    _python()
-    tree = tmp_path_factory.mktemp("sam") / "HttpFunction"
+def _sam_make(makefile: Path, logical_id: str, artifacts: Path, scratch: Path) -> str:
+    """`make build-<LogicalId>` as SAM CLI's makefile builder runs it in SAM's build image:
+    the Makefile by path, ARTIFACTS_DIR set, in a scratch working directory, with Python
+    3.12 as `python3` and `python3.12` on PATH and nothing else to find it by."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    artifacts.mkdir(parents=True, exist_ok=True)
+    image_like = {k: v for k, v in os.environ.items() if k not in ("LAMBDA_PYTHON", "PYTHON")}
+    image_like |= {
+        "ARTIFACTS_DIR": str(artifacts),
+        "PATH": os.pathsep.join(
+            [str(Path(_python()).parent), "/usr/local/bin", "/usr/bin", "/bin"]
+        ),
+        "PYENV_ROOT": str(scratch / "no-pyenv"),
+    }
     done = subprocess.run(
-        ["make", "-f", str(ROOT / "functions" / "Makefile"), "build-HttpFunction"],
-        env={**os.environ, "ARTIFACTS_DIR": str(tree)},
+        ["make", "--makefile", str(makefile), f"build-{logical_id}"],
+        env=image_like,
+        cwd=scratch,
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def code_uri(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """functions/ alone, as `sam build --use-container` mounts it (/tmp/samcli/source):
+    nothing else of the repository is reachable from there."""
+    source = tmp_path_factory.mktemp("samcli") / "source"
+    shutil.copytree(
+        ROOT / "functions", source, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
+    return source
+
+
+@pytest.fixture(scope="module")
+def sam_artifacts(code_uri: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The layer and HttpFunction's package as `sam build` builds them, from the copy of
+    functions/ alone: functions/Makefile's targets."""
+    _python()
+    folder = tmp_path_factory.mktemp("sam")
+    for logical_id in ("DependenciesLayer", "HttpFunction"):
+        _sam_make(code_uri / "Makefile", logical_id, folder / logical_id, folder / "scratch")
+    return {"layer": folder / "DependenciesLayer", "function": folder / "HttpFunction"}
+
+
+@pytest.fixture(scope="module")
+def built(sam_artifacts: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The arm64 package as a function sees it: its own package (/var/task) and the
+    layer's python/ folder (/opt/python) are both on sys.path; here, one tree."""
+    tree = tmp_path_factory.mktemp("lambda") / "tree"
+    shutil.copytree(sam_artifacts["layer"] / "python", tree)
+    shutil.copytree(sam_artifacts["function"], tree, dirs_exist_ok=True)
     return tree
 
 
@@ -211,6 +253,56 @@ def junk_problems(tree: Path) -> list[str]:
 
 
 # ------------------------------------------------------------------ the package
+
+
+def test_the_makefile_builds_from_the_code_uri_alone(sam_artifacts: dict[str, Path]) -> None:
+    """`sam build --use-container` mounts functions/ alone: its Makefile and the builder
+    it runs are there, and build from there (the fixture's copy, outside the repository)."""
+    assert (sam_artifacts["function"] / "privochat" / "http_api.py").exists()
+    assert list((sam_artifacts["layer"] / "python" / "pydantic_core").glob("*.so"))
+
+
+def test_the_dependencies_are_the_layer_and_each_function_holds_the_code_alone(
+    sam_artifacts: dict[str, Path],
+) -> None:
+    """The pip install happens once, for the layer (SAM CLI builds a makefile function on
+    its own every time): a function's package is privochat, the layer has no privochat."""
+    assert sorted(path.name for path in sam_artifacts["function"].iterdir()) == [PACKAGE.name]
+    layer = sam_artifacts["layer"]
+    assert sorted(path.name for path in layer.iterdir()) == ["python"]
+    assert not (layer / "python" / PACKAGE.name).exists()
+    assert (layer / "python" / "botocore").is_dir()
+
+
+_PYC_FILE_NAME = """
+import marshal, sys
+data = open(sys.argv[1], "rb").read()
+print(marshal.loads(data[16:]).co_filename)
+"""
+
+
+def test_tracebacks_name_where_lambda_puts_each_part(sam_artifacts: dict[str, Path]) -> None:
+    """The pycs record the paths Lambda unpacks them to: /var/task for the code,
+    /opt/python for the layer."""
+    pycs = {
+        "/var/task/privochat/http_api.py": sam_artifacts["function"]
+        / "privochat"
+        / "__pycache__"
+        / "http_api.cpython-312.pyc",
+        "/opt/python/botocore/session.py": sam_artifacts["layer"]
+        / "python"
+        / "botocore"
+        / "session.pyc",
+    }
+    for expected, pyc in pycs.items():
+        done = subprocess.run(
+            [_python(), "-I", "-c", _PYC_FILE_NAME, str(pyc)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert done.stdout.strip() == expected
 
 
 def test_the_zip_is_at_most_6_mb(built_zip: Path) -> None:

@@ -155,9 +155,11 @@ def test_sam_validate_lint_passes(sam_cli: Path, template: Path) -> None:
 
 
 @pytest.mark.sam
-def test_sam_build_packages_one_arm64_code_package_for_all_four_functions(
+def test_sam_build_installs_the_dependencies_once_for_all_four_functions(
     sam_cli: Path, tmp_path: Path
 ) -> None:
+    """One layer holds the arm64 dependencies, built once; each function's package is
+    privochat's code alone (SAM CLI builds every makefile function on its own)."""
     if not (RUNTIME_PYTHON_BIN / "python3.12").exists():
         skip_unless_required(
             f"sam build needs python3.12 (the Runtime): none in {RUNTIME_PYTHON_BIN}"
@@ -187,11 +189,15 @@ def test_sam_build_packages_one_arm64_code_package_for_all_four_functions(
     assert "Build Succeeded" in output
     assert (build_dir / "template.yaml").exists()
     assert (build_dir / "WebSocket" / "template.yaml").exists()
-    package = build_dir / "HttpFunction"
-    assert (package / "privochat" / "http_api.py").exists()
-    assert (package / "privochat" / "ws_api.py").exists()
-    native = list((package / "pydantic_core").glob("_pydantic_core.*.so"))
+    installs = [line for line in output.splitlines() if "--part dependencies" in line]
+    assert len(installs) == 1, output
+    layer = build_dir / "DependenciesLayer" / "python"
+    native = list((layer / "pydantic_core").glob("_pydantic_core.*.so"))
     assert native and all("aarch64" in so.name and "cpython-312" in so.name for so in native), (
         native
     )
-    assert not (package / "tests").exists()
+    for function in ("HttpFunction", "ConnectFunction", "DisconnectFunction", "DefaultFunction"):
+        package = build_dir / function
+        assert [path.name for path in package.iterdir()] == ["privochat"], function
+        assert (package / "privochat" / "http_api.py").exists()
+        assert (package / "privochat" / "ws_api.py").exists()

@@ -15,7 +15,9 @@ import pytest
 from cfnlint.api import lint_file
 
 from devkit.servers import find_program
+from privochat.client_address import ORIGIN_SECRET_HEADER, VIEWER_HEADER
 from privochat.config import ENVIRONMENT
+from privochat.cookies import COOKIE_NAME, SECURE_COOKIE_NAME
 from tests.deploy.sam_templates import (
     ROOT,
     TEMPLATE,
@@ -28,6 +30,8 @@ from tests.deploy.sam_templates import (
 )
 
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+# Managed-AllViewerExceptHostHeader: forwards the viewer's headers (allExcept Host) and no
+# header CloudFront adds, such as CloudFront-Viewer-Address.
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 ORIGIN_HEADER = [{"HeaderName": "X-Origin-Verify", "HeaderValue": {"Ref": "OriginVerifySecret"}}]
 DOMAIN = {
@@ -233,7 +237,7 @@ def test_cloudfront_serves_https_only_from_one_domain(root_cfn: dict[str, Any]) 
     for pattern in ("/api/*", "/ws"):
         behaviour = _behaviour(root_cfn, pattern)
         assert behaviour["CachePolicyId"] == CACHING_DISABLED, pattern
-        assert behaviour["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST, pattern
+        assert behaviour["OriginRequestPolicyId"] == {"Ref": "ApiOriginRequestPolicy"}, pattern
     assert "POST" in _behaviour(root_cfn, "/api/*")["AllowedMethods"]
     assert "DELETE" in _behaviour(root_cfn, "/api/*")["AllowedMethods"]
 
@@ -310,6 +314,55 @@ def test_cloudfront_functions_rewrite_room_and_ws_paths(root_cfn: dict[str, Any]
     assert ws_assoc[0]["FunctionARN"] == {
         "Fn::GetAtt": ["WebSocketPathFunction", "FunctionMetadata.FunctionARN"]
     }
+
+
+def test_both_apis_get_the_viewer_address_and_what_the_functions_read_never_the_host(
+    root_cfn: dict[str, Any],
+) -> None:
+    """Without CloudFront-Viewer-Address the room-creation limit keys on CloudFront's edge
+    address. A whitelist names it (CloudFront API reference: allExcept and allViewer pass
+    viewer headers only; allViewer* would pass the viewer's Host, which API Gateway
+    refuses), with the cookie and headers the functions read and the WebSocket handshake's
+    two (CloudFront's WebSockets guide)."""
+    policy = _only(resources_of_type(root_cfn, "AWS::CloudFront::OriginRequestPolicy"))
+    config = policy["Properties"]["OriginRequestPolicyConfig"]
+    headers = config["HeadersConfig"]
+    assert headers["HeaderBehavior"] == "whitelist"
+    forwarded = {name.lower() for name in headers["Headers"]}
+    assert {VIEWER_HEADER, "origin", "content-type"} <= forwarded
+    assert {"sec-websocket-key", "sec-websocket-version"} <= forwarded
+    assert "host" not in forwarded
+    assert config["CookiesConfig"] == {
+        "CookieBehavior": "whitelist",
+        "Cookies": sorted([SECURE_COOKIE_NAME, COOKIE_NAME]),
+    }
+    assert config["QueryStringsConfig"] == {"QueryStringBehavior": "all"}  # roomId, id
+    for pattern in ("/api/*", "/ws"):
+        policy_id = _behaviour(root_cfn, pattern)["OriginRequestPolicyId"]
+        assert policy_id == {"Ref": "ApiOriginRequestPolicy"}, pattern
+        assert policy_id != ALL_VIEWER_EXCEPT_HOST
+
+
+def _request_headers_the_code_reads() -> set[str]:
+    """Header names read in functions/privochat: headers.get("x"), .get(b"x"),
+    _header(event, "x"), and client_address's two."""
+    pattern = re.compile(r'(?:headers\.get\(|\.get\(b|_header\(event, )"([A-Za-z0-9-]+)"')
+    found = {VIEWER_HEADER, ORIGIN_SECRET_HEADER}
+    for source in (ROOT / "functions" / "privochat").rglob("*.py"):
+        found |= {name.lower() for name in pattern.findall(source.read_text())}
+    return found
+
+
+def test_every_request_header_the_functions_read_reaches_them(root_cfn: dict[str, Any]) -> None:
+    """Through the whitelist, the cookies' own setting, CloudFront's custom origin header,
+    or what CloudFront always sends (Content-Length)."""
+    policy = _only(resources_of_type(root_cfn, "AWS::CloudFront::OriginRequestPolicy"))
+    config = policy["Properties"]["OriginRequestPolicyConfig"]
+    forwarded = {name.lower() for name in config["HeadersConfig"]["Headers"]}
+    forwarded |= {"cookie", "content-length", ORIGIN_SECRET_HEADER}
+    read = _request_headers_the_code_reads()
+    assert {"origin", "cookie", "content-length", VIEWER_HEADER} <= read  # the scan works
+    assert read <= forwarded, sorted(read - forwarded)
 
 
 def test_response_headers_policy_sets_strict_csp_hsts_and_no_referrer(
@@ -613,12 +666,106 @@ def test_handler_named_in_template_imports_from_the_code_package(handler: str) -
     assert callable(getattr(module, function_name, None)), f"{handler} is not a callable"
 
 
-def test_all_functions_build_from_one_code_package() -> None:
+def test_all_functions_build_from_one_code_package_and_one_layer() -> None:
     template = load_template(TEMPLATE)
     common = template["Globals"]["Function"]
     assert (ROOT / common["CodeUri"] / "requirements.txt").exists()
     assert common["Runtime"] == "python3.12" and common["Architectures"] == ["arm64"]
+    assert common["Layers"] == [{"Ref": "DependenciesLayer"}]
     for name, resource in template["Resources"].items():
         if resource["Type"] == "AWS::Serverless::Function":
-            for key in ("CodeUri", "Runtime", "Architectures"):
+            for key in ("CodeUri", "Runtime", "Architectures", "Layers"):
                 assert key not in resource["Properties"], (name, key)
+            assert resource["Metadata"] == {"BuildMethod": "makefile"}, name
+
+
+def test_the_dependencies_layer_is_built_once_for_python312_on_arm64_and_not_kept() -> None:
+    """SAM CLI never groups makefile functions into one build (each is built on its own):
+    the pip install is the layer's, built once from the same folder (functions/Makefile)."""
+    layers = resources_of_type(load_template(TEMPLATE), "AWS::Serverless::LayerVersion")
+    assert list(layers) == ["DependenciesLayer"]
+    layer = layers["DependenciesLayer"]
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    properties = layer["Properties"]
+    assert properties["ContentUri"] == "functions/"
+    assert properties["CompatibleRuntimes"] == ["python3.12"]
+    assert properties["CompatibleArchitectures"] == ["arm64"]
+    assert properties["RetentionPolicy"] == "Delete"  # old versions go with each deploy
+    makefile = (ROOT / "functions" / "Makefile").read_text()
+    assert "build-DependenciesLayer:" in makefile
+
+
+# CloudFormation's longest stack name, and a stack ID of it as CloudFormation makes one.
+LONGEST_STACK_NAME = "p" * 128
+STACK_ID = (
+    f"arn:aws:cloudformation:eu-west-1:123456789012:stack/{LONGEST_STACK_NAME}"
+    "/5f3c2b1a-7d6e-11ef-9a8b-0a1b2c3d4e5f"
+)
+
+
+def _resolve(node: Any, stack_id: str = STACK_ID) -> Any:
+    """The value of a name's expression (Ref of the stack's pseudo parameters, Fn::Sub,
+    Fn::Select, Fn::Split) for this stack."""
+    if isinstance(node, str):
+        return node
+    ((function, argument),) = node.items()
+    if function == "Ref":
+        return {"AWS::StackId": stack_id, "AWS::StackName": stack_id.split("/")[1]}[argument]
+    if function == "Fn::Select":
+        return _resolve(argument[1], stack_id)[int(argument[0])]
+    if function == "Fn::Split":
+        return _resolve(argument[1], stack_id).split(argument[0])
+    if function == "Fn::Sub":
+        text, names = (argument, {}) if isinstance(argument, str) else argument
+        values = {k: _resolve(v, stack_id) for k, v in names.items()}
+        values |= {
+            f"AWS::{k}": _resolve({"Ref": f"AWS::{k}"}, stack_id) for k in ("StackId", "StackName")
+        }
+        return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], text)
+    raise ValueError(f"no evaluator for {function}")
+
+
+def _named(root_cfn: dict[str, Any]) -> dict[str, tuple[Any, int]]:
+    """Every name or comment the template derives, with the most characters it may hold
+    (CloudFront API reference: a function's and an OAC's name 64; a distribution's
+    comment 128); 64 for the others too. (The HTTP API's, which SAM sets to the stack's
+    name, fits the 128 characters of an API's name.)"""
+    named: dict[str, tuple[Any, int]] = {}
+    for name, resource in root_cfn["Resources"].items():
+        properties = resource["Properties"]
+        if resource["Type"] == "AWS::CloudFront::Function" or "Name" in properties:
+            named[name] = (properties["Name"], 64)
+        elif resource["Type"] == "AWS::CloudFront::OriginAccessControl":
+            named[name] = (properties["OriginAccessControlConfig"]["Name"], 64)
+        elif resource["Type"] == "AWS::CloudFront::ResponseHeadersPolicy":
+            named[name] = (properties["ResponseHeadersPolicyConfig"]["Name"], 64)
+        elif resource["Type"] == "AWS::CloudFront::OriginRequestPolicy":
+            named[name] = (properties["OriginRequestPolicyConfig"]["Name"], 64)
+        elif resource["Type"] == "AWS::CloudFront::Distribution":
+            named[name] = (properties["DistributionConfig"]["Comment"], 128)
+    return named
+
+
+def test_the_longest_stack_name_breaks_no_name_the_stack_derives(root_cfn: dict[str, Any]) -> None:
+    """A stack name over ~53 characters made `<stack>-site-paths` overflow the 64 characters
+    of a CloudFront Function's name: names come from the stack's ID instead."""
+    named = _named(root_cfn)
+    assert len(named) == 8, sorted(named)
+    values = {name: _resolve(expression) for name, (expression, _) in named.items()}
+    for name, (_, limit) in named.items():
+        assert len(values[name]) <= limit, (name, values[name])
+    for name in resources_of_type(root_cfn, "AWS::CloudFront::Function"):
+        assert re.fullmatch(r"[a-zA-Z0-9-_]{1,64}", values[name]), values[name]
+    assert values["RoomRewriteFunction"] == "privochat-5f3c2b1a-site-paths"
+    assert "AWS::StackName" not in TEMPLATE.read_text()
+
+
+def test_names_differ_between_stacks_and_between_resources(root_cfn: dict[str, Any]) -> None:
+    """CloudFront Functions' names are global to the account: two stacks of one name (in two
+    regions, say) get different ones."""
+    named = _named(root_cfn)
+    other = STACK_ID.replace("5f3c2b1a", "0e9d8c7b").replace("eu-west-1", "us-east-1")
+    first = {name: _resolve(expression) for name, (expression, _) in named.items()}
+    second = {name: _resolve(expression, other) for name, (expression, _) in named.items()}
+    assert len(set(first.values())) == len(first)
+    assert not set(first.values()) & set(second.values())

@@ -1,8 +1,15 @@
 """Builds the Lambda code package: what the four functions need and nothing more.
 
-    python -m infra.build_lambda                 # build/lambda/ and build/lambda.zip (python3.12, arm64)
-    python -m infra.build_lambda --arch host     # a twin for this machine (benchmarks, tests)
-    python infra/build_lambda.py --out DIR --no-zip   # what `sam build` runs (functions/Makefile)
+    python -m build_lambda                 # build/lambda/ and build/lambda.zip (python3.12, arm64)
+    python -m build_lambda --arch host     # a twin for this machine (benchmarks, tests)
+    python functions/build_lambda.py --part dependencies --out DIR/python --no-zip
+    python functions/build_lambda.py --part code --out DIR --no-zip   # what `sam build` runs
+
+It lives in functions/, the template's CodeUri, beside what it builds: `sam build
+--use-container` mounts that folder alone. `sam build` (functions/Makefile) builds the
+dependencies once, as the layer of the four functions, and each function's own package
+from the code alone (a copy and its pycs, about a second); `make build` builds the whole
+package in one tree (benchmarks, tests, size checks).
 
 1. The pinned dependencies (functions/requirements.txt) installed for CPython 3.12 on
    manylinux2014_aarch64 (wheels only), without compiling them.
@@ -35,8 +42,8 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-FUNCTIONS = ROOT / "functions"
+FUNCTIONS = Path(__file__).resolve().parent
+ROOT = FUNCTIONS.parent
 PACKAGE = FUNCTIONS / "privochat"
 REQUIREMENTS = FUNCTIONS / "requirements.txt"
 DEFAULT_OUT = ROOT / "build" / "lambda"
@@ -85,8 +92,16 @@ SOURCES = {
     "ours": "privochat's .py and checked-hash pycs; the dependencies as pycs only",
     "all": "every .py and its checked-hash pyc (1.7 MB more zipped)",
 }
-# Where Lambda unpacks the code: the file names recorded in the pycs (tracebacks).
+# Where Lambda unpacks the code and a layer's python/ folder: the file names recorded
+# in the pycs (tracebacks).
 LAMBDA_TASK_ROOT = "/var/task"
+LAMBDA_LAYER_ROOT = "/opt/python"
+# --part: what a build holds.
+PARTS = {
+    "all": "the dependencies and privochat in one tree (make build)",
+    "dependencies": "the dependencies alone, for the layer's python/ folder (sam build)",
+    "code": "privochat alone, for each function (sam build)",
+}
 
 
 class BuildError(RuntimeError):
@@ -247,8 +262,11 @@ def copy_code(target: Path, package: Path = PACKAGE) -> None:
     )
 
 
-def compile_tree(python: str, target: Path, invalidation: str = "checked-hash") -> None:
-    """Every .py to __pycache__/<name>.cpython-312.pyc, hash-based (PEP 552)."""
+def compile_tree(
+    python: str, target: Path, invalidation: str = "checked-hash", prefix: str = LAMBDA_TASK_ROOT
+) -> None:
+    """Every .py to __pycache__/<name>.cpython-312.pyc, hash-based (PEP 552), its file
+    name recorded under `prefix` (where Lambda will find it)."""
     _run(
         [
             python,
@@ -263,7 +281,7 @@ def compile_tree(python: str, target: Path, invalidation: str = "checked-hash") 
             "-s",
             str(target),
             "-p",
-            LAMBDA_TASK_ROOT,
+            prefix,
             str(target),
         ]
     )
@@ -309,32 +327,43 @@ def zip_tree(tree: Path, zip_path: Path) -> int:
     return zip_path.stat().st_size
 
 
+def _is_a_build(tree: Path) -> bool:
+    return (tree / PACKAGE.name).is_dir() or (tree / "botocore").is_dir()
+
+
 def build(
     out: Path,
     arch: str = LAMBDA_ARCH,
     sources: str = "ours",
     python: str | None = None,
     package: Path = PACKAGE,
+    part: str = "all",
 ) -> Path:
     """The package tree at `out` (replaced): dependencies, trimmed, code (`package`,
-    functions/privochat unless given), pycs."""
+    functions/privochat unless given), pycs; or one `part` of it (PARTS)."""
     if sources not in SOURCES:
         raise BuildError(f"sources: one of {sorted(SOURCES)}, not {sources!r}")
+    if part not in PARTS:
+        raise BuildError(f"part: one of {sorted(PARTS)}, not {part!r}")
     python = python or python312()
     out = out.resolve()
-    if out.is_dir() and any(out.iterdir()) and not (out / PACKAGE.name).is_dir():
+    if out.is_dir() and any(out.iterdir()) and not _is_a_build(out):
         raise BuildError(f"{out} holds something else than a build: not replacing it")
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}-") as scratch:
         stage = Path(scratch) / "tree"
-        pip_install(python, stage, arch)
-        for name in LEFT_OUT:
-            remove_distribution(stage, name)
-        trim_botocore(stage)
-        drop_unused(stage)
-        drop_junk(stage)
-        copy_code(stage, package)
-        compile_tree(python, stage)
+        stage.mkdir()
+        if part != "code":
+            pip_install(python, stage, arch)
+            for name in LEFT_OUT:
+                remove_distribution(stage, name)
+            trim_botocore(stage)
+            drop_unused(stage)
+            drop_junk(stage)
+        if part != "dependencies":
+            copy_code(stage, package)
+        prefix = LAMBDA_LAYER_ROOT if part == "dependencies" else LAMBDA_TASK_ROOT
+        compile_tree(python, stage, prefix=prefix)
         if sources == "ours":
             sourceless_dependencies(stage)
         if out.exists():
@@ -349,7 +378,7 @@ def tree_bytes(tree: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m infra.build_lambda", description=__doc__.split("\n\n")[0]
+        prog="python -m build_lambda", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the tree (build/lambda)")
     parser.add_argument(
@@ -363,12 +392,18 @@ def main(argv: list[str] | None = None) -> int:
         default="ours",
         help="; ".join(f"{name}: {what}" for name, what in SOURCES.items()),
     )
+    parser.add_argument(
+        "--part",
+        choices=list(PARTS),
+        default="all",
+        help="; ".join(f"{name}: {what}" for name, what in PARTS.items()),
+    )
     parser.add_argument("--zip", type=Path, help="the zip (default: <out>.zip)")
     parser.add_argument("--no-zip", action="store_true", help="the tree only (sam build)")
     args = parser.parse_args(argv)
     arch = host_arch() if args.arch == "host" else args.arch
     try:
-        tree = build(args.out, arch, args.sources)
+        tree = build(args.out, arch, args.sources, part=args.part)
     except BuildError as error:
         print(f"build_lambda: {error}", file=sys.stderr)
         return 1
