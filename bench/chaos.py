@@ -105,12 +105,12 @@ class Page:
     run: ChaosRun
     room_id: str = ""
     http: aiohttp.ClientSession | None = None
-    shown: dict[str, str] = field(default_factory=dict)  # message id -> "push" | "store"
+    shown: dict[str, str] = field(default_factory=dict)  # id -> "push" | "catch-up" | "refill"
     numbers: dict[str, int] = field(default_factory=dict)  # the other's message id -> its number
     highest: int = -1  # the other's highest message number shown
     last_id: str | None = None  # what a catch-up asks after (pushes and catch-ups move it)
     pongs: list[float] = field(default_factory=list)
-    hang_ups: int = 0  # sockets the server closed or that got no pong
+    closed: Counter[str] = field(default_factory=Counter)  # "server" hung up, or "no pong"
     acknowledged: list[tuple[int, str]] = field(default_factory=list)  # (number, id)
     stopped: bool = False
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -184,7 +184,7 @@ class Page:
                 if page is None:
                     break
                 for message in page["messages"]:
-                    self.show(message, "store")
+                    self.show(message, "refill")
                 if not page["more"] or not page["messages"]:
                     break
                 gap.reached = page["messages"][-1]["id"]
@@ -202,7 +202,7 @@ class Page:
             if page is None:
                 return
             for message in page["messages"]:
-                self.show(message, "store")
+                self.show(message, "catch-up")
             if page["messages"]:
                 self.last_id = page["messages"][-1]["id"]
             more = page["more"] and bool(page["messages"])
@@ -236,7 +236,8 @@ class Page:
             return False
         pong = asyncio.Event()
         got_pong = False
-        heartbeat = asyncio.create_task(self.heartbeat(ws, pong))
+        silent = asyncio.Event()  # set when no pong came: the close is the page's own
+        heartbeat = asyncio.create_task(self.heartbeat(ws, pong, silent))
         self.spawn(self.catch_up())
         try:
             async for raw in ws:
@@ -253,14 +254,16 @@ class Page:
             pass
         finally:
             heartbeat.cancel()
-            with suppress(asyncio.CancelledError):
+            with suppress(asyncio.CancelledError, ConnectionClosed):
                 await heartbeat
             await ws.close()
         if not self.stopped:
-            self.hang_ups += 1
+            self.closed["no pong" if silent.is_set() else "server"] += 1
         return got_pong
 
-    async def heartbeat(self, ws: ClientConnection, pong: asyncio.Event) -> None:
+    async def heartbeat(
+        self, ws: ClientConnection, pong: asyncio.Event, silent: asyncio.Event
+    ) -> None:
         """Pings at once and every 20 s (jittered); no pong within 6 s closes the socket."""
         while True:
             pong.clear()
@@ -268,6 +271,7 @@ class Page:
             try:
                 await asyncio.wait_for(pong.wait(), PONG_WITHIN_SECONDS)
             except TimeoutError:
+                silent.set()
                 await ws.close(4001, "no pong")
                 return
             jitter = 1 - PING_JITTER + 2 * PING_JITTER * random.random()
@@ -312,9 +316,9 @@ class ChaosResult:
     stored_duplicates: int = 0
     misordered: int = 0  # senders whose messages the store holds out of order
     delivered: int = 0  # acknowledged messages the other participant shows
-    delivered_from_store: int = 0  # of which by a refill or a catch-up
+    delivered_by: Counter[str] = field(default_factory=Counter)  # push, catch-up, refill
     statuses: dict[str, int] = field(default_factory=dict)
-    hang_ups: int = 0
+    closed: Counter[str] = field(default_factory=Counter)  # sockets: by the server, no pong
     recovery_seconds: float = float("inf")
     problems: list[str] = field(default_factory=list)
 
@@ -350,10 +354,10 @@ class ChaosResult:
                 f"  acknowledged {self.acknowledged}, stored {self.stored}"
                 f" ({self.stored_duplicates} duplicates, {self.misordered} senders out of order),"
                 f" delivered to the other participant {self.delivered}"
-                f" ({self.delivered_from_store} of them from the store: refill or catch-up)",
+                f" ({', '.join(f'{n} by {how}' for how, n in sorted(self.delivered_by.items()))})",
                 f"  HTTP answers {dict(sorted(self.statuses.items()))}: {self.five_xx} 5xx, each"
                 f" retried; sends never acknowledged {self.unacknowledged}",
-                f"  sockets hung up or silent {self.hang_ups}; recovery after the faults"
+                f"  sockets closed {dict(self.closed)}; recovery after the faults"
                 f" {self.recovery_seconds:.1f} s (bound {RECOVERY_BOUND_SECONDS:.0f} s)",
                 f"  {verdict}",
             ]
@@ -453,7 +457,7 @@ async def run_chaos(
         await pool.close()
     result.statuses = dict(run.statuses)
     result.unacknowledged = run.unacknowledged
-    result.hang_ups = sum(page.hang_ups for page in every)
+    result.closed = sum((page.closed for page in every), Counter())
     result.check()
     return result
 
@@ -487,7 +491,7 @@ def _count_room(result: ChaosResult, ann: Page, bob: Page, stored: list[dict[str
         for _, m_id in sender.acknowledged:
             if m_id in receiver.shown:
                 result.delivered += 1
-                result.delivered_from_store += receiver.shown[m_id] == "store"
+                result.delivered_by[receiver.shown[m_id]] += 1
 
 
 def main(argv: list[str] | None = None) -> int:
