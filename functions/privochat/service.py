@@ -204,7 +204,9 @@ class ChatService:
             self._push(connections.room_id, connections.ids(), presence)
 
     def ping(self, connection_id: str) -> bool:
-        """Answer a ping with a pong that carries the presence count."""
+        """Answer a ping with a pong that carries the presence count (and so tell
+        the page that the server still knows its connection; one it forgot is
+        hung up instead)."""
         with self._frame(connection_id):
             connections = self._store.ping(connection_id, self._clock_ms(), FRAMES_PER_CONNECTION)
         if connections is None:
