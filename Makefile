@@ -28,12 +28,14 @@ test: venv system-deps sam-tools lint
 	node --test tests/js/
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
-# bench/README.md: the benchmark (~2 min) and the full load run (~4 min).
+# bench/README.md: the benchmark (~2 min), the full load run (~4 min), then the chaos
+# run (~1 min: the load while the stack fails under it; CHAOS_ARGS="--rooms 5" to shrink it).
 bench: venv system-deps
 	$(BIN)/python -m bench.run $(ARGS)
 
 load: venv system-deps
 	$(BIN)/python -m bench.load $(ARGS)
+	$(BIN)/python -m bench.chaos $(CHAOS_ARGS)
 
 # The Lambda package (functions/build_lambda.py): build/lambda/ and build/lambda.zip, for
 # python3.12 on arm64, with hash-based pycs and without boto3 or unused botocore models.

@@ -53,14 +53,14 @@ SEND_ATTEMPTS = 3
 
 
 @contextmanager
-def stack_on_redis_server() -> Iterator[tuple[LocalStack, str]]:
-    """A real redis-server and the local stack on it (settings: UNLIMITED); both stopped after."""
+def stack_on_redis_server(**env: str) -> Iterator[tuple[LocalStack, str]]:
+    """A real redis-server and the local stack on it (settings: UNLIMITED and `env`); both stopped after."""
     with ExitStack() as running:
         try:
             redis_url = running.enter_context(redis_server())
         except MissingProgram as missing:
             raise SystemExit(f"bench: {missing}") from None
-        yield running.enter_context(local_stack(REDIS_URL=redis_url, **UNLIMITED)), redis_url
+        yield running.enter_context(local_stack(REDIS_URL=redis_url, **UNLIMITED, **env)), redis_url
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -51,6 +51,7 @@ class InMemoryRoomStore:
         self._rooms: dict[str, _Room] = {}
         self._conn: dict[str, str] = {}
         self._counters: dict[tuple[str, int], int] = {}
+        self._frames: dict[str, tuple[int, int]] = {}  # connection -> (window, frames)
         self._lock = threading.Lock()
 
     def _count(self, identifier: str, limit: Limit) -> None:
@@ -199,10 +200,16 @@ class InMemoryRoomStore:
                 return None
             return RoomConnections(room_id, dict(room.connections))
 
-    def typing(
-        self, connection_id: str, now_ms: int, every_ms: int
-    ) -> tuple[RoomConnections, bool] | None:
+    def ping(self, connection_id: str, now_ms: int, frames: Limit) -> RoomConnections | None:
         connections = self.connections_of(connection_id)
+        if connections is not None:
+            self._count_frame(connection_id, now_ms, frames)
+        return connections
+
+    def typing(
+        self, connection_id: str, now_ms: int, every_ms: int, frames: Limit
+    ) -> tuple[RoomConnections, bool] | None:
+        connections = self.ping(connection_id, now_ms, frames)
         if connections is None:
             return None
         with self._lock:
@@ -212,6 +219,17 @@ class InMemoryRoomStore:
             if relayed:
                 room.typed_at[seat] = now_ms
             return connections, relayed
+
+    def _count_frame(self, connection_id: str, now_ms: int, frames: Limit) -> None:
+        """As count_frame in lua/lib.lua: a refused frame is not counted."""
+        window_ms = frames.window_seconds * 1000
+        window = now_ms // window_ms
+        with self._lock:
+            counted = self._frames.get(connection_id, (window, 0))
+            sent = counted[1] + 1 if counted[0] == window else 1
+            if sent > frames.max_requests:
+                raise RateLimited(-(-((window + 1) * window_ms - now_ms) // 1000))
+            self._frames[connection_id] = (window, sent)
 
     def forget_connections(
         self, room_id: str, connection_ids: Iterable[str], connected_before_ms: int

@@ -235,6 +235,13 @@ class Limit:
     window_seconds: int
 
 
+# Frames ($default: ping, typing) one connection may send per window; the next
+# is refused and the connection hung up. The page sends about 33 a minute at
+# most (a typing signal every 2 s, a ping every 20 s), so this never touches it;
+# a flood stops here instead of spending the stage's throttle shared by all.
+FRAMES_PER_CONNECTION = Limit(max_requests=60, window_seconds=60)
+
+
 def hashed(value: str, secret: bytes) -> str:
     """An identifier for rate limits that does not store who asked: an HMAC under
     the server's secret (a plain hash of an IPv4 address is undone in seconds)."""

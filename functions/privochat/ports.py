@@ -82,12 +82,17 @@ class RoomStore(Protocol):
     def connections_of(self, connection_id: str) -> RoomConnections | None:
         """The room a connection belongs to, with all of its connections."""
 
+    def ping(self, connection_id: str, now_ms: int, frames: Limit) -> RoomConnections | None:
+        """The connection's room with all of its connections, once this frame is
+        counted (RateLimited past `frames` per window for this connection); None
+        if the connection is not known."""
+
     def typing(
-        self, connection_id: str, now_ms: int, every_ms: int
+        self, connection_id: str, now_ms: int, every_ms: int, frames: Limit
     ) -> tuple[RoomConnections, bool] | None:
         """The connection's room, and whether its participant's typing signal is
-        relayed now (at most once per `every_ms` per participant); None if the
-        connection is not known."""
+        relayed now (at most once per `every_ms` per participant), once this frame
+        is counted as ping() counts it; None if the connection is not known."""
 
     def forget_connections(
         self, room_id: str, connection_ids: Iterable[str], connected_before_ms: int

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from .domain import (
+    FRAMES_PER_CONNECTION,
     MAX_PARTICIPANTS,
     TYPING_EVERY_MS,
     History,
     Limit,
+    RateLimited,
     SeatHello,
     StoredMessage,
     Unauthorized,
@@ -214,10 +217,13 @@ class ChatService:
             self._push(connections.room_id, connections.ids(), presence)
 
     def ping(self, connection_id: str) -> bool:
-        """Answer a ping with a pong that carries the presence count."""
-        connections = self._store.connections_of(connection_id)
+        """Answer a ping with a pong that carries the presence count (and so tell
+        the page that the server still knows its connection; one it forgot is
+        hung up instead)."""
+        with self._frame(connection_id):
+            connections = self._store.ping(connection_id, self._clock_ms(), FRAMES_PER_CONNECTION)
         if connections is None:
-            return False
+            return self._forgotten(connection_id)
         self.reply(connection_id, {"type": "pong", "online": connections.online})
         return True
 
@@ -227,15 +233,43 @@ class ChatService:
 
     def typing(self, connection_id: str) -> bool:
         """Tell the other participant's connections that this one is typing."""
-        turn = self._store.typing(connection_id, self._clock_ms(), TYPING_EVERY_MS)
+        with self._frame(connection_id):
+            turn = self._store.typing(
+                connection_id, self._clock_ms(), TYPING_EVERY_MS, FRAMES_PER_CONNECTION
+            )
         if turn is None:
-            return False
+            return self._forgotten(connection_id)
         connections, relayed = turn
         if relayed:
             own_seat = connections.seats.get(connection_id)
             targets = connections.ids(excluding_seat=own_seat)
             self._push(connections.room_id, targets, {"type": "typing"})
         return True
+
+    @contextmanager
+    def _frame(self, connection_id: str) -> Iterator[None]:
+        """A connection past its frame budget is told why, then hung up: its next
+        frames would each cost an invocation out of the stage's shared throttle."""
+        try:
+            yield
+        except RateLimited as error:
+            refusal: dict[str, object] = {
+                "type": "error",
+                "error": error.code,
+                "message": str(error),
+                "retryAfter": error.retry_after_seconds,
+            }
+            self.reply(connection_id, refusal)
+            self._pusher.close([connection_id])
+            raise
+
+    def _forgotten(self, connection_id: str) -> bool:
+        """A connection the store does not know (its room is gone, or a push was
+        answered 410 and it was forgotten) is hung up, so that its page
+        reconnects now and registers again, instead of waiting for pushes that
+        will never come."""
+        self._pusher.close([connection_id])
+        return False
 
     def _participant(self, room_id: str | None, token: str | None) -> tuple[str, str]:
         room_id = check_room_id(room_id)

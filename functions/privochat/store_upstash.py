@@ -5,7 +5,8 @@ Key layout (the braces keep a room's keys in one hash slot):
     meta:{room}         hash: verifier, seats, p:<participant> -> seat,
                         hello:<seat> -> hello JSON, c:<connection> -> '<seat>:<since ms>',
                         rl:<seat>:<window> -> sends in that window,
-                        t:<seat> -> when its last typing signal was relayed
+                        t:<seat> -> when its last typing signal was relayed,
+                        f:<connection> -> '<window>:<frames>' it sent ($default)
     messages:{room}     list of '<seat>|<id>|<timestamp>|<text>', the newest HISTORY_CAP
     client-ids:{room}   hash: '<seat>:<clientId>' -> '<id>|<timestamp>'
     conn:<connection>   the room ID of a connection (for $disconnect and $default)
@@ -52,6 +53,7 @@ _SCRIPTS = (
     "disconnect",
     "forget_connections",
     "typing",
+    "ping",
 )
 
 
@@ -114,6 +116,10 @@ def _connections_in_meta(room_id: str, fields: dict[str, str]) -> RoomConnection
         for item in (name[2:], value)
     ]
     return _parse_connections(room_id, flat)
+
+
+def _frame_args(frames: Limit) -> list[str]:
+    return [str(frames.window_seconds * 1000), str(frames.max_requests)]
 
 
 def _window(limit: Limit, now: float) -> tuple[int, int]:
@@ -243,14 +249,27 @@ class UpstashRoomStore:
         connections = _connections_in_meta(room_id, fields)
         return connections if connection_id in connections.seats else None
 
+    def ping(self, connection_id: str, now_ms: int, frames: Limit) -> RoomConnections | None:
+        room_id = self._room_of(connection_id)
+        if room_id is None:
+            return None
+        result = self._scripts.run(
+            "ping", [_meta(room_id)], [connection_id, str(now_ms), *_frame_args(frames)]
+        )
+        if result[0] == "gone":
+            return None
+        return _parse_connections(room_id, result[1])
+
     def typing(
-        self, connection_id: str, now_ms: int, every_ms: int
+        self, connection_id: str, now_ms: int, every_ms: int, frames: Limit
     ) -> tuple[RoomConnections, bool] | None:
         room_id = self._room_of(connection_id)
         if room_id is None:
             return None
         result = self._scripts.run(
-            "typing", [_meta(room_id)], [connection_id, str(now_ms), str(every_ms)]
+            "typing",
+            [_meta(room_id)],
+            [connection_id, str(now_ms), str(every_ms), *_frame_args(frames)],
         )
         if result[0] == "gone":
             return None

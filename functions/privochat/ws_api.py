@@ -84,7 +84,8 @@ def on_disconnect(event: WebSocketEvent) -> LambdaResponse:
 @_route("$default")
 def on_default(event: WebSocketEvent) -> LambdaResponse:
     """`{"action": "ping"}` and `{"action": "typing"}`; anything else is answered
-    with a bad-request error on the connection and changes nothing."""
+    with a bad-request error on the connection and changes nothing. A frame past
+    the connection's budget is a 429 (the service tells it why and hangs up)."""
     connection_id = event["requestContext"]["connectionId"]
     chat = wiring.service()
     try:

@@ -277,6 +277,17 @@ class ProcessRuntime(LambdaRuntime):
         result: dict[str, Any] = reply["result"]
         return result
 
+    def kill_worker(self) -> int | None:
+        """SIGKILLs one environment, a busy one if there is one (its invocation
+        then crashes, as when Lambda loses an environment); its pid, or None.
+        For fault injection (faults.py)."""
+        busy = [worker for worker in self._workers if worker not in self._idle]
+        victims = busy or sorted(self._workers, key=lambda worker: worker.pid)
+        if not victims:
+            return None
+        victims[0].process.kill()
+        return victims[0].pid
+
     async def close(self) -> None:
         """Ends every worker: an idle one exits as its socket closes; one still
         running a handler gets a moment to finish, then is killed."""

@@ -22,6 +22,7 @@ from privochat.config import Settings, SettingsError
 
 from . import redis_backend
 from .cloudfront import LOCAL_SECURITY_HEADERS
+from .faults import Faults
 from .http_gateway import HttpGateway
 from .lambda_runtime import TIMEOUT_SECONDS, Function, LambdaRuntime, ThreadRuntime
 from .lambda_workers import ProcessRuntime, default_workers
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 SITE = Path(__file__).resolve().parents[2] / "static_site"
 UPSTASH_PREFIX = "/_local/upstash"
 MANAGEMENT_PREFIX = "/_local/apigw"
+FAULTS_PATH = "/_local/faults"
 # The functions of template.yaml, by their handlers.
 HTTP_API = Function("http-api", "privochat.http_api.handler")
 ON_CONNECT = Function("$connect", "privochat.ws_api.on_connect")
@@ -205,10 +207,18 @@ def build_app(config: StackConfig) -> web.Application:
         else ThreadRuntime(FUNCTIONS, environment, timeout_seconds=config.lambda_timeout_seconds)
     )
 
+    # Chaos runs inject faults here (faults.py), with the local Upstash token.
+    faults = Faults(upstash_token, runtime)
     app = web.Application(
         client_max_size=MAX_REQUEST_BYTES,
-        middlewares=[_own_hosts_only(config.port), _security_headers, _refusals_as_json],
+        middlewares=[
+            _own_hosts_only(config.port),
+            faults.middleware(UPSTASH_PREFIX, MANAGEMENT_PREFIX),
+            _security_headers,
+            _refusals_as_json,
+        ],
     )
+    faults.add_routes(app, FAULTS_PATH)
     app.on_response_prepare.append(_no_server_header)
     app.on_startup.append(lambda _: runtime.start())
     # After the server's shutdown, so after the last `$disconnect`.

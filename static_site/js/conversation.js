@@ -5,11 +5,13 @@
 // - every message from the server is shown once (by id), in the server's order; pushes that
 //   arrive during a catch-up wait for it;
 // - the receive checks of docs/protocol.md: unverifiable, earlier keys, reflection, and per
-//   (epoch, seat) replay, gap and out of order. A bad message is shown in place as such.
+//   (epoch, seat) replay, gap and out of order. A bad message is shown in place as such;
+//   a gap is refilled from the store by itself (refill.js), since it is most often a lost push.
 //   An epoch this browser holds no keys for is "earlier keys" when it may have lost some
 //   (it holds no pair of generation 1), otherwise "unverifiable": every generation that
 //   carried messages had a pair of ours, so an unknown epoch is not of this room.
 import { openSealed, parseWire, seal } from "./protocol.js";
+import { GapRefill } from "./refill.js";
 
 const LOCAL = Symbol("sealed here, not yet confirmed");
 
@@ -24,7 +26,7 @@ const LOCAL = Symbol("sealed here, not yet confirmed");
  *          addGap(missing) -> handle, updateGap(handle, missing), removeGap(handle)}
  *     entry = {own, sender, text, timestamp?, status: "waiting"|"sending"|"sent"|"failed", problem?, error?};
  *   onIncoming({name}) for each new readable message of the other person; onError(error) for API errors;
- *   clientId() -> a fresh id for each send.
+ *   clientId() -> a fresh id for each send; timers: {setTimeout} for the gap refill (globalThis).
  */
 export class Conversation {
   constructor(deps) {
@@ -32,11 +34,21 @@ export class Conversation {
     this.queue = Promise.resolve(); // every view change of a server message, in order
     this.seen = new Map(); // message id -> handle (null while being opened)
     this.sends = new Map(); // handle of an own message not yet confirmed -> send
-    this.streams = new Map(); // `${epoch}|${seat}` -> {highest, seqs: Map(seq -> id | LOCAL), gaps: [{from, to, filled, handle}]}
+    this.streams = new Map(); // `${epoch}|${seat}` -> {highest, seqs: Map(seq -> id | LOCAL), gaps: [{from, to, filled, handle, after, opened}]}
+    this.gapsOpened = 0;
     this.sendChain = Promise.resolve();
     this.lastId = null;
     this.catchUps = 0;
     this.held = [];
+    this.refill = new GapRefill({
+      gaps: () => this.openGaps(),
+      list: (after) => this.deps.api.list(after),
+      take: (messages) => {
+        for (const message of messages) this.enqueue(() => this.ingest(message));
+        return this.queue;
+      },
+      timers: this.deps.timers,
+    });
   }
 
   enqueue(task) {
@@ -183,6 +195,11 @@ export class Conversation {
     }
   }
 
+  /** Every gap not yet filled, oldest first. */
+  openGaps() {
+    return [...this.streams.values()].flatMap((stream) => stream.gaps).sort((a, b) => a.opened - b.opened);
+  }
+
   stream(epoch, seat) {
     const key = `${epoch}|${seat}`;
     if (!this.streams.has(key)) this.streams.set(key, { highest: 0, seqs: new Map(), gaps: [] });
@@ -231,9 +248,13 @@ export class Conversation {
     stream.seqs.set(seq, message.id);
     if (seq > stream.highest + 1) {
       // A range, not the list of its numbers: a peer's seq may jump by 2**53.
-      const gap = { from: stream.highest + 1, to: seq - 1, filled: new Set() };
+      // The refill asks for what follows the message before the gap (all, if there is none).
+      const before = stream.seqs.get(stream.highest);
+      const after = typeof before === "string" ? before : null;
+      const gap = { from: stream.highest + 1, to: seq - 1, filled: new Set(), after, opened: this.gapsOpened++ };
       gap.handle = view.addGap(gap.to - gap.from + 1);
       stream.gaps.push(gap);
+      this.refill.wake();
     } else if (seq < stream.highest) {
       entry.problem = "out-of-order";
       const gap = stream.gaps.find(({ from, to, filled }) => from <= seq && seq <= to && !filled.has(seq));

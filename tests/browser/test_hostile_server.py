@@ -444,6 +444,19 @@ def test_a_dropped_message_leaves_a_gap_live_and_after_a_reload(room: Room) -> N
     expect(log.nth(2).locator(".bubble")).to_have_text("three")
 
 
+def test_a_push_lost_on_the_way_is_refilled_from_the_store_without_a_reload(room: Room) -> None:
+    """The gateway may refuse a push even after its retries: the message is stored, and the
+    page fetches it by itself once the gap shows (refill.js), where a catch-up would not."""
+    alice, server, bob = room.alice, room.server, room.bob
+    wires = [bob.seal(text, "Bob", seq) for seq, text in enumerate(["one", "two", "three"], 1)]
+    server.dropped.add(wires[1])  # never pushed, but stored
+    for wire in wires:
+        bob.send_wire(wire).raise_for_status()
+    expect(bubbles(alice, "other")).to_have_text(["one", "three", "two"])
+    expect(alice.locator(GAP)).to_have_count(0)
+    expect(alice.locator("#messages [data-problem]")).to_have_count(1)  # "two" arrived late
+
+
 # ---------- a message moved from another room ----------
 
 

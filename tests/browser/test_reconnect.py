@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
+from devkit.servers import LocalStack
 from tests.browser.room_helpers import (
     Person,
     Sockets,
@@ -14,6 +15,7 @@ from tests.browser.room_helpers import (
     create_room,
     expect_presence,
     open_room,
+    room_id,
     safety_code,
     send,
     two_people_in_a_room,
@@ -170,6 +172,28 @@ def test_a_connection_whose_ping_gets_no_pong_is_replaced(person: Person) -> Non
     assert len(sockets) == 2
     send(alice, "still there?")
     expect(bubbles(bob, "other")).to_have_text(["still there?"])
+
+
+def test_a_connection_the_server_forgot_is_back_within_30_s_with_what_it_missed(
+    person: Person, stack: LocalStack
+) -> None:
+    """A push answered 410 makes the server forget a socket that may well be open: the page
+    learns it at its next ping (every 20 s while visible), reconnects and catches up."""
+    alice = person()
+    link = create_room(alice)
+    bob = person()
+    sockets = Sockets(bob)
+    open_room(bob, link)
+    expect_presence(alice, "Both here")
+    meta = f"meta:{{{room_id(link)}}}"
+    fields = stack.redis("HGETALL", meta)
+    seats = dict(zip(fields[::2], fields[1::2], strict=True))
+    (bobs,) = [name[2:] for name, seat in seats.items() if name.startswith("c:") and seat[0] == "2"]
+    stack.redis("HDEL", meta, f"c:{bobs}")  # what forget_connections does after a 410
+    stack.redis("DEL", f"conn:{bobs}")
+    send(alice, "while you were forgotten")
+    expect(bubbles(bob, "other")).to_have_text(["while you were forgotten"], timeout=30_000)
+    assert sockets.opened == 2
 
 
 def test_a_history_that_cannot_be_fetched_says_so_and_is_fetched_again(person: Person) -> None:

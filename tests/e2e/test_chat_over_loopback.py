@@ -9,11 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection
 
 from devkit.api_client import ApiClient, greet, next_event
 from devkit.servers import LocalStack, local_stack
 from devkit.wire import wire_text
+from privochat.domain import FRAMES_PER_CONNECTION
 
 
 def test_the_site_and_room_pages_are_served_with_security_headers(stack: LocalStack) -> None:
@@ -86,6 +88,31 @@ def test_typing_reaches_the_other_participant(room: str, people: tuple[ApiClient
         greet(bob_ws)
         bob_ws.send(json.dumps({"action": "typing"}))
         assert next_event(ann_ws, "typing") == {"type": "typing"}
+
+
+def _hung_up(ws: ClientConnection) -> bool:
+    """Reads what is left until the server closes the socket (a TimeoutError if it does not)."""
+    try:
+        while True:
+            ws.recv(timeout=10)
+    except ConnectionClosed:
+        return True
+
+
+def test_a_socket_that_floods_frames_is_told_it_is_rate_limited_and_hung_up(
+    room: str, people: tuple[ApiClient, ...]
+) -> None:
+    """Each frame is a Lambda invocation out of the stage's throttle, shared by all."""
+    ann, bob, _ = people
+    budget = FRAMES_PER_CONNECTION.max_requests
+    with ann.websocket(room) as ann_ws, bob.websocket(room) as bob_ws:
+        greet(bob_ws)
+        for _ in range(budget + 1):
+            ann_ws.send(json.dumps({"action": "typing"}))
+        refusal = next_event(ann_ws, "error", timeout=30)
+        assert refusal["error"] == "rate-limited" and 1 <= refusal["retryAfter"] <= 60
+        assert _hung_up(ann_ws)
+        assert greet(bob_ws) in (1, 2)  # a pong: Bob's socket is not Ann's budget
 
 
 def test_destroy_reaches_both_then_every_call_is_404_and_no_key_is_left(

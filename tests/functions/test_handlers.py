@@ -24,7 +24,7 @@ from devkit.events import http_event, ws_event
 from devkit.wire import wire_text
 from privochat import wiring
 from privochat.config import Settings
-from privochat.domain import TEXT_MAX_CHARS, Limit
+from privochat.domain import FRAMES_PER_CONNECTION, TEXT_MAX_CHARS, Limit
 from privochat.logs import JsonLines
 from privochat.pusher_apigw import ApiGatewayPusher
 from privochat.service import PAGE_MESSAGES, PAGE_TEXT_BYTES, Limits
@@ -291,6 +291,32 @@ def test_a_gone_connection_is_pruned_and_the_sender_still_gets_200(
     assert wiring.service()._store.connections_of("A4=") is None
     remaining = wiring.service()._store.connections_of("B4=")
     assert remaining is not None and remaining.seats == {"B4=": 2}
+
+
+def test_a_frame_past_the_connections_budget_is_a_429_an_error_frame_and_a_hang_up(
+    handlers: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http, ws = handlers
+    room_id, ann, _ = create_and_join(http)
+    ws.on_connect(ws_event("$connect", "A9=", room_id, ann))
+    now = 1_800_000_000_000  # the start of a minute: every frame in one window
+    monkeypatch.setattr(wiring.service(), "_clock_ms", lambda: now)
+    requests = record_requests(_management_client())
+    budget = FRAMES_PER_CONNECTION.max_requests
+    statuses = [
+        ws.on_default(ws_event("$default", "A9=", body=f'{{"action":"{action}"}}'))["statusCode"]
+        for action in ["typing", "ping"] * (budget // 2) + ["ping"]
+    ]
+    assert statuses == [200] * budget + [429]
+    *_, (method, connection, body), hang_up = requests
+    assert (method, connection) == ("POST", "A9=")
+    assert json.loads(body) == {
+        "type": "error",
+        "error": "rate-limited",
+        "message": "Too many requests; try again in 60 s.",
+        "retryAfter": 60,
+    }
+    assert hang_up[:2] == ("DELETE", "A9=")
 
 
 def test_destroy_pushes_destroy_to_both_then_everything_is_404(

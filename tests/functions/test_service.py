@@ -7,6 +7,7 @@ import pytest
 from devkit.credentials import PROOF, VERIFIER, WRONG_PROOF
 from devkit.wire import label_of, largest_wire_text, wire_text
 from privochat.domain import (
+    FRAMES_PER_CONNECTION,
     HISTORY_CAP,
     TEXT_MAX_CHARS,
     BadRequest,
@@ -527,7 +528,7 @@ def test_a_burst_of_typing_frames_is_one_push_per_interval(
     chat.connect(room_id, ann, "ca1")
     chat.connect(room_id, ann, "ca2")
     chat.connect(room_id, bob, "cb")
-    for i in range(200):
+    for i in range(100):  # 50 frames per connection: within their budget
         assert chat.typing("ca1" if i % 2 else "ca2")
     assert pusher.events_for("cb").count({"type": "typing"}) == 1
     clock[0] += 1_500
@@ -551,6 +552,46 @@ def test_a_gone_connection_is_forgotten_and_the_push_goes_on(
     assert pusher.events_for("cb")[-1]["message"] == message_payload(message, True)
     remaining = store.connections_of("cb")
     assert remaining is not None and remaining.seats == {"cb": 2}
+
+
+def test_a_connection_past_its_frame_budget_is_told_why_and_hung_up(
+    chat: ChatService, pusher: RecordingPusher, room: tuple[str, str, str], clock: list[int]
+) -> None:
+    room_id, ann, bob = room
+    chat.connect(room_id, ann, "ca")
+    chat.connect(room_id, bob, "cb")
+    clock[0] -= clock[0] % 60_000  # the start of a window
+    for i in range(FRAMES_PER_CONNECTION.max_requests):
+        assert chat.ping("ca") if i % 2 else chat.typing("ca")
+    assert pusher.closed == []
+    with pytest.raises(RateLimited):
+        chat.ping("ca")
+    assert pusher.events_for("ca")[-1] == {
+        "type": "error",
+        "error": "rate-limited",
+        "message": "Too many requests; try again in 60 s.",
+        "retryAfter": 60,
+    }
+    assert pusher.closed == ["ca"]
+    assert chat.ping("cb")  # the budget is the connection's own
+
+
+def test_a_ping_from_a_connection_the_store_forgot_hangs_it_up_so_its_page_reconnects(
+    chat: ChatService,
+    pusher: RecordingPusher,
+    room: tuple[str, str, str],
+    clock: list[int],
+) -> None:
+    room_id, ann, bob = room
+    chat.connect(room_id, ann, "ca")
+    chat.connect(room_id, bob, "cb")
+    clock[0] += 60_000
+    pusher.gone.add("ca")  # the gateway said 410, yet the socket is open
+    send(chat, room_id, bob, "lost on the way")
+    pusher.gone.clear()
+    assert chat.ping("ca") is False
+    assert pusher.closed == ["ca"]
+    assert {"type": "pong", "online": 1} not in pusher.events_for("ca")
 
 
 def test_events_from_unknown_connections_are_ignored(

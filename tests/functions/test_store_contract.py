@@ -36,6 +36,7 @@ T = TypeVar("T")
 T0 = 1_700_000_000_000  # a connection time, ms
 ROOMS = Limit(max_requests=10_000, window_seconds=60)
 MESSAGES = Limit(max_requests=10_000, window_seconds=60)
+FRAMES = Limit(max_requests=10_000, window_seconds=60)
 
 
 def known(value: T | None) -> T:
@@ -210,12 +211,37 @@ def test_typing_is_relayed_at_most_once_per_interval_per_participant(store: Room
     store.connect(room_id, "p1", f"t2-{room_id}", T0)
     store.connect(room_id, "p2", f"t3-{room_id}", T0)
     turns = [
-        known(store.typing(f"t{1 + i % 2}-{room_id}", T0 + i * 100, 1_500))[1] for i in range(20)
+        known(store.typing(f"t{1 + i % 2}-{room_id}", T0 + i * 100, 1_500, FRAMES))[1]
+        for i in range(20)
     ]
     assert turns == [True] + [False] * 14 + [True] + [False] * 4
-    connections, relayed = known(store.typing(f"t3-{room_id}", T0, 1_500))
+    connections, relayed = known(store.typing(f"t3-{room_id}", T0, 1_500, FRAMES))
     assert relayed and connections.online == 2
-    assert store.typing("nobody", T0, 1_500) is None
+    assert store.typing("nobody", T0, 1_500, FRAMES) is None
+
+
+def test_a_connections_frames_are_bounded_per_window_pings_and_typing_alike(
+    store: RoomStore,
+) -> None:
+    room_id = _room(store)
+    store.join(room_id, "p1", VERIFIER, 2)
+    store.connect(room_id, "p1", f"f1-{room_id}", T0)
+    store.connect(room_id, "p1", f"f2-{room_id}", T0)
+    three = Limit(max_requests=3, window_seconds=60)
+    start = T0 - T0 % 60_000  # the start of a window
+    assert known(store.ping(f"f1-{room_id}", start, three)).online == 1
+    assert known(store.typing(f"f1-{room_id}", start + 1, 1_500, three))[1] is True
+    assert known(store.ping(f"f1-{room_id}", start + 2, three)).online == 1
+    with pytest.raises(RateLimited) as refused:
+        store.ping(f"f1-{room_id}", start + 10_000, three)
+    assert refused.value.retry_after_seconds == 50
+    with pytest.raises(RateLimited):
+        store.typing(f"f1-{room_id}", start + 10_000, 1_500, three)
+    # Per connection: the participant's other tab is not refused...
+    assert store.ping(f"f2-{room_id}", start + 10_000, three) is not None
+    # ...and the next window starts afresh.
+    assert store.ping(f"f1-{room_id}", start + 60_000, three) is not None
+    assert store.ping("nobody", start, three) is None
 
 
 def test_a_connection_that_connected_after_the_cutoff_is_not_forgotten(store: RoomStore) -> None:

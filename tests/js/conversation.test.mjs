@@ -48,9 +48,27 @@ class MessageServer {
   }
 }
 
+/** Timers that fire only when a test says so; `pauses` lists each delay asked for. */
+function manualTimers() {
+  const due = [];
+  return {
+    pauses: [],
+    setTimeout(callback, ms) {
+      this.pauses.push(ms);
+      due.push(callback);
+      return due.length;
+    },
+    /** Runs what is due (the refill's next try), and lets its fetches and view changes finish. */
+    async fire() {
+      for (const callback of due.splice(0)) await callback();
+    },
+  };
+}
+
 /** Seat `seat`'s conversation over a handshake page, with a recording view. */
 function conversationOf(side, server, { name = `person ${side.seat}` } = {}) {
   const view = recordingView();
+  const timers = manualTimers();
   const errors = [];
   const incoming = [];
   let ids = 0;
@@ -69,8 +87,9 @@ function conversationOf(side, server, { name = `person ${side.seat}` } = {}) {
     onIncoming: (message) => incoming.push(message),
     onError: (error) => errors.push(error),
     clientId: () => `c${side.seat}-${(ids += 1)}`,
+    timers,
   });
-  return { conversation, view, errors, incoming };
+  return { conversation, view, errors, incoming, timers };
 }
 
 async function room({ pageSize } = {}) {
@@ -415,5 +434,76 @@ describe("receive checks", () => {
     await alice.conversation.catchUp();
     await alice.conversation.idle();
     assert.deepEqual(alice.view.picture, ["own:one", "own:two", "own!replay"]);
+  });
+});
+
+describe("gap refill", () => {
+  /** Bob's messages m1..m{count}, stored; Alice is pushed those at `pushed` (indexes). */
+  async function lostPushes(count, pushed, { storeAll = true } = {}) {
+    const setup = await room();
+    const { server, alice, two } = setup;
+    for (let seq = 1; seq <= count; seq += 1) {
+      const message = server.store(2, await sealAs(two, `m${seq}`, seq));
+      if (!storeAll && !pushed.includes(seq - 1)) server.messages.pop();
+      else if (pushed.includes(seq - 1)) alice.conversation.push({ ...message, own: false });
+    }
+    await alice.conversation.idle();
+    return setup;
+  }
+
+  test("a push lost on the way is fetched from the store by itself, from the message before the gap", async () => {
+    const { server, alice } = await lostPushes(4, [0, 2, 3]);
+    assert.deepEqual(alice.view.picture, ["other:m1", "gap:1", "other:m3", "other:m4"]);
+    assert.deepEqual(alice.timers.pauses, [2000]); // a late push may still come
+    await alice.timers.fire();
+    await alice.conversation.idle();
+    assert.deepEqual(server.lists, [server.messages[0].id]);
+    assert.deepEqual(alice.view.picture, ["other:m1", "other:m3", "other:m4", "other!out-of-order:m2"]);
+    assert.equal(alice.timers.pauses.length, 1, "nothing more to do");
+  });
+
+  test("a lost first message is fetched from the start; the page's last message stays where it was", async () => {
+    const { server, alice } = await lostPushes(2, [1]);
+    await alice.timers.fire();
+    await alice.conversation.idle();
+    assert.deepEqual(server.lists, [null]);
+    assert.deepEqual(alice.view.picture, ["other:m2", "other!out-of-order:m1"]);
+    assert.equal(alice.conversation.lastId, server.messages[1].id);
+  });
+
+  test("a gap the store cannot fill is tried 4 times, after pauses that double, then stays marked", async () => {
+    const { server, alice } = await lostPushes(3, [0, 2], { storeAll: false });
+    for (let i = 0; i < 6; i += 1) {
+      await alice.timers.fire();
+      await alice.conversation.idle();
+    }
+    assert.deepEqual(alice.timers.pauses, [2000, 4000, 8000, 16000]);
+    assert.equal(server.lists.length, 4);
+    assert.deepEqual(alice.view.picture, ["other:m1", "gap:1", "other:m3"]);
+  });
+
+  test("a failed fetch is tried again after the next pause; a try reads at most 3 pages", async () => {
+    const setup = await room({ pageSize: 2 });
+    const { server, alice, two } = setup;
+    for (let seq = 1; seq <= 12; seq += 1) {
+      const message = server.store(2, await sealAs(two, `m${seq}`, seq));
+      if (seq === 1 || seq === 12) alice.conversation.push({ ...message, own: false });
+    }
+    await alice.conversation.idle();
+    const list = alice.conversation.deps.api.list;
+    let failures = 1;
+    alice.conversation.deps.api.list = async (after) => {
+      if (failures-- > 0) throw Object.assign(new Error("offline"), { status: 0 });
+      return list(after);
+    };
+    await alice.timers.fire();
+    assert.deepEqual(alice.timers.pauses, [2000, 4000]);
+    await alice.timers.fire();
+    await alice.conversation.idle();
+    assert.equal(server.lists.length, 3);
+    assert.equal(alice.view.picture[1], "gap:4"); // m2..m7 came; m8..m11 are for the next try
+    await alice.timers.fire();
+    await alice.conversation.idle();
+    assert.equal(alice.view.picture.filter((entry) => entry.startsWith("gap")).length, 0);
   });
 });

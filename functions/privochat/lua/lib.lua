@@ -6,6 +6,7 @@
 --   p:<participant> -> seat    seats -> seats taken    hello:<seat> -> hello JSON
 --   c:<connection> -> '<seat>:<connected at, ms>'     rl:<seat>:<window> -> sends
 --   t:<seat> -> when its last typing signal was relayed (ms)
+--   f:<connection> -> '<window>:<frames>' the connection sent in that window
 
 -- The fields of a hash, as a table and as HGETALL's flat list.
 local function read_hash(key)
@@ -42,4 +43,17 @@ local function connections_in(flat)
     end
   end
   return found
+end
+
+-- Counts one more $default frame of a connection: at most `limit` per fixed
+-- window of `window_ms`. Returns the value for its f:<connection> field (the
+-- caller writes it with its own HSET), or nil and the seconds until the
+-- window ends when the frame is one too many (then nothing is written).
+local function count_frame(fields, connection, now, window_ms, limit)
+  local window = math.floor(now / window_ms)
+  local frames = 1
+  local stored_window, stored_frames = string.match(fields['f:' .. connection] or '', '^(%d+):(%d+)$')
+  if tonumber(stored_window) == window then frames = tonumber(stored_frames) + 1 end
+  if frames > limit then return nil, math.ceil(((window + 1) * window_ms - now) / 1000) end
+  return string.format('%d:%d', window, frames)
 end
