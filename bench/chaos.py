@@ -48,6 +48,7 @@ from yarl import URL
 
 from bench.loadgen import PADDING, REQUEST_TIMEOUT, Answer, http_pool, stack_on_redis_server
 from devkit.credentials import PROOF, VERIFIER
+from devkit.wire import label_of, wire_text
 
 # What the page does (static_site/js/realtime.js, refill.js, catch-up): kept in step by hand.
 PING_JITTER = 0.1
@@ -135,7 +136,7 @@ class Page:
 
     async def talk(self, count: int, pace: float) -> None:
         for number in range(count):
-            body = {"text": f"room {self.room} {self.name} #{number} {PADDING}"}
+            body = {"text": wire_text(f"room {self.room} {self.name} #{number} {PADDING}")}
             body["clientId"] = f"r{self.room}-{self.name}-{number}"
             for pause in (*SEND_PAUSES, None):
                 answer = await self.request(
@@ -156,7 +157,7 @@ class Page:
         if message["id"] in self.shown:
             return
         self.shown[message["id"]] = how
-        match = _TEXT.match(message["text"])
+        match = _TEXT.match(label_of(message["text"]))
         if match and match[2] != self.name:
             number = int(match[3])
             self.numbers[message["id"]] = number
@@ -484,7 +485,7 @@ def _count_room(result: ChaosResult, ann: Page, bob: Page, stored: list[dict[str
         numbers = [
             int(match[3])
             for m in stored
-            if (match := _TEXT.match(m["text"])) and match[2] == sender.name
+            if (match := _TEXT.match(label_of(m["text"]))) and match[2] == sender.name
         ]
         if numbers != sorted(numbers):
             result.misordered += 1

@@ -45,6 +45,9 @@ def handlers(
         "AWS_DEFAULT_REGION": "eu-west-1",
     }.items():
         monkeypatch.setenv(name, value)  # botocore's own, for moto
+    # Each test starts from an empty store: the session's earlier rooms (and their per-address
+    # creation counters, 20 a minute) must not decide this test's answers.
+    upstash_embedded.backend.execute(["FLUSHALL"])
     wiring.configure(
         Settings(
             upstash_url=upstash_embedded.url,
