@@ -28,6 +28,7 @@ class StoredKeys(TypedDict):
     epochs: list[str]
     keys: int
     extractable: bool
+    private_keys: int
 
 
 def create_room(page: Page) -> str:
@@ -120,8 +121,9 @@ def forget_keys(page: Page, room: str) -> None:
 
 
 def stored_keys(page: Page, room: str) -> StoredKeys | None:
-    """What this browser's IndexedDB holds for a room: its seat, generations, epochs,
-    how many CryptoKeys, and whether any of them is extractable (or not a CryptoKey)."""
+    """What this browser's IndexedDB holds for a room: its seat, generations, epochs, how
+    many session keys, whether any of them is extractable (or not a CryptoKey), and how
+    many private keys (none ever rests: they live in the page)."""
     kept = in_keystore(
         page,
         room,
@@ -130,13 +132,14 @@ def stored_keys(page: Page, room: str) -> StoredKeys | None:
             if (!record) return resolve(null);
             const pairs = Object.values(record.pairs);
             const sessions = Object.values(record.sessions);
-            const keys = [...pairs.map((p) => p.privateKey), ...sessions.flatMap((s) => [s.sendKey, s.recvKey])];
+            const keys = sessions.flatMap((s) => [s.sendKey, s.recvKey]);
             resolve({
                 seat: record.seat,
                 generations: Object.keys(record.pairs),
                 epochs: Object.keys(record.sessions),
                 keys: keys.length,
                 extractable: keys.some((key) => !(key instanceof CryptoKey) || key.extractable),
+                private_keys: pairs.filter((p) => "privateKey" in p).length,
             });
         };""",
     )
