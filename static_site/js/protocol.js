@@ -156,6 +156,20 @@ export async function epochOf(roomId, generation, pub1, pub2) {
   return toBase64Url((await sha256(transcriptOf(roomId, generation, pub1, pub2))).subarray(0, 8));
 }
 
+// The safety code: 15 digits (49.8 bits) in three groups of five, read aloud as numbers are.
+// Each group is 5 bytes of s, big-endian, modulo 100,000 (a bias under 10^-7).
+const SAFETY_GROUPS = 3;
+
+/** The safety code of the 32 bytes `s`: "12345 67890 12345". */
+export function safetyCode(s) {
+  const groups = [];
+  for (let i = 0; i < SAFETY_GROUPS; i += 1) {
+    const value = s.subarray(5 * i, 5 * i + 5).reduce((n, byte) => n * 256 + byte, 0);
+    groups.push(String(value % 100_000).padStart(5, "0"));
+  }
+  return groups.join(" ");
+}
+
 /** Session keys for one generation. Throws when the shared secret is refused (all zero, bad key). */
 export async function deriveSession({ privateKey, pub1, pub2, theirPub, roomId, mySeat, generation }) {
   const T = transcriptOf(roomId, generation, pub1, pub2);
@@ -171,13 +185,12 @@ export async function deriveSession({ privateKey, pub1, pub2, theirPub, roomId, 
     subtle.importKey("raw", await hkdf(shared, T, info), { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
   const k12 = await aes(`${V} 1->2`);
   const k21 = await aes(`${V} 2->1`);
-  const s = await hkdf(shared, T, `${V} safety`);
-  const code = String(new DataView(s.buffer).getUint32(0) % 1_000_000).padStart(6, "0");
+  const safety = safetyCode(await hkdf(shared, T, `${V} safety`));
   return {
     epoch: toBase64Url((await sha256(T)).subarray(0, 8)),
     sendKey: mySeat === 1 ? k12 : k21,
     recvKey: mySeat === 1 ? k21 : k12,
-    safety: `${code.slice(0, 3)} ${code.slice(3)}`,
+    safety,
   };
 }
 

@@ -72,7 +72,7 @@ def expect_presence(page: Page, text: str) -> None:
     expect(page.locator("#presence-text")).to_have_text(text)
 
 
-SAFETY_CODE = re.compile(r"^\d{3} \d{3}$")
+SAFETY_CODE = re.compile(r"^\d{5} \d{5} \d{5}$")
 
 
 def safety_code(page: Page) -> str:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(240)
 
 DESKTOP = (1280, 800)
 PHONE = (390, 844)
-SAFETY = "document.querySelector('#safety-code')?.textContent.match(/^\\d{3} \\d{3}$/)?.[0]"
+SAFETY = "document.querySelector('#safety-code')?.textContent.match(/^\\d{5} \\d{5} \\d{5}$/)?.[0]"
 ROOM_SHOWN = "location.pathname.startsWith('/room/') && !document.getElementById('app').hidden"
 PRESENCE = "document.getElementById('presence-text')?.textContent"
 BUBBLES = "[...document.querySelectorAll('#messages .msg.' + args[0] + ' .bubble')].map((b) => b.textContent.trim())"

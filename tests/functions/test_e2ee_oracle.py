@@ -232,7 +232,7 @@ def test_both_seats_derive_the_same_session() -> None:
     assert one.recv_key == two.send_key
     assert one.send_key != one.recv_key
     assert re.fullmatch(r"[A-Za-z0-9_-]{11}", one.epoch)
-    assert re.fullmatch(r"\d{3} \d{3}", one.safety)
+    assert re.fullmatch(r"\d{5} \d{5} \d{5}", one.safety)
 
 
 def test_session_is_the_documented_derivation() -> None:
@@ -243,8 +243,9 @@ def test_session_is_the_documented_derivation() -> None:
     assert session.epoch == e2ee.b64url(hashlib.sha256(t).digest()[:8])
     assert session.send_key == rfc5869(shared, t, b"privochat/2 2->1")
     assert session.recv_key == rfc5869(shared, t, b"privochat/2 1->2")
-    code = int.from_bytes(rfc5869(shared, t, b"privochat/2 safety")[:4], "big") % 1_000_000
-    assert session.safety == f"{code // 1000:03d} {code % 1000:03d}"
+    s = rfc5869(shared, t, b"privochat/2 safety")
+    groups = [int.from_bytes(s[i : i + 5], "big") % 100_000 for i in (0, 5, 10)]
+    assert session.safety == " ".join(f"{group:05d}" for group in groups)
 
 
 def test_safety_code_keeps_leading_zeros() -> None:
@@ -252,7 +253,7 @@ def test_safety_code_keeps_leading_zeros() -> None:
     codes = {
         e2ee.session_keys(shared, RID, g, bytes(32), bytes(32), 1).safety for g in range(1, 400)
     }
-    assert all(re.fullmatch(r"\d{3} \d{3}", code) for code in codes)
+    assert all(re.fullmatch(r"\d{5} \d{5} \d{5}", code) for code in codes)
     assert any(code.startswith("0") for code in codes)
 
 

@@ -15,7 +15,7 @@ describe("the handshake", { timeout: 10_000 }, () => {
     assert.ok(a && b);
     assert.equal(a.epoch, b.epoch);
     assert.equal(a.generation, 1);
-    assert.match(a.safety, /^\d{3} \d{3}$/);
+    assert.match(a.safety, /^\d{5} \d{5} \d{5}$/);
     assert.equal(one.handshake.safety, two.handshake.safety);
     assert.equal(a.sendKey.extractable, false);
     assert.deepEqual([one.problems, two.problems], [[], []]);

@@ -21,7 +21,7 @@ const V = {
   commit: "J926behMccXK4dyMHBpYY4a0_1p5XYY--o5o13Zq3xk",
   mac: "vu3XIjIgQzAG3T3niJtRF-cPa5ZR5Ln2S8T0TA-H_O4",
   epoch: "oRbbUkG6LYE",
-  safety: "656 580",
+  safety: "84568 80335 29039",
   wireFrom2: "2.oRbbUkG6LYE.AAAAAAAAAAAAAAAAzg8xt3wlNDg3DzNZ38s3uwCqcz1s7X7DOgIE10RCGyEyom9If6K_jWp9FJTyIH5IdQ6t9sXZo27g_THIqbOxfYpS-04J8XvGpBc3nFL3gm-HvhSuPVdZPl1iKaAmZ0BPvqcr7znk7EmQkXTiRq0sRCKpXsRBaifZzu9UeBsKW5Lx0p8b7QLf24FGuH7v613aCy-2VZNw5JCr8pQzV41aNQQwQWNH4Yx1rjTWS76ZSRVsWpsrKxiDzkoBi3a4CQw3hkOGoezvS-1ch5zg-c0xsGhpHmqLC0ZYDQTJzppdVJujQ29Oa2-lj7uQHpKXwYWgGx00Ea7cNODB4QrKc1ZHNBsoMqvACeim8WzI0Q_qcjY",
 };
 
@@ -156,7 +156,7 @@ describe("sessions", () => {
     assert.equal(one.epoch, two.epoch);
     assert.match(one.epoch, /^[A-Za-z0-9_-]{11}$/);
     assert.equal(one.safety, two.safety);
-    assert.match(one.safety, /^\d{3} \d{3}$/);
+    assert.match(one.safety, /^\d{5} \d{5} \d{5}$/);
     for (const key of [one.sendKey, one.recvKey]) assert.equal(key.extractable, false);
     const wire = await seal(one.sendKey, ROOM, one.epoch, 1, MSG);
     const { sealed } = parseWire(wire);

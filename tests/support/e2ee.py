@@ -217,6 +217,11 @@ def shared_secret(private: X25519PrivateKey, their_pub: bytes) -> bytes:
         raise ProtocolError("X25519 gave an all-zero shared secret") from error
 
 
+def safety_code(s: bytes) -> str:
+    """Three groups of five digits, each 5 bytes of `s` (big-endian) modulo 100,000."""
+    return " ".join(f"{int.from_bytes(s[5 * i : 5 * i + 5], 'big') % 100_000:05d}" for i in range(3))
+
+
 def session_keys(
     shared: bytes, room_id: str, generation: int, pub1: bytes, pub2: bytes, seat: int
 ) -> Session:
@@ -224,8 +229,7 @@ def session_keys(
     t = transcript(room_id, generation, pub1, pub2)
     k12 = hkdf(shared, t, utf8(f"{VERSION} 1->2"))
     k21 = hkdf(shared, t, utf8(f"{VERSION} 2->1"))
-    code = int.from_bytes(hkdf(shared, t, utf8(f"{VERSION} safety"))[:4], "big") % 1_000_000
-    digits = f"{code:06d}"
+    s = hkdf(shared, t, utf8(f"{VERSION} safety"))
     return Session(
         room_id=room_id,
         generation=generation,
@@ -233,7 +237,7 @@ def session_keys(
         epoch=b64url(sha256(t)[:8]),
         send_key=k12 if seat == 1 else k21,
         recv_key=k21 if seat == 1 else k12,
-        safety=f"{digits[:3]} {digits[3:]}",
+        safety=safety_code(s),
     )
 
 
