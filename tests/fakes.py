@@ -118,10 +118,11 @@ class InMemoryRoomStore:
             )
 
     def publish_hello(
-        self, room_id: str, participant: str, hello: Hello
+        self, room_id: str, participant: str, hello: Hello, limit: Limit
     ) -> tuple[SeatHello, RoomConnections]:
         with self._lock:
             room, seat = self._seat(room_id, participant)
+            self._count(f"hello:{room_id}:{seat}", limit)
             room.hellos[seat] = hello
             return SeatHello(seat, hello), RoomConnections(room_id, dict(room.connections))
 

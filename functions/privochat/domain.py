@@ -241,6 +241,12 @@ class Limit:
 # a flood stops here instead of spending the stage's throttle shared by all.
 FRAMES_PER_CONNECTION = Limit(max_requests=60, window_seconds=60)
 
+# Hellos one seat may publish per window; past it, nothing is stored or relayed. A page
+# publishes at most two per key generation (commit, then reveal), and a generation
+# changes only when a browser lost its keys: ten a minute is far past any real use,
+# and keeps a flood of hellos (each pushed to the other page) from costing anything.
+HELLOS_PER_SEAT = Limit(max_requests=10, window_seconds=60)
+
 
 def hashed(value: str, secret: bytes) -> str:
     """An identifier for rate limits that does not store who asked: an HMAC under

@@ -143,7 +143,7 @@ def create_app() -> FastAPI:
     @app.post(
         "/api/room/hello",
         response_model_exclude_none=True,
-        responses=error_responses(400, 401, 403, 404),
+        responses=error_responses(400, 401, 403, 404, 429),
     )
     async def publish_hello(
         body: PublishHello, chat: Service, roomId: RoomId, cookies: Cookies

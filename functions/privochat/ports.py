@@ -42,10 +42,11 @@ class RoomStore(Protocol):
         the room's."""
 
     def publish_hello(
-        self, room_id: str, participant: str, hello: Hello
+        self, room_id: str, participant: str, hello: Hello, limit: Limit
     ) -> tuple[SeatHello, RoomConnections]:
         """Keep `hello` as the latest of the participant's seat; return it with
-        its seat, and the room's connections."""
+        its seat, and the room's connections. Raises `RateLimited` (changing
+        nothing) past `limit` hellos of that seat in the window."""
 
     def ttl(self, room_id: str, participant: str) -> int:
         """Seconds the room has left."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from .domain import (
     FRAMES_PER_CONNECTION,
+    HELLOS_PER_SEAT,
     MAX_PARTICIPANTS,
     TYPING_EVERY_MS,
     History,
@@ -150,7 +151,9 @@ class ChatService:
         """Keep the caller's latest hello and relay it to every connection of the room."""
         room_id, participant = self._participant(room_id, token)
         hello = new_hello(generation, commit, mac, pub)
-        stored, connections = self._store.publish_hello(room_id, participant, hello)
+        stored, connections = self._store.publish_hello(
+            room_id, participant, hello, HELLOS_PER_SEAT
+        )
         event: dict[str, object] = {"type": "hello", "hello": hello_payload(stored)}
         self._push(room_id, connections.ids(), event)
         return stored

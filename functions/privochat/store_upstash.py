@@ -156,10 +156,19 @@ class UpstashRoomStore:
         return Seating(int(seat), int(participants), int(ttl), _parse_hellos(hello1, hello2))
 
     def publish_hello(
-        self, room_id: str, participant: str, hello: Hello
+        self, room_id: str, participant: str, hello: Hello, limit: Limit
     ) -> tuple[SeatHello, RoomConnections]:
+        window, seconds_left = _window(limit, time.time())
         _, seat, connections = self._scripts.run(
-            "publish_hello", [_meta(room_id)], [participant, _hello_json(hello)]
+            "publish_hello",
+            [_meta(room_id)],
+            [
+                participant,
+                _hello_json(hello),
+                str(limit.max_requests),
+                str(window),
+                str(seconds_left),
+            ],
         )
         return SeatHello(int(seat), hello), _parse_connections(room_id, connections)
 

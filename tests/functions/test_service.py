@@ -8,6 +8,7 @@ from devkit.credentials import PROOF, VERIFIER, WRONG_PROOF
 from devkit.wire import label_of, largest_wire_text, wire_text
 from privochat.domain import (
     FRAMES_PER_CONNECTION,
+    HELLOS_PER_SEAT,
     HISTORY_CAP,
     TEXT_MAX_CHARS,
     BadRequest,
@@ -259,6 +260,24 @@ def test_a_malformed_hello_is_refused(
     with pytest.raises(BadRequest):
         chat.publish_hello(room[0], room[1], generation, commit, mac, pub)
     assert chat.messages(room[0], room[1]).hellos == ()
+
+
+def test_a_seat_past_its_hello_limit_is_refused_and_nothing_is_relayed(
+    chat: ChatService, pusher: RecordingPusher
+) -> None:
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    ann = join(chat, room_id).token
+    bob = join(chat, room_id).token
+    chat.connect(room_id, bob, "cb")
+    for generation in range(1, HELLOS_PER_SEAT.max_requests + 1):
+        chat.publish_hello(room_id, ann, generation, key32("C"), key32("M"))
+    relayed = len(pusher.events_for("cb"))
+    with pytest.raises(RateLimited):
+        chat.publish_hello(room_id, ann, 99, key32("C"), key32("M"))
+    assert len(pusher.events_for("cb")) == relayed
+    assert [h.hello.generation for h in chat.messages(room_id, ann).hellos] == [
+        HELLOS_PER_SEAT.max_requests
+    ]
 
 
 def test_only_participants_publish_hellos(chat: ChatService, room: tuple[str, str, str]) -> None:

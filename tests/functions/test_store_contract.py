@@ -37,6 +37,7 @@ T0 = 1_700_000_000_000  # a connection time, ms
 ROOMS = Limit(max_requests=10_000, window_seconds=60)
 MESSAGES = Limit(max_requests=10_000, window_seconds=60)
 FRAMES = Limit(max_requests=10_000, window_seconds=60)
+HELLOS = Limit(max_requests=10_000, window_seconds=60)
 
 
 def known(value: T | None) -> T:
@@ -325,20 +326,36 @@ def test_each_seat_keeps_its_latest_hello_for_joiners_and_readers(store: RoomSto
     store.join(room_id, "p1", VERIFIER, 2)
     store.connect(room_id, "p1", "h1", T0)
     first = Hello(1, key32("C"), key32("M"))
-    stored, connections = store.publish_hello(room_id, "p1", first)
+    stored, connections = store.publish_hello(room_id, "p1", first, HELLOS)
     assert stored == SeatHello(1, first) and connections.ids() == ["h1"]
     revealed = Hello(1, key32("C"), key32("M"), key32("P"))
-    store.publish_hello(room_id, "p1", revealed)
+    store.publish_hello(room_id, "p1", revealed, HELLOS)
     joined = store.join(room_id, "p2", VERIFIER, 2)
     assert joined.hellos == (SeatHello(1, revealed),)
     theirs = Hello(2, key32("D"), key32("N"), key32("Q"))
-    assert store.publish_hello(room_id, "p2", theirs)[0] == SeatHello(2, theirs)
+    assert store.publish_hello(room_id, "p2", theirs, HELLOS)[0] == SeatHello(2, theirs)
     assert store.messages(room_id, "p1", None, 10).hellos == (
         SeatHello(1, revealed),
         SeatHello(2, theirs),
     )
     with pytest.raises(Unauthorized):
-        store.publish_hello(room_id, "stranger", first)
+        store.publish_hello(room_id, "stranger", first, HELLOS)
+
+
+def test_hellos_past_the_seats_limit_are_refused_and_keep_nothing(store: RoomStore) -> None:
+    room_id = _room(store)
+    store.join(room_id, "p1", VERIFIER, 2)
+    store.join(room_id, "p2", VERIFIER, 2)
+    two = Limit(max_requests=2, window_seconds=60)
+    kept = [Hello(g, key32(f"C{g}"), key32(f"M{g}")) for g in (1, 2)]
+    for hello in kept:
+        store.publish_hello(room_id, "p1", hello, two)
+    with pytest.raises(RateLimited) as refused:
+        store.publish_hello(room_id, "p1", Hello(3, key32("C3"), key32("M3")), two)
+    assert 1 <= refused.value.retry_after_seconds <= 60
+    assert store.messages(room_id, "p1", None, 10).hellos == (SeatHello(1, kept[1]),)
+    theirs = Hello(1, key32("D"), key32("N"))
+    assert store.publish_hello(room_id, "p2", theirs, two)[0] == SeatHello(2, theirs), "per seat"
 
 
 def test_history_pages_are_bounded_and_say_when_more_follow(store: RoomStore) -> None:
