@@ -16,10 +16,50 @@ export function showHelloProblem({ kind }) {
   alert.hidden = false;
 }
 
-/** The session the handshake settled on (its safety code), or null while there is none. */
+/** The session the handshake settled on (its safety code, compared or not), or null while there is none. */
 export function showSession(session) {
   $("e2e").dataset.state = session ? "ready" : "waiting";
   $("e2e-waiting").hidden = Boolean(session);
   $("safety").hidden = !session;
   $("safety-code").textContent = session?.safety ?? "";
+  const verified = Boolean(session?.verified);
+  const badge = $("verified");
+  if (badge.dataset.verified !== String(verified)) {
+    badge.dataset.verified = String(verified);
+    badge.textContent = verified ? "Verified" : "Not verified";
+  }
+  $("compared").hidden = verified;
+}
+
+/** Whether messages may be sealed with this session: not while a key change waits for the person. */
+export function usable(session) {
+  return Boolean(session) && (!session.keyChange || session.accepted);
+}
+
+/**
+ * A key change the person has not accepted: a modal they must answer (Escape does not close it).
+ * onAnswer("accept" | "destroy") once they do.
+ */
+export function showKeyChange(session, onAnswer) {
+  const dialog = $("key-change");
+  $("key-change-code").textContent = session.safety;
+  document.body.dataset.keyChange = session.epoch;
+  if (dialog.open) return;
+  dialog.oncancel = (event) => event.preventDefault();
+  dialog.onclose = () => {
+    const answer = dialog.returnValue;
+    dialog.returnValue = "";
+    if (answer === "accept" || answer === "destroy") onAnswer(answer);
+    else dialog.showModal();
+  };
+  dialog.showModal();
+}
+
+export function hideKeyChange() {
+  delete document.body.dataset.keyChange;
+  const dialog = $("key-change");
+  if (dialog.open) {
+    dialog.onclose = null;
+    dialog.close();
+  }
 }

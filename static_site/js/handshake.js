@@ -18,6 +18,7 @@ export class Handshake {
     this.mine = null; // our seat's latest hello as the server holds it
     this.epochs = new Map(); // generation -> epoch of its session on this page
     this.refused = new Set(); // generations whose key agreement failed: reported once, never retried
+    this.lostSession = false; // our keys of a generation the other had answered are gone (Leave, cleared storage)
     this.current = null; // the session of the current generation, once there is one
     this.chain = Promise.resolve();
   }
@@ -25,6 +26,20 @@ export class Handshake {
   /** Takes hellos from the server (join, messages, a push) and moves the handshake on, one call at a time. */
   update(hellos = []) {
     const run = this.chain.then(() => this.step(hellos));
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Marks the current session for every tab ({accepted: true} after a key change, {verified: true}
+   * once the codes were compared) and says so through onChange.
+   */
+  mark(marks) {
+    const run = this.chain.then(async () => {
+      if (!this.current) return;
+      this.current = await this.keys.markSession(this.current.epoch, marks);
+      this.onChange(this.current);
+    });
     this.chain = run.catch(() => {});
     return run;
   }
@@ -71,6 +86,8 @@ export class Handshake {
       && (await this.deriveAll(), !this.epochs.has(myG)); // a tab may have derived it meanwhile
     // The current generation is the highest published; ours moves past our own when its key is gone.
     const target = myG && (!ours || lost) ? Math.max(myG + 1, theirG) : Math.max(myG, theirG, 1);
+    // Keys of a generation the other had revealed for: a session existed, and this browser lost it.
+    if (myG && !ours && this.theirs.get(myG)?.pub) this.lostSession = true;
     const pair = (await this.keys.pair(target)) ?? (await this.keys.keepPair(target, await P.newKeyPair()));
     // Commit first; reveal only once the other's commit for this generation is here.
     const reveal = this.theirs.has(target);
@@ -78,8 +95,8 @@ export class Handshake {
       await this.take(await this.publish(await P.makeHello(this.helloKey, this.roomId, this.seat, target, pair.pub, { reveal })));
     }
     await this.deriveAll();
-    const session = this.epochs.has(target) ? await this.keys.session(this.epochs.get(target)) : null;
-    if (session?.epoch !== this.current?.epoch) {
+    const session = this.epochs.has(target) ? await this.keys.refresh(this.epochs.get(target)) : null;
+    if (session?.epoch !== this.current?.epoch || session?.accepted !== this.current?.accepted || session?.verified !== this.current?.verified) {
       this.current = session ?? null;
       this.onChange(this.current);
     }
@@ -115,7 +132,11 @@ export class Handshake {
         this.onProblem({ kind: "refused", seat: this.other, generation });
         return;
       }
-      await this.keys.keepSession({ ...session, generation });
+      // New keys after earlier ones (a session this page or browser held, or one it lost) are a
+      // key change the person must see: nothing is sent with them until they accept them.
+      const keyChange = this.lostSession || (this.current?.generation ?? generation) < generation
+        || (await this.keys.hasSessionBefore(generation));
+      await this.keys.keepSession({ ...session, generation, keyChange });
     }
     this.epochs.set(generation, epoch);
   }

@@ -119,14 +119,14 @@ export class MessageView {
   }
 
   /** Shows the delivery state and time of a message element. */
-  update(node, { own = node.classList.contains("own"), timestamp, status = "sent", error }) {
+  update(node, { own = node.classList.contains("own"), timestamp, status = "sent", error, waitingFor = "join" }) {
     node.classList.toggle("own", own);
     node.classList.toggle("other", !own);
     node.dataset.status = status;
     const meta = node.querySelector(".meta");
     meta.replaceChildren();
     if (status === "waiting") {
-      meta.append(el("span", "state", "Sends when they join"));
+      meta.append(el("span", "state", waitingFor === "accept" ? "Sends once you accept the new keys" : "Sends when they join"));
       return;
     }
     if (status === "sending") {

@@ -122,14 +122,43 @@ export class RoomKeys {
     return this.cache.get(epoch);
   }
 
-  async keepSession({ epoch, generation, sendKey, recvKey, safety }) {
+  /**
+   * keyChange: the keys changed under the person (this browser held an earlier session with the
+   * other, or lost one): the session waits for them to accept it before anything is sent with it.
+   */
+  async keepSession({ epoch, generation, sendKey, recvKey, safety, keyChange = false }) {
     const kept = await this.change((record) => {
-      record.sessions[epoch] ??= { generation, sendKey, recvKey, safety, nextSeq: 1 };
+      record.sessions[epoch] ??= { generation, sendKey, recvKey, safety, nextSeq: 1, keyChange, accepted: false, verified: false };
       return record.sessions[epoch];
     });
     this.cache.set(epoch, { ...kept, epoch });
     this.dropPrivateKey(generation);
     return this.cache.get(epoch);
+  }
+
+  /** Whether this browser holds a session of this room older than `generation`. */
+  async hasSessionBefore(generation) {
+    const record = await this.store.get(this.base.roomId);
+    if (record?.seat !== this.base.seat) return false;
+    return Object.values(record.sessions).some((session) => session.generation < generation);
+  }
+
+  /** Marks a session, for every tab: {accepted: true} (the person accepted new keys), {verified: true} (they compared the code). */
+  async markSession(epoch, marks) {
+    const marked = await this.change((record) => {
+      const session = record.sessions[epoch];
+      if (session) Object.assign(session, marks);
+      return session;
+    });
+    if (marked) this.cache.set(epoch, { ...marked, epoch });
+    this.channel?.postMessage({ roomId: this.base.roomId });
+    return this.cache.get(epoch);
+  }
+
+  /** Reads a session again (another tab may have marked it). */
+  async refresh(epoch) {
+    this.cache.delete(epoch);
+    return this.session(epoch);
   }
 
   /** The next sequence number of our messages in this epoch, taken for good. */

@@ -11,7 +11,7 @@ import { draftKey, keepUnsent, saveDraft, tabStorage } from "./drafts.js";
 import { afterRefusedJoin, lobbyUrl, vanished } from "./endings.js";
 import { missingForRoom } from "./capabilities.js";
 import { Handshake } from "./handshake.js";
-import { showHelloProblem, showSession } from "./handshake-view.js";
+import { hideKeyChange, showHelloProblem, showKeyChange, showSession, usable } from "./handshake-view.js";
 import { getName } from "./identity.js";
 import { setUpInvite } from "./invite.js";
 import { openKeystore } from "./keystore.js";
@@ -87,12 +87,21 @@ function followRefusal(error, rejoining) {
 
 // ---------- the handshake ----------
 
-/** The session to send with changed; having one means both people are here. */
+/** The session to send with changed; having one means both people are here. New keys after
+ * earlier ones wait for the person to accept them (nothing is sealed with them until then). */
 function onSession(session) {
   showSession(session);
   if (!session) return;
   markFull();
-  conversation?.pump();
+  if (usable(session)) {
+    hideKeyChange();
+    conversation?.pump();
+  } else {
+    showKeyChange(session, (answer) => {
+      if (answer === "accept") handshake.mark({ accepted: true });
+      else $("confirm-destroy").showModal();
+    });
+  }
 }
 
 /** Hands hellos to the handshake; a publish that fails is tried again a little later. */
@@ -234,11 +243,15 @@ function setUpButtons() {
     toast,
   });
   $("invite").addEventListener("click", invite.open);
+  $("compared").addEventListener("click", () => handshake.mark({ verified: true }));
   notifier = new Notifier({ button: $("notify"), label: $("notify-text"), tag: `privochat-${roomId}`, toast });
   const dialog = $("confirm-destroy");
   $("destroy").addEventListener("click", () => dialog.showModal());
   dialog.addEventListener("close", async () => {
-    if (dialog.returnValue !== "destroy") return;
+    if (dialog.returnValue !== "destroy") {
+      if (handshake?.current) onSession(handshake.current); // a key change not accepted asks again
+      return;
+    }
     dialog.returnValue = "";
     destroying = true;
     try {
@@ -315,7 +328,7 @@ async function main() {
     name: getName,
     api: { send: (body) => api.send(roomId, body), list: (after) => catchUp.list(after) },
     keys: {
-      current: () => handshake.current,
+      current: () => (usable(handshake.current) ? handshake.current : null),
       sessionFor: (epoch) => handshake.sessionFor(epoch),
       takeSeq: (epoch) => keys.takeSeq(epoch),
       lostEarlier: () => keys.lostEarlier(),
@@ -323,7 +336,11 @@ async function main() {
     onHellos: takeHellos,
     view: {
       add: (entry) => view.add(entry),
-      update: (node, patch) => view.update(node, patch.error ? { ...patch, error: failureText(patch.error, navigator.onLine) } : patch),
+      update: (node, patch) => view.update(node, {
+        ...patch,
+        ...(patch.error && { error: failureText(patch.error, navigator.onLine) }),
+        ...(patch.status === "waiting" && handshake.current && { waitingFor: "accept" }),
+      }),
       remove: (node) => view.remove(node),
       addGap: (missing) => view.addGap(missing),
       updateGap: (node, missing) => view.updateGap(node, missing),

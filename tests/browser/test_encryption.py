@@ -258,6 +258,12 @@ def test_a_browser_that_lost_its_keys_starts_a_new_generation_and_both_re_key(
     code = safety_code(bob)
     expect(alice.locator("#safety-code")).to_have_text(code)
     assert kept_keys(bob, room_id(link))["generations"] == ["2"]
+    # New keys after a session both had: each page stops on them until the person accepts.
+    for page in (alice, bob):
+        expect(page.locator("#key-change")).to_be_visible()
+        expect(page.locator("#key-change-code")).to_have_text(code)
+        page.locator("#key-change-accept").click()
+        expect(page.locator("#key-change")).to_be_hidden()
 
     send(alice, "after")
     expect(bubbles(bob, "other")).to_have_count(2)

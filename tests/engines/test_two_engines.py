@@ -22,6 +22,7 @@ SAFETY = "document.querySelector('#safety-code')?.textContent.match(/^\\d{5} \\d
 ROOM_SHOWN = "location.pathname.startsWith('/room/') && !document.getElementById('app').hidden"
 PRESENCE = "document.getElementById('presence-text')?.textContent"
 BUBBLES = "[...document.querySelectorAll('#messages .msg.' + args[0] + ' .bubble')].map((b) => b.textContent.trim())"
+KEY_CHANGE_CODE = "document.getElementById('key-change').open && document.getElementById('key-change-code').textContent"
 NOTICE = "location.pathname === '/' && document.getElementById('notice')?.dataset.notice"
 
 
@@ -104,11 +105,22 @@ def two_people_flow(
     shows_messages(creator, own=[hello], other=[reply])
     shows_messages(joiner, own=[reply], other=[hello])
 
+    # They compared the code: both say so; the badge follows.
+    for page in (creator, joiner):
+        click(page, "#compared", tap and page is joiner)
+        says(page, "document.getElementById('verified').textContent", "Verified", "verified")
+
     # A reload reads the history back with the keys this browser kept: same session, same code.
     joiner.reload()
     wait_until(joiner, ROOM_SHOWN, what="the room opens again after a reload")
     shows_messages(joiner, own=[reply], other=[hello])
     says(joiner, SAFETY, first_code, "the same safety code after a reload")
+    says(
+        joiner,
+        "document.getElementById('verified').textContent",
+        "Verified",
+        "still verified after a reload",
+    )
     joiner.screenshot(folder / f"2-{joiner.engine}-reloaded.png")
 
     # Leave forgets this browser's keys; coming back joins again with new keys on both sides.
@@ -125,6 +137,20 @@ def two_people_flow(
     click(joiner, "#join-button", tap)
     wait_until(joiner, ROOM_SHOWN, what="the room opens after coming back")
     second_code = same_safety_code(creator, joiner, unlike=first_code)
+    # New keys after compared ones are never silent: both pages stop on the new code until accepted.
+    for page in (creator, joiner):
+        says(page, KEY_CHANGE_CODE, second_code, "the key-change notice with the new code")
+    joiner.screenshot(folder / f"3-{joiner.engine}-keys-changed.png")
+    for page in (creator, joiner):
+        click(page, "#key-change-accept", tap and page is joiner)
+        wait_until(page, "!document.getElementById('key-change').open", what="the notice answered")
+    for page in (creator, joiner):
+        says(
+            page,
+            "document.getElementById('verified').textContent",
+            "Not verified",
+            "new keys are not verified",
+        )
     back = f"{joiner.engine} is back"
     send(joiner, back, tap)
     shows_messages(creator, own=[hello], other=[reply, back])
