@@ -790,3 +790,45 @@ def test_only_a_wrong_link_brings_the_wrong_key_screen_whatever_bob_sends(
     expect(mallory.locator(wrong_key_screen)).to_have_attribute("data-key-problem", "wrong")
     expect(mallory.locator("#screen-title")).to_have_text("Wrong key for this room")
     expect(alice.locator(wrong_key_screen)).to_have_count(0)
+
+
+# ---------- key changes after the codes were compared ----------
+
+
+def test_a_forced_re_key_after_the_codes_were_compared_stops_the_page_loudly(
+    room: Room,
+) -> None:
+    """The server holds the link: it MACs hellos of a generation 2 for seat 2 with a key of its
+    own and hands them to Alice's page. Before: the page moved to the new keys silently (its
+    code changed in place) and sealed what she wrote to the server. Now it stops on a modal."""
+    alice, server, bob = room.alice, room.server, room.bob
+    compared = safety_code(alice)
+    alice.locator("#compared").click()
+    expect(alice.locator("#verified")).to_have_text("Verified")
+    rid, key = room_id(room.link), link_key(room.link)
+
+    mallory = e2ee.new_key_pair()
+    forged = e2ee.make_hello(e2ee.hello_key(key, rid), rid, 2, 2, mallory.pub, reveal=True)
+    posts_before = len(server.posts)
+    stored = {k: v for k, v in forged.items() if k != "seat"}
+    room.store.stack.redis("HSET", f"meta:{{{rid}}}", "hello:2", json.dumps(stored))
+    server.push({"type": "hello", "hello": forged})
+
+    notice = alice.locator("#key-change")
+    expect(notice).to_be_visible()
+    new_code = alice.locator("#key-change-code").inner_text()
+    assert new_code != compared
+    expect(alice.locator("#safety-code")).to_have_text(new_code)
+    expect(alice.locator("#verified")).to_have_text("Not verified")
+    # A modal dialog: the rest of the page is inert, nothing can be written or sent meanwhile.
+    assert alice.evaluate("document.getElementById('key-change').matches(':modal')")
+
+    alice.reload()  # the notice is not forgotten by a reload (the server keeps its forgery)
+    expect(alice.locator("#key-change")).to_be_visible()
+    expect(alice.locator("#key-change-code")).to_have_text(new_code)
+    assert len(server.posts) == posts_before, "nothing was sealed with the new keys"
+    assert bob.session.safety == compared  # the real Bob: unchanged
+
+    alice.locator("#key-change-destroy").click()
+    alice.get_by_role("button", name="Destroy room").click()
+    expect(alice.locator("#notice")).to_contain_text("You destroyed the room")

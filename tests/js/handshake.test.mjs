@@ -129,6 +129,61 @@ describe("the handshake", { timeout: 10_000 }, () => {
     assert.equal(new Set(pubs.map((p) => p.split(":")[2])).size, pubs.length, "every generation has fresh keys on both sides");
   });
 
+  test("new keys after a session both held are a key change on both sides; the first keys are not", async () => {
+    const { server, L, one, two } = await twoPages();
+    assert.equal(one.handshake.current.keyChange, false);
+    assert.equal(two.handshake.current.keyChange, false);
+    server.pages.splice(server.pages.indexOf(one.handshake), 1);
+    const fresh = await page({ server, seat: 1, L }); // left and came back: its keys are gone
+    await fresh.handshake.update(server.list());
+    await settle(fresh.handshake, two.handshake);
+    assert.equal(fresh.handshake.current.generation, 2);
+    assert.equal(two.handshake.current.keyChange, true, "the one who stayed held the earlier session");
+    assert.equal(fresh.handshake.current.keyChange, true, "the one who came back lost a session");
+    assert.equal(two.handshake.current.accepted, false);
+  });
+
+  test("a reload before the other arrives changes generation without a key change", async () => {
+    const server = new HelloServer();
+    const L = parseLinkKey(newLinkKey());
+    const browser = { locks: new FakeLocks(), channels: new FakeChannels() };
+    const first = await page({ server, seat: 1, L, browser });
+    await first.handshake.update([]);
+    server.pages.splice(server.pages.indexOf(first.handshake), 1);
+    closeTab(first);
+    const reloaded = await page({ server, seat: 1, L, store: first.store, browser });
+    await reloaded.handshake.update(server.list());
+    const two = await page({ server, seat: 2, L });
+    await two.handshake.update(server.list());
+    await settle(reloaded.handshake, two.handshake);
+    assert.equal(reloaded.handshake.current.generation, 2);
+    assert.deepEqual([reloaded.handshake.current.keyChange, two.handshake.current.keyChange], [false, false]);
+  });
+
+  test("marks (accepted, verified) reach every tab and say so; a new session starts unverified", async () => {
+    const server = new HelloServer();
+    const L = parseLinkKey(newLinkKey());
+    const browser = { locks: new FakeLocks(), channels: new FakeChannels() };
+    const tab1 = await page({ server, seat: 1, L, browser });
+    await tab1.handshake.update([]);
+    const two = await page({ server, seat: 2, L });
+    await two.handshake.update(server.list());
+    await settle(tab1.handshake, two.handshake);
+    const tab2 = await page({ server, seat: 1, L, store: tab1.store, browser });
+    await tab2.handshake.update(server.list());
+    await tab1.handshake.mark({ verified: true });
+    assert.equal(tab1.changes.at(-1).verified, true);
+    await settle(tab1.handshake, tab2.handshake);
+    assert.equal(tab2.handshake.current.verified, true, "the other tab reads the mark");
+    server.pages.splice(server.pages.indexOf(two.handshake), 1);
+    const fresh = await page({ server, seat: 2, L });
+    await fresh.handshake.update(server.list());
+    await settle(fresh.handshake, tab1.handshake, tab2.handshake);
+    assert.equal(tab1.handshake.current.generation, 2);
+    assert.equal(tab1.handshake.current.verified, false);
+    assert.equal(tab1.handshake.current.keyChange, true);
+  });
+
   test("pushes arriving late or out of order still end in one session", async () => {
     const server = new HelloServer();
     server.deliver = false;
