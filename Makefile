@@ -28,8 +28,8 @@ test: venv system-deps sam-tools lint
 	node --test tests/js/
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
-# bench/README.md: the benchmark (~2 min), the full load run (~4 min), then the chaos
-# run (~1 min: the load while the stack fails under it; CHAOS_ARGS="--rooms 5" to shrink it).
+# bench/README.md: the benchmark (~5 min on 2 cores); the full load run, then the chaos
+# run (the load while the stack fails under it; CHAOS_ARGS="--rooms 5" to shrink it).
 bench: venv system-deps
 	$(BIN)/python -m bench.run $(ARGS)
 
