@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import pytest
 
-from devkit.servers import MissingProgram
+from devkit.servers import LocalStack, MissingProgram, local_stack
 
 
 @pytest.fixture
@@ -19,6 +19,14 @@ def lambda_event_loop() -> Iterator[None]:
     yield
     asyncio.set_event_loop(None)
     loop.close()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    """The local stack as `make run` starts it, on the embedded store: one for the
+    session, shared by tests/e2e/ and tests/local_stack/."""
+    with local_stack() as running:
+        yield running
 
 
 # A test that needs a program this machine lacks (redis-server, chromium, node) is
