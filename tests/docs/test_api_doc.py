@@ -1,6 +1,7 @@
 """docs/api.md, the API's contract, kept in step with the code: it names every
 route the app serves (and none it does not), every error code with its status,
-and every type of push. Reading the code, not running it: no server, no store."""
+every type of push, and the limits the code sets. Reading the code, not running
+it: no server, no store."""
 
 from __future__ import annotations
 
@@ -11,8 +12,21 @@ from pathlib import Path
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
+from privochat.config import Settings
+from privochat.cookies import MAX_ROOMS
+from privochat.domain import (
+    CLIENT_ID_MAX_CHARS,
+    FRAMES_PER_CONNECTION,
+    HISTORY_CAP,
+    MAX_CONNECTIONS_PER_PARTICIPANT,
+    MAX_GENERATION,
+    MAX_PARTICIPANTS,
+    TEXT_MAX_CHARS,
+    TYPING_EVERY_MS,
+)
 from privochat.errors import STATUS_BY_CODE
 from privochat.http_api import create_app
+from privochat.service import PAGE_MESSAGES, PAGE_TEXT_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 API_DOC = ROOT / "docs" / "api.md"
@@ -123,3 +137,35 @@ def test_the_readers_are_shown_docs_api_md() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "[docs/api.md](docs/api.md)" in readme
     assert "docs/api.md" in (PACKAGE / "errors.py").read_text(encoding="utf-8")
+
+
+def limits_table(doc: str) -> dict[str, str]:
+    """Each row of the Limits table: what -> its limit."""
+    section = doc.split("## Limits", 1)[1]
+    rows = re.findall(r"^\| ([^|]+?) \| ([^|]+?) \|", section, re.MULTILINE)
+    return {what: limit for what, limit in rows if what != "what"}  # not the header
+
+
+def test_the_limits_are_the_codes() -> None:
+    settings = Settings()
+    expected = {
+        "a room's life": f"{settings.room_ttl_seconds} s",
+        "participants": f"{MAX_PARTICIPANTS}",
+        "rooms created per client address": f"{settings.room_creations_per_minute} a minute",
+        "messages sent per participant": f"{settings.messages_per_minute} a minute",
+        "a message's wire text": f"{TEXT_MAX_CHARS:,} characters",
+        "`clientId`": f"1 to {CLIENT_ID_MAX_CHARS} characters",
+        "hello `generation`": f"1 to {MAX_GENERATION:,}",
+        "history kept": f"the newest {HISTORY_CAP} messages",
+        "a page of history": f"{PAGE_MESSAGES} messages and {PAGE_TEXT_BYTES:,} bytes",
+        "request body": f"{settings.max_body_bytes // 1024} KiB",
+        "rooms in one browser's cookie": f"{MAX_ROOMS}",
+        "WebSocket connections per participant": f"{MAX_CONNECTIONS_PER_PARTICIPANT}",
+        "frames per connection": f"{FRAMES_PER_CONNECTION.max_requests} a minute",
+        "typing relayed": f"once per {TYPING_EVERY_MS / 1000:g} s",
+    }
+    assert FRAMES_PER_CONNECTION.window_seconds == 60
+    table = limits_table(_doc())
+    for what, limit in expected.items():
+        assert what in table, f"docs/api.md's Limits table lacks a row for {what}"
+        assert table[what].startswith(limit), f"{what}: {table[what]!r}, the code says {limit!r}"
