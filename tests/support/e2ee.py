@@ -219,7 +219,9 @@ def shared_secret(private: X25519PrivateKey, their_pub: bytes) -> bytes:
 
 def safety_code(s: bytes) -> str:
     """Three groups of five digits, each 5 bytes of `s` (big-endian) modulo 100,000."""
-    return " ".join(f"{int.from_bytes(s[5 * i : 5 * i + 5], 'big') % 100_000:05d}" for i in range(3))
+    return " ".join(
+        f"{int.from_bytes(s[5 * i : 5 * i + 5], 'big') % 100_000:05d}" for i in range(3)
+    )
 
 
 def session_keys(
