@@ -3,7 +3,7 @@ PORT ?= 3000
 PYTEST_ARGS ?=
 BIN := .venv/bin
 
-.PHONY: run test lint bench load venv system-deps sam-tools publish-site clean build
+.PHONY: run test unit test-shuffled lint bench load venv system-deps sam-tools publish-site clean build
 
 venv:
 	@bash scripts/bootstrap.sh
@@ -28,8 +28,21 @@ test: venv system-deps sam-tools lint
 	node --test tests/js/
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
-# bench/README.md: the benchmark (~2 min), the full load run (~4 min), then the chaos
-# run (~1 min: the load while the stack fails under it; CHAOS_ARGS="--rooms 5" to shrink it).
+# The fast habit (well under a minute, no server, no SAM): the browser's modules, then
+# the Python tests marked unit (tests/conftest.py: UNIT_TESTS, on in-memory fakes).
+unit: venv
+	node --test tests/js/
+	$(BIN)/python -m pytest -p no:cacheprovider -q -m unit $(PYTEST_ARGS)
+
+# The same tests in a random order, to prove each passes after any other; the seed is
+# printed (again: SEED=<seed>). TESTS="tests/functions" shuffles another selection.
+SEED ?=
+TESTS ?= -m unit
+test-shuffled: venv
+	$(BIN)/python -m pytest -p no:cacheprovider -q $(TESTS) $(if $(SEED),--shuffle-seed $(SEED),--shuffle) $(PYTEST_ARGS)
+
+# bench/README.md: the benchmark (~5 min on 2 cores); the full load run, then the chaos
+# run (the load while the stack fails under it; CHAOS_ARGS="--rooms 5" to shrink it).
 bench: venv system-deps
 	$(BIN)/python -m bench.run $(ARGS)
 

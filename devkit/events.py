@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
+
+if TYPE_CHECKING:
+    from privochat.gateway_events import WebSocketEvent
 
 
 def http_event(
@@ -94,3 +97,16 @@ def ws_event(
     if body is not None:
         event["body"] = body
     return event
+
+
+def websocket_event(
+    route: str,
+    connection_id: str,
+    room_id: str | None = None,
+    cookie: str | None = None,
+    body: str | None = None,
+    origin: str | None = None,
+) -> WebSocketEvent:
+    """ws_event, typed as the handlers take it: the event holds every field of
+    WebSocketEvent, and more, as API Gateway's does."""
+    return cast("WebSocketEvent", ws_event(route, connection_id, room_id, cookie, body, origin))

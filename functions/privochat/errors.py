@@ -1,4 +1,5 @@
-"""Error answers, the same on both faces: each code with its status and default sentence."""
+"""Error answers, the same on both faces: each code with its status and default sentence
+(docs/api.md, "Errors", documents each; a test keeps the two in step)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""The HTTP API (`/api/*`): a FastAPI app, wrapped by Mangum for API Gateway
-HTTP API events (payload v2). Routes parse, call the service, shape the answer
-(async: a Lambda environment serves one request at a time, so the blocking store
-call costs nothing, and the threadpool hop of sync routes cost a third of the CPU);
-bodies are in http_schemas.py, what runs around them in http_middleware.py and
-http_errors.py."""
+"""The HTTP API (`/api/*`; its contract is docs/api.md): a FastAPI app, wrapped
+by Mangum for API Gateway HTTP API events (payload v2). Routes parse, call the
+service, shape the answer (async: a Lambda environment serves one request at a
+time, so the blocking store call costs nothing, and the threadpool hop of sync
+routes cost a third of the CPU); bodies are in http_schemas.py, what runs around
+them in http_middleware.py and http_errors.py."""
 
 from __future__ import annotations
 

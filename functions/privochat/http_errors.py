@@ -42,7 +42,7 @@ def add_error_handlers(app: FastAPI) -> None:
         message = (
             f"{where}: {first.get('msg', 'invalid')}" if where else first.get("msg", "invalid")
         )
-        # The contract: a malformed room ID (the query) is a 400, a malformed body a 422.
+        # The contract (docs/api.md): a malformed query is a 400, a malformed body a 422.
         status = 400 if location[:1] == ("query",) else 422
         return JSONResponse(error_body("bad-request", message), status_code=status)
 

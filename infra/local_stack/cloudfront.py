@@ -12,7 +12,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 # One source for both: template.yaml's ResponseHeadersPolicy must say the same
-# (tests/e2e/test_local_stack.py pins them equal).
+# (tests/local_stack/test_doors.py pins them equal).
 SECURITY_HEADERS_FILE = Path(__file__).resolve().parents[1] / "security_headers.json"
 SECURITY_HEADERS: dict[str, str] = json.loads(SECURITY_HEADERS_FILE.read_text())
 

@@ -44,7 +44,8 @@ ON_DEFAULT = Function("$default", "privochat.ws_api.on_default")
 FUNCTIONS = [HTTP_API, ON_CONNECT, ON_DISCONNECT, ON_DEFAULT]
 # The largest request body API Gateway takes (10 MB); the app's own limit is lower.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
-# Error codes of the refusals the stack itself answers (the app's are in wire.py).
+# Error codes of the refusals the stack itself answers (the app's are in
+# functions/privochat/errors.py).
 _CODES = {
     400: "bad-request",
     403: "forbidden",

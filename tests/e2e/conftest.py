@@ -1,4 +1,5 @@
-"""The local stack and the people who use it, for every test of this folder."""
+"""The people who use the local stack (tests/conftest.py starts it), for every
+test of this folder."""
 
 from __future__ import annotations
 
@@ -7,14 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from devkit.api_client import ApiClient
-from devkit.servers import LocalStack, local_stack
-
-
-@pytest.fixture(scope="session")
-def stack() -> Iterator[LocalStack]:
-    """The local stack as `make run` starts it, on the embedded store."""
-    with local_stack() as running:
-        yield running
+from devkit.servers import LocalStack
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import io
 import json
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from http.cookies import SimpleCookie
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import quote
 
 import pytest
@@ -20,11 +20,12 @@ from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from devkit.credentials import PROOF, VERIFIER, WRONG_PROOF
-from devkit.events import http_event, ws_event
+from devkit.events import http_event, websocket_event
 from devkit.wire import wire_text
 from privochat import wiring
 from privochat.config import Settings
 from privochat.domain import FRAMES_PER_CONNECTION, TEXT_MAX_CHARS, Limit
+from privochat.gateway_events import LambdaResponse, WebSocketEvent
 from privochat.logs import JsonLines
 from privochat.pusher_apigw import ApiGatewayPusher
 from privochat.service import PAGE_MESSAGES, PAGE_TEXT_BYTES, Limits
@@ -33,12 +34,30 @@ from tests.support.gateway_faults import inject_faults, record_requests
 from tests.support.rooms import key32
 
 SITE = "https://chat.example.com"
+# A Lambda handler of the HTTP API: an API Gateway event and a context in, the
+# answer out (http_api.handler, a Mangum adapter).
+HttpHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class WebSocketHandlers(Protocol):
+    """The WebSocket API's Lambda handlers: the ws_api module."""
+
+    def on_connect(self, event: WebSocketEvent, context: Any, /) -> LambdaResponse: ...
+    def on_disconnect(self, event: WebSocketEvent, context: Any, /) -> LambdaResponse: ...
+    def on_default(self, event: WebSocketEvent, context: Any, /) -> LambdaResponse: ...
+
+
+class Handlers(NamedTuple):
+    """The Lambda handlers of both APIs, as the functions' entry points name them."""
+
+    http: HttpHandler
+    ws: WebSocketHandlers
 
 
 @pytest.fixture
 def handlers(
     upstash_embedded: UpstashSetup, monkeypatch: pytest.MonkeyPatch, lambda_event_loop: None
-) -> Iterator[Any]:
+) -> Iterator[Handlers]:
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -60,7 +79,7 @@ def handlers(
     with mock_aws():
         from privochat import http_api, ws_api
 
-        yield http_api.handler, ws_api
+        yield Handlers(http_api.handler, ws_api)
     wiring.configure()
 
 
@@ -83,7 +102,9 @@ def posted(connection_id: str) -> list[dict[str, Any]]:
     return events
 
 
-def call(http: Any, *args: Any, **kwargs: Any) -> tuple[int, dict[str, Any], dict[str, Any]]:
+def call(
+    http: HttpHandler, *args: Any, **kwargs: Any
+) -> tuple[int, dict[str, Any], dict[str, Any]]:
     response = http(http_event(*args, **kwargs), None)
     return response["statusCode"], json.loads(response["body"]), response
 
@@ -92,7 +113,7 @@ _client_ids = iter(range(1_000_000))
 
 
 def send(
-    http: Any, room_id: str, cookie: str, label: str, size: int | None = None
+    http: HttpHandler, room_id: str, cookie: str, label: str, size: int | None = None
 ) -> tuple[int, dict[str, Any], dict[str, Any]]:
     """A message whose text is `label` spelt as a wire text (of `size` characters)."""
     return call(
@@ -105,7 +126,7 @@ def send(
     )
 
 
-def create(http: Any) -> str:
+def create(http: HttpHandler) -> str:
     status, created, _ = call(
         http, "POST", "/api/room/create", body={"verifier": VERIFIER}, headers={"origin": SITE}
     )
@@ -114,7 +135,7 @@ def create(http: Any) -> str:
 
 
 def join(
-    http: Any, room_id: str, cookie: str | None = None, proof: str = PROOF
+    http: HttpHandler, room_id: str, cookie: str | None = None, proof: str = PROOF
 ) -> tuple[int, dict[str, Any], str | None]:
     """Joins; returns the status, the body and the cookie's new value (if one was set)."""
     status, body, response = call(
@@ -125,7 +146,7 @@ def join(
     return status, body, value
 
 
-def create_and_join(http: Any) -> tuple[str, str, str]:
+def create_and_join(http: HttpHandler) -> tuple[str, str, str]:
     """A room with two participants: its ID and each one's cookie value."""
     room_id = create(http)
     cookies = []
@@ -137,7 +158,7 @@ def create_and_join(http: Any) -> tuple[str, str, str]:
 
 
 def test_join_sets_a_strict_httponly_secure_host_cookie_and_never_returns_the_token(
-    handlers: Any,
+    handlers: Handlers,
 ) -> None:
     http, _ = handlers
     room_id = create(http)
@@ -155,7 +176,7 @@ def test_join_sets_a_strict_httponly_secure_host_cookie_and_never_returns_the_to
     assert token not in response["body"]
 
 
-def test_a_wrong_proof_gets_403_wrong_key_no_seat_and_no_cookie(handlers: Any) -> None:
+def test_a_wrong_proof_gets_403_wrong_key_no_seat_and_no_cookie(handlers: Handlers) -> None:
     http, _ = handlers
     room_id = create(http)
     for body in ({"proof": WRONG_PROOF}, {}, {"proof": "short"}):
@@ -165,7 +186,7 @@ def test_a_wrong_proof_gets_403_wrong_key_no_seat_and_no_cookie(handlers: Any) -
     assert join(http, room_id)[1]["seat"] == 1
 
 
-def test_one_browser_cookie_holds_a_seat_in_each_of_two_rooms(handlers: Any) -> None:
+def test_one_browser_cookie_holds_a_seat_in_each_of_two_rooms(handlers: Handlers) -> None:
     http, _ = handlers
     first, second = create(http), create(http)
     _, _, cookie = join(http, first)
@@ -176,16 +197,16 @@ def test_one_browser_cookie_holds_a_seat_in_each_of_two_rooms(handlers: Any) -> 
     assert join(http, first, both)[1]["seat"] == 1  # still the same seat
 
 
-def test_a_cookie_among_other_apps_cookies_opens_the_websocket(handlers: Any) -> None:
+def test_a_cookie_among_other_apps_cookies_opens_the_websocket(handlers: Handlers) -> None:
     """Browsers send every cookie of the host: a JSON or spaced value of another
     app's must not hide ours (it did: 401 on $connect while HTTP accepted it)."""
     http, ws = handlers
     room_id, ann, _ = create_and_join(http)
-    event = ws_event("$connect", "K1=", room_id, origin=SITE)
+    event = websocket_event("$connect", "K1=", room_id, origin=SITE)
     event["headers"]["Cookie"] = (
         f'consent=yes please; prefs={{"a": [1, 2]}}; __Host-x-auth-token={ann}; theme="dark"'
     )
-    assert ws.on_connect(event)["statusCode"] == 200
+    assert ws.on_connect(event, None)["statusCode"] == 200
     status, _, _ = call(
         http,
         "GET",
@@ -196,14 +217,20 @@ def test_a_cookie_among_other_apps_cookies_opens_the_websocket(handlers: Any) ->
     assert status == 200
 
 
-def test_a_message_is_stored_and_pushed_to_both_connections(handlers: Any) -> None:
+def test_a_message_is_stored_and_pushed_to_both_connections(handlers: Handlers) -> None:
     http, ws = handlers
     room_id, ann, bob = create_and_join(http)
     assert (
-        ws.on_connect(ws_event("$connect", "A1=", room_id, ann, origin=SITE))["statusCode"] == 200
+        ws.on_connect(websocket_event("$connect", "A1=", room_id, ann, origin=SITE), None)[
+            "statusCode"
+        ]
+        == 200
     )
     assert (
-        ws.on_connect(ws_event("$connect", "B1=", room_id, bob, origin=SITE))["statusCode"] == 200
+        ws.on_connect(websocket_event("$connect", "B1=", room_id, bob, origin=SITE), None)[
+            "statusCode"
+        ]
+        == 200
     )
     assert posted("A1=") == [{"type": "presence", "online": 2}]
     status, body, _ = send(http, room_id, ann, "hi bob")
@@ -214,76 +241,89 @@ def test_a_message_is_stored_and_pushed_to_both_connections(handlers: Any) -> No
     assert listed == {"messages": [{**body["message"], "own": False}], "hellos": [], "more": False}
 
 
-def test_ping_gets_a_pong_with_presence_and_typing_reaches_the_other(handlers: Any) -> None:
+def test_ping_gets_a_pong_with_presence_and_typing_reaches_the_other(handlers: Handlers) -> None:
     http, ws = handlers
     room_id, ann, bob = create_and_join(http)
-    ws.on_connect(ws_event("$connect", "A2=", room_id, ann))
-    ws.on_connect(ws_event("$connect", "B2=", room_id, bob))
-    assert ws.on_default(ws_event("$default", "B2=", body='{"action":"ping"}'))["statusCode"] == 200
+    ws.on_connect(websocket_event("$connect", "A2=", room_id, ann), None)
+    ws.on_connect(websocket_event("$connect", "B2=", room_id, bob), None)
+    assert (
+        ws.on_default(websocket_event("$default", "B2=", body='{"action":"ping"}'), None)[
+            "statusCode"
+        ]
+        == 200
+    )
     assert posted("B2=") == [{"type": "pong", "online": 2}]
-    ws.on_default(ws_event("$default", "B2=", body='{"action":"typing"}'))
+    ws.on_default(websocket_event("$default", "B2=", body='{"action":"typing"}'), None)
     assert posted("A2=")[-1] == {"type": "typing"}
-    ws.on_disconnect(ws_event("$disconnect", "B2="))
+    ws.on_disconnect(websocket_event("$disconnect", "B2="), None)
     assert posted("A2=")[-1] == {"type": "presence", "online": 1}
 
 
 @pytest.mark.parametrize("body", ["not json", "[]", '{"action":"shout"}', '{"nothing":1}', ""])
 def test_unknown_websocket_actions_get_an_error_and_change_nothing(
-    handlers: Any, body: str
+    handlers: Handlers, body: str
 ) -> None:
     http, ws = handlers
     room_id, ann, _ = create_and_join(http)
-    ws.on_connect(ws_event("$connect", "A3=", room_id, ann))
-    response = ws.on_default(ws_event("$default", "A3=", body=body))
+    ws.on_connect(websocket_event("$connect", "A3=", room_id, ann), None)
+    response = ws.on_default(websocket_event("$default", "A3=", body=body), None)
     assert response["statusCode"] == 400
     assert posted("A3=")[-1]["type"] == "error" and posted("A3=")[-1]["error"] == "bad-request"
     _, listed, _ = call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)
     assert listed["messages"] == []
 
 
-def test_a_deeply_nested_or_binary_frame_gets_an_error_frame(handlers: Any) -> None:
+def test_a_deeply_nested_or_binary_frame_gets_an_error_frame(handlers: Handlers) -> None:
     """This code runs in Lambda too: a 6 KB frame nested 3000 deep crashed $default
     with a RecursionError, and binary frames were dropped without a word."""
     http, ws = handlers
     room_id, ann, _ = create_and_join(http)
-    ws.on_connect(ws_event("$connect", "N1=", room_id, ann))
-    nested = ws_event("$default", "N1=", body="[" * 3000 + "]" * 3000)
-    assert ws.on_default(nested)["statusCode"] == 400
+    ws.on_connect(websocket_event("$connect", "N1=", room_id, ann), None)
+    nested = websocket_event("$default", "N1=", body="[" * 3000 + "]" * 3000)
+    assert ws.on_default(nested, None)["statusCode"] == 400
     assert posted("N1=")[-1]["error"] == "bad-request"
-    binary = ws_event("$default", "N1=", body="AAEC")
+    binary = websocket_event("$default", "N1=", body="AAEC")
     binary["isBase64Encoded"] = True
-    assert ws.on_default(binary)["statusCode"] == 400
+    assert ws.on_default(binary, None)["statusCode"] == 400
     assert len([e for e in posted("N1=") if e["type"] == "error"]) == 2
 
 
 def test_connect_is_refused_without_a_participants_cookie_and_stores_nothing(
-    handlers: Any, upstash_embedded: UpstashSetup
+    handlers: Handlers, upstash_embedded: UpstashSetup
 ) -> None:
     http, ws = handlers
     room_id, ann, _ = create_and_join(http)
-    assert ws.on_connect(ws_event("$connect", "X1=", room_id))["statusCode"] == 401
-    assert ws.on_connect(ws_event("$connect", "X2=", room_id, "f" * 43))["statusCode"] == 401
-    forged = f"{room_id}.{'f' * 43}"
-    assert ws.on_connect(ws_event("$connect", "X6=", room_id, forged))["statusCode"] == 401
-    # A cookie holds no token for another room: not a participant there.
-    assert ws.on_connect(ws_event("$connect", "X3=", "N" * 21, ann))["statusCode"] == 401
-    assert ws.on_connect(ws_event("$connect", "X4=", "bad", ann))["statusCode"] == 400
+    assert ws.on_connect(websocket_event("$connect", "X1=", room_id), None)["statusCode"] == 401
     assert (
-        ws.on_connect(ws_event("$connect", "X5=", room_id, ann, origin="https://evil.example"))[
-            "statusCode"
-        ]
+        ws.on_connect(websocket_event("$connect", "X2=", room_id, "f" * 43), None)["statusCode"]
+        == 401
+    )
+    forged = f"{room_id}.{'f' * 43}"
+    assert (
+        ws.on_connect(websocket_event("$connect", "X6=", room_id, forged), None)["statusCode"]
+        == 401
+    )
+    # A cookie holds no token for another room: not a participant there.
+    assert (
+        ws.on_connect(websocket_event("$connect", "X3=", "N" * 21, ann), None)["statusCode"] == 401
+    )
+    assert ws.on_connect(websocket_event("$connect", "X4=", "bad", ann), None)["statusCode"] == 400
+    assert (
+        ws.on_connect(
+            websocket_event("$connect", "X5=", room_id, ann, origin="https://evil.example"), None
+        )["statusCode"]
         == 403
     )
     assert upstash_embedded.keys("conn:X*") == []
 
 
 def test_a_gone_connection_is_pruned_and_the_sender_still_gets_200(
-    handlers: Any, monkeypatch: pytest.MonkeyPatch
+    handlers: Handlers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     http, ws = handlers
     room_id, ann, bob = create_and_join(http)
-    ws.on_connect(ws_event("$connect", "A4=", room_id, ann))
-    ws.on_connect(ws_event("$connect", "B4=", room_id, bob))
+    ws.on_connect(websocket_event("$connect", "A4=", room_id, ann), None)
+    ws.on_connect(websocket_event("$connect", "B4=", room_id, bob), None)
     # A minute later (a 410 for a connection still connecting is not taken as gone).
     clock = wiring.service()._clock_ms
     monkeypatch.setattr(wiring.service(), "_clock_ms", lambda: clock() + 60_000)
@@ -297,17 +337,19 @@ def test_a_gone_connection_is_pruned_and_the_sender_still_gets_200(
 
 
 def test_a_frame_past_the_connections_budget_is_a_429_an_error_frame_and_a_hang_up(
-    handlers: Any, monkeypatch: pytest.MonkeyPatch
+    handlers: Handlers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     http, ws = handlers
     room_id, ann, _ = create_and_join(http)
-    ws.on_connect(ws_event("$connect", "A9=", room_id, ann))
+    ws.on_connect(websocket_event("$connect", "A9=", room_id, ann), None)
     now = 1_800_000_000_000  # the start of a minute: every frame in one window
     monkeypatch.setattr(wiring.service(), "_clock_ms", lambda: now)
     requests = record_requests(_management_client())
     budget = FRAMES_PER_CONNECTION.max_requests
     statuses = [
-        ws.on_default(ws_event("$default", "A9=", body=f'{{"action":"{action}"}}'))["statusCode"]
+        ws.on_default(websocket_event("$default", "A9=", body=f'{{"action":"{action}"}}'), None)[
+            "statusCode"
+        ]
         for action in ["typing", "ping"] * (budget // 2) + ["ping"]
     ]
     assert statuses == [200] * budget + [429]
@@ -323,12 +365,12 @@ def test_a_frame_past_the_connections_budget_is_a_429_an_error_frame_and_a_hang_
 
 
 def test_destroy_pushes_destroy_to_both_then_everything_is_404(
-    handlers: Any, upstash_embedded: UpstashSetup
+    handlers: Handlers, upstash_embedded: UpstashSetup
 ) -> None:
     http, ws = handlers
     room_id, ann, bob = create_and_join(http)
-    ws.on_connect(ws_event("$connect", "A5=", room_id, ann))
-    ws.on_connect(ws_event("$connect", "B5=", room_id, bob))
+    ws.on_connect(websocket_event("$connect", "A5=", room_id, ann), None)
+    ws.on_connect(websocket_event("$connect", "B5=", room_id, bob), None)
     requests = record_requests(_management_client())
     status, body, _ = call(http, "DELETE", "/api/room", {"roomId": room_id}, cookie=ann)
     assert (status, body) == (200, {"destroyed": True})
@@ -404,7 +446,7 @@ def test_destroy_pushes_destroy_to_both_then_everything_is_404(
     ],
 )
 def test_bad_requests_get_a_clear_json_error(
-    handlers: Any,
+    handlers: Handlers,
     method: str,
     path: str,
     query: dict[str, str],
@@ -418,7 +460,7 @@ def test_bad_requests_get_a_clear_json_error(
     assert got_body["error"] == code and got_body["message"]
 
 
-def test_a_cross_site_write_is_refused(handlers: Any) -> None:
+def test_a_cross_site_write_is_refused(handlers: Handlers) -> None:
     http, _ = handlers
     room_id, ann, _ = create_and_join(http)
     status, body, _ = call(
@@ -434,21 +476,21 @@ def test_a_cross_site_write_is_refused(handlers: Any) -> None:
     assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1]["messages"] == []
 
 
-def test_openapi_document_is_served(handlers: Any) -> None:
+def test_openapi_document_is_served(handlers: Handlers) -> None:
     http, _ = handlers
     status, spec, _ = call(http, "GET", "/api/openapi.json")
     assert status == 200 and "/api/messages" in spec["paths"]
 
 
 def test_each_request_and_event_is_one_json_log_line_without_secrets(
-    handlers: Any, capsys: pytest.CaptureFixture[str]
+    handlers: Handlers, capsys: pytest.CaptureFixture[str]
 ) -> None:
     http, ws = handlers
     room_id, ann, bob = create_and_join(http)
-    ws.on_connect(ws_event("$connect", "L1=", room_id, ann))
+    ws.on_connect(websocket_event("$connect", "L1=", room_id, ann), None)
     send(http, room_id, bob, "secret words")
-    ws.on_default(ws_event("$default", "L1=", body='{"action":"ping"}'))
-    ws.on_disconnect(ws_event("$disconnect", "L1="))
+    ws.on_default(websocket_event("$default", "L1=", body='{"action":"ping"}'), None)
+    ws.on_disconnect(websocket_event("$disconnect", "L1="), None)
     output = capsys.readouterr().out
     records = [json.loads(line) for line in output.splitlines()]
     assert [r["route"] for r in records] == [
@@ -469,7 +511,7 @@ def test_each_request_and_event_is_one_json_log_line_without_secrets(
         assert secret not in output
 
 
-def test_a_large_body_without_content_length_is_refused_too(handlers: Any) -> None:
+def test_a_large_body_without_content_length_is_refused_too(handlers: Handlers) -> None:
     http, _ = handlers
     room_id, ann, _ = create_and_join(http)
     event = http_event(
@@ -485,7 +527,7 @@ def test_a_large_body_without_content_length_is_refused_too(handlers: Any) -> No
     assert call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=ann)[1]["messages"] == []
 
 
-def test_a_json_body_not_in_utf8_is_refused_and_stores_nothing(handlers: Any) -> None:
+def test_a_json_body_not_in_utf8_is_refused_and_stores_nothing(handlers: Handlers) -> None:
     """RFC 8259: JSON between systems is UTF-8; json.loads alone would guess UTF-16."""
     http, _ = handlers
     room_id, ann, _ = create_and_join(http)
@@ -516,7 +558,7 @@ LARGEST_PAGE_BYTES = 2_030_000
 
 @pytest.mark.parametrize("size", [PAGE_TEXT_BYTES // PAGE_MESSAGES, TEXT_MAX_CHARS])
 def test_the_largest_history_page_is_at_most_the_stated_bytes(
-    handlers: Any, monkeypatch: pytest.MonkeyPatch, size: int
+    handlers: Handlers, monkeypatch: pytest.MonkeyPatch, size: int
 ) -> None:
     """200 texts that make exactly the page's 2 MB (the worst case), or 200 of the
     largest (2.2 MB: the page ends earlier), with both hellos at their largest;
@@ -546,7 +588,7 @@ def test_the_largest_history_page_is_at_most_the_stated_bytes(
 
 
 def test_a_forged_viewer_address_does_not_escape_the_room_creation_limit(
-    handlers: Any, monkeypatch: pytest.MonkeyPatch
+    handlers: Handlers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The HTTP API's endpoint is public: only CloudFront's secret makes its
     viewer address header believable (it was: 25 of 25 forged creations passed)."""
@@ -590,7 +632,7 @@ def _json_lines(stream: io.StringIO) -> list[dict[str, Any]]:
 
 
 def test_a_route_that_raises_is_a_json_500_with_its_log_lines(
-    handlers: Any,
+    handlers: Handlers,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     log_lines: io.StringIO,
@@ -616,7 +658,7 @@ def test_a_route_that_raises_is_a_json_500_with_its_log_lines(
 
 
 def test_other_log_lines_carry_the_event_ids(
-    handlers: Any, monkeypatch: pytest.MonkeyPatch, log_lines: io.StringIO
+    handlers: Handlers, monkeypatch: pytest.MonkeyPatch, log_lines: io.StringIO
 ) -> None:
     _, ws = handlers
 
@@ -624,14 +666,14 @@ def test_other_log_lines_carry_the_event_ids(
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(wiring.service(), "ping", broken)
-    event = ws_event("$default", "E1=", body='{"action":"ping"}')
-    assert ws.on_default(event)["statusCode"] == 500
+    event = websocket_event("$default", "E1=", body='{"action":"ping"}')
+    assert ws.on_default(event, None)["statusCode"] == 500
     [error] = [e for e in _json_lines(log_lines) if e["level"] == "ERROR"]
     assert error["connectionId"] == "E1="
     assert error["requestId"] == event["requestContext"]["requestId"]
 
 
-def test_api_answers_are_never_cached(handlers: Any) -> None:
+def test_api_answers_are_never_cached(handlers: Handlers) -> None:
     http, _ = handlers
     for args in (("POST", "/api/room/create"), ("GET", "/api/room/ttl", {"roomId": "bad"})):
         _, _, response = call(http, *args)

@@ -1,4 +1,4 @@
-"""Every rule of the contract at the service level, with in-memory fakes."""
+"""Every rule of the contract (docs/api.md) at the service level, with in-memory fakes."""
 
 from __future__ import annotations
 
