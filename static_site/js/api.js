@@ -1,4 +1,4 @@
-// Talks to the PrivoChat HTTP API (see shared/api-contract.md).
+// Talks to the PrivoChat HTTP API (its contract: docs/api.md).
 // Endpoints come from optional /config.json {"apiBase", "wsUrl"}; by default the same origin.
 
 export class ApiError extends Error {
