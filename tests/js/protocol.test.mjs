@@ -182,6 +182,26 @@ describe("sessions", () => {
     }
   });
 
+  test("an engine that hands back an all-zero secret instead of refusing is refused anyway", async (t) => {
+    // Every engine here refuses a low-order key itself; this is what protocol.js must do where one does not.
+    const a = await newKeyPair();
+    const b = await newKeyPair();
+    t.mock.method(globalThis.crypto.subtle, "deriveBits", async () => new ArrayBuffer(32));
+    await assert.rejects(deriveSession({
+      privateKey: a.privateKey, pub1: a.pub, pub2: b.pub, theirPub: b.pub, roomId: ROOM, mySeat: 1, generation: 1,
+    }), /refused/);
+  });
+
+  test("every seal draws a fresh random IV", async () => {
+    const { one } = await twoSides();
+    const ivs = new Set();
+    for (let i = 0; i < 200; i += 1) {
+      const wire = await seal(one.sendKey, ROOM, one.epoch, 1, { name: "A", text: "same text", seq: 1 });
+      ivs.add(toBase64Url(parseWire(wire).sealed.subarray(0, 12)));
+    }
+    assert.equal(ivs.size, 200, "no IV repeats under one key");
+  });
+
   test("key pairs: a non-extractable private key and 32 public bytes", async () => {
     const { privateKey, pub } = await newKeyPair();
     assert.equal(privateKey.extractable, false);

@@ -289,6 +289,15 @@ def test_an_all_zero_shared_secret_is_refused(point: str) -> None:
         e2ee.derive_session(mine.private, mine.pub, bytes.fromhex(point), RID, 1, 1)
 
 
+def test_every_seal_draws_a_fresh_random_iv() -> None:
+    one, two = e2ee.new_key_pair(), e2ee.new_key_pair()
+    session = e2ee.derive_session(one.private, one.pub, two.pub, RID, 1, 1)
+    plain = e2ee.Plain("A", "same text", 1)
+    wires = [e2ee.seal(session.send_key, RID, session.epoch, 1, plain) for _ in range(200)]
+    ivs = {bytes(e2ee.from_b64url(wire.split(".")[2]) or b"")[:12] for wire in wires}
+    assert len(ivs) == 200, "no IV repeats under one key"
+
+
 # Padding
 
 
