@@ -4,11 +4,17 @@
 // Pure: storage and the network come in as functions, so it runs in Node's tests as well.
 import * as P from "./protocol.js";
 
+// Generations the other seat committed to and then left without revealing, after we revealed:
+// each is one attempt at matching safety codes that no one sees fail. Past this many, the page
+// stops following new generations and says so (kind "abandoned").
+export const MAX_ABANDONED = 3;
+
 /**
  * hooks: publish(hello) -> the stored hello (POST /api/room/hello); onChange(session | null) when
  * the session to send with changes; onProblem({kind, seat, generation}) for a hello refused:
  * kind "unverifiable" (bad MAC, commit or shape), "conflict" (a second commit for one seat and
- * generation), "refused" (the key agreement failed). Nothing is ever sent to a refused hello.
+ * generation), "refused" (the key agreement failed), "abandoned" (MAX_ABANDONED generations committed
+ * to and left unrevealed by the other: the page follows no more). Nothing is ever sent to a refused hello.
  */
 export class Handshake {
   constructor({ roomId, seat, helloKey, keys, publish, onChange = () => {}, onProblem = () => {} }) {
@@ -19,6 +25,7 @@ export class Handshake {
     this.epochs = new Map(); // generation -> epoch of its session on this page
     this.refused = new Set(); // generations whose key agreement failed: reported once, never retried
     this.lostSession = false; // our keys of a generation the other had answered are gone (Leave, cleared storage)
+    this.abandoned = new Set(); // generations the other committed to, we revealed for, and they left
     this.current = null; // the session of the current generation, once there is one
     this.chain = Promise.resolve();
   }
@@ -88,6 +95,14 @@ export class Handshake {
     const target = myG && (!ours || lost) ? Math.max(myG + 1, theirG) : Math.max(myG, theirG, 1);
     // Keys of a generation the other had revealed for: a session existed, and this browser lost it.
     if (myG && !ours && this.theirs.get(myG)?.pub) this.lostSession = true;
+    if (target > myG && myG && ours && this.mine.pub && !this.theirs.get(myG)?.pub && this.theirs.has(myG)) {
+      this.abandoned.add(myG);
+      this.keys.dropPrivateKey(myG); // an abandoned generation's private key is of no more use
+    }
+    if (this.abandoned.size >= MAX_ABANDONED) {
+      this.onProblem({ kind: "abandoned", seat: this.other, generation: target });
+      return;
+    }
     const pair = (await this.keys.pair(target)) ?? (await this.keys.keepPair(target, await P.newKeyPair()));
     // Commit first; reveal only once the other's commit for this generation is here.
     const reveal = this.theirs.has(target);

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
+import { MAX_ABANDONED } from "../../static_site/js/handshake.js";
 import { RoomKeys } from "../../static_site/js/room-keys.js";
 import { memoryKeystore } from "../../static_site/js/keystore.js";
 import { epochOf, helloKey, makeHello, newKeyPair, newLinkKey, parseLinkKey, toBase64Url } from "../../static_site/js/protocol.js";
@@ -334,5 +335,25 @@ describe("RoomKeys and the keystore", () => {
     assert.deepEqual([...store.records.keys()], ["other"]);
     await store.remove("other");
     assert.equal(store.records.size, 0);
+  });
+});
+
+describe("grinding the safety code across generations", { timeout: 10_000 }, () => {
+  test("a page follows at most MAX_ABANDONED generations the other leaves unrevealed, then stops and says so", async () => {
+    const server = new HelloServer();
+    const L = parseLinkKey(newLinkKey());
+    const H = await helloKey(L, ROOM);
+    const one = await page({ server, seat: 1, L });
+    await one.handshake.update([]);
+    // The attacker (server and link) commits to a key for each generation, sees the page's reveal,
+    // and never reveals its own when the codes would not match: it moves on to the next generation.
+    for (let g = 1; g <= MAX_ABANDONED + 2; g += 1) {
+      await one.handshake.update([await makeHello(H, ROOM, 2, g, (await newKeyPair()).pub)]);
+    }
+    const revealed = server.log.filter((h) => h.seat === 1 && h.pub).map((h) => h.generation);
+    assert.deepEqual(revealed, [1, 2, 3], "one reveal per generation, and no more after the limit");
+    assert.ok(one.problems.some((p) => p.kind === "abandoned"));
+    assert.equal(one.handshake.current, null);
+    assert.equal(one.keys.privateKeys.size, 0, "abandoned generations' private keys are dropped; none is made past the limit");
   });
 });
