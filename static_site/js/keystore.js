@@ -27,10 +27,19 @@ function database() {
 // behind it, and the next page of this site never gets past its keystore (seen under load). So its
 // unfinished transactions are aborted, and a page restored from the cache opens the database anew.
 globalThis.addEventListener?.("pagehide", () => {
-  for (const tx of running) tx.abort();
+  for (const tx of running) abortQuietly(tx);
   opening?.then((db) => db.close(), () => {});
   opening = undefined;
 });
+
+/** Aborts a transaction unless it already ended (abort() then throws InvalidStateError). */
+function abortQuietly(tx) {
+  try {
+    tx.abort();
+  } catch {
+    // it committed or aborted meanwhile: nothing to undo
+  }
+}
 
 /**
  * Runs work(store, done, tx) in one transaction; resolves with what work passed to done() last,
@@ -42,7 +51,7 @@ async function transaction(mode, work) {
     const tx = db.transaction(STORE, mode);
     running.add(tx);
     let result;
-    const timer = setTimeout(() => tx.abort(), TRANSACTION_MS);
+    const timer = setTimeout(() => abortQuietly(tx), TRANSACTION_MS);
     const end = (settle) => () => {
       clearTimeout(timer);
       running.delete(tx);
@@ -112,7 +121,7 @@ async function probe() {
   const rolledBack = transaction("readwrite", (store, done, tx) => {
     store.put({ roomId: "\u0000probe", expiresAt: 0, key }).onsuccess = () => {
       kept = true;
-      tx.abort();
+      abortQuietly(tx);
     };
   });
   await rolledBack.catch((error) => {
