@@ -95,7 +95,7 @@ export class Handshake {
     const target = myG && (!ours || lost) ? Math.max(myG + 1, theirG) : Math.max(myG, theirG, 1);
     // Keys of a generation the other had revealed for: a session existed, and this browser lost it.
     if (myG && !ours && this.theirs.get(myG)?.pub) this.lostSession = true;
-    if (target > myG && myG && ours && this.mine.pub && !this.theirs.get(myG)?.pub && this.theirs.has(myG)) {
+    if (target > myG && myG && ours && !lost && this.mine.pub && !this.theirs.get(myG)?.pub && this.theirs.has(myG)) {
       this.abandoned.add(myG);
       this.keys.dropPrivateKey(myG); // an abandoned generation's private key is of no more use
     }
