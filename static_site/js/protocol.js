@@ -1,10 +1,14 @@
-// PrivoChat end-to-end protocol v2, byte for byte as docs/protocol.md describes it.
+// PrivoChat end-to-end protocol v3, byte for byte as docs/protocol.md describes it: the
+// handshake of v2 (its labels say "privochat/2"), and v3's messages and receipts.
 // Pure: no DOM, no network, no storage; WebCrypto only (Chromium, Firefox, WebKit and Node 20 alike).
 
 const subtle = globalThis.crypto.subtle;
 const utf8 = (text) => new TextEncoder().encode(text);
 const num = (n) => utf8(String(n));
-const V = "privochat/2";
+const V = "privochat/2"; // the handshake's labels, unchanged since v2
+const M = "privochat/3"; // the labels of messages and receipts
+/** The version a wire text starts with ("3.<epoch>.<sealed>"). */
+export const WIRE_VERSION = 3;
 
 export const BUCKETS = [256, 512, 1024, 2048, 4096, 8192];
 export const TEXT_LIMIT = 1000;
@@ -215,41 +219,83 @@ export function unpad(bytes) {
   return bytes.slice(0, end);
 }
 
-const aad = (roomId, epoch, seat) => enc(utf8(V), utf8(roomId), utf8(epoch), num(seat));
+// A message and a receipt are sealed under the same direction key; the kind in the AAD keeps
+// one from ever opening as the other.
+const aad = (kind, roomId, epoch, seat) => enc(utf8(`${M} ${kind}`), utf8(roomId), utf8(epoch), num(seat));
 const characters = (text) => [...text].length;
 const fits = (text, limit) => typeof text === "string" && text.length > 0 && characters(text) <= limit;
+const isCounter = (n) => Number.isSafeInteger(n) && n >= 0;
+const hasExactly = (body, required, optional) =>
+  required.every((key) => Object.hasOwn(body, key)) && Object.keys(body).every((key) => required.includes(key) || optional.includes(key));
 
-/** The wire text of one message: "2.<epoch>.<b64url(iv ‖ ciphertext)>". */
-export async function seal(sendKey, roomId, epoch, mySeat, { name, text, seq }) {
-  if (!fits(name, NAME_LIMIT) || !fits(text, TEXT_LIMIT) || !isCount(seq)) throw new Error("bad message");
-  const padded = pad(utf8(JSON.stringify({ n: name, t: text, s: seq })));
+/**
+ * The plaintext of a message: name, text, seq (from 1 per sender and epoch), the sender's clock
+ * (ms since 1970), `ack` (the highest seq of the other seat's messages in this epoch the sender had
+ * received with none missing below it) and, when read receipts are on, `read` (the highest the
+ * sender had had on screen; never above ack).
+ */
+function messageBody({ name, text, seq, clock, ack, read }) {
+  if (!fits(name, NAME_LIMIT) || !fits(text, TEXT_LIMIT) || !isCount(seq) || !isCounter(clock) || !isCounter(ack)) return null;
+  if (read !== undefined && !(isCounter(read) && read <= ack)) return null;
+  const body = { n: name, t: text, s: seq, c: clock, a: ack };
+  if (read !== undefined) body.r = read;
+  return body;
+}
+
+/** A receipt: name, `delivered` and (when on) `read` as in a message's ack, `sent` (the highest seq this sender sealed in the epoch), clock. */
+function receiptBody({ name, delivered, read, sent, clock }) {
+  if (!fits(name, NAME_LIMIT) || !isCounter(delivered) || !isCounter(sent) || !isCounter(clock)) return null;
+  if (read !== undefined && !(isCounter(read) && read <= delivered)) return null;
+  const body = { n: name, d: delivered, h: sent, c: clock };
+  if (read !== undefined) body.r = read;
+  return body;
+}
+
+async function sealBody(kind, key, roomId, epoch, seat, body) {
+  const padded = pad(utf8(JSON.stringify(body)));
   const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES));
-  const ct = bytesOf(await subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad(roomId, epoch, mySeat) }, sendKey, padded));
+  const ct = bytesOf(await subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad(kind, roomId, epoch, seat) }, key, padded));
   const sealed = new Uint8Array(IV_BYTES + ct.length);
   sealed.set(iv);
   sealed.set(ct, IV_BYTES);
-  return `2.${epoch}.${toBase64Url(sealed)}`;
+  return `${WIRE_VERSION}.${epoch}.${toBase64Url(sealed)}`;
 }
 
-/** {epoch, sealed} of a wire text, or null when it is not one. */
+/** The wire text of one message: "3.<epoch>.<b64url(iv ‖ ciphertext)>". Throws on a field out of bounds. */
+export async function seal(sendKey, roomId, epoch, mySeat, message) {
+  const body = messageBody(message);
+  if (!body) throw new Error("bad message");
+  return sealBody("message", sendKey, roomId, epoch, mySeat, body);
+}
+
+/** The wire text of one receipt, sealed like a message but never openable as one. */
+export async function sealReceipt(sendKey, roomId, epoch, mySeat, receipt) {
+  const body = receiptBody(receipt);
+  if (!body) throw new Error("bad receipt");
+  return sealBody("receipt", sendKey, roomId, epoch, mySeat, body);
+}
+
+/**
+ * {version, epoch, sealed} of a wire text, or null when it is not one. `version` is any
+ * positive integer: a page meets a newer one as "reload to continue", not as a forgery.
+ */
 export function parseWire(text) {
-  const match = typeof text === "string" && /^2\.([A-Za-z0-9_-]{11})\.([A-Za-z0-9_-]+)$/.exec(text);
+  const match = typeof text === "string" && /^([1-9][0-9]{0,2})\.([A-Za-z0-9_-]{11})\.([A-Za-z0-9_-]+)$/.exec(text);
   if (!match) return null;
   try {
-    if (fromBase64Url(match[1]).length !== 8) return null;
-    const sealed = fromBase64Url(match[2]);
-    return sealed.length > IV_BYTES + TAG_BYTES ? { epoch: match[1], sealed } : null;
+    if (fromBase64Url(match[2]).length !== 8) return null;
+    const sealed = fromBase64Url(match[3]);
+    return sealed.length > IV_BYTES + TAG_BYTES ? { version: Number(match[1]), epoch: match[2], sealed } : null;
   } catch {
     return null;
   }
 }
 
-/** {name, text, seq} of a sealed message, or null unless it opens under this key, room, epoch and seat. */
-export async function openSealed(key, roomId, epoch, senderSeat, sealed) {
+async function openBody(kind, key, roomId, epoch, senderSeat, sealed) {
   let padded;
   try {
     padded = bytesOf(await subtle.decrypt(
-      { name: "AES-GCM", iv: sealed.subarray(0, IV_BYTES), additionalData: aad(roomId, epoch, senderSeat) },
+      { name: "AES-GCM", iv: sealed.subarray(0, IV_BYTES), additionalData: aad(kind, roomId, epoch, senderSeat) },
       key, sealed.subarray(IV_BYTES)));
   } catch {
     return null;
@@ -262,8 +308,23 @@ export async function openSealed(key, roomId, epoch, senderSeat, sealed) {
   } catch {
     return null;
   }
-  if (!body || typeof body !== "object" || Array.isArray(body)) return null;
-  const { n: name, t: text, s: seq } = body;
-  if (!fits(name, NAME_LIMIT) || !fits(text, TEXT_LIMIT) || !isCount(seq)) return null;
-  return { name, text, seq };
+  return body && typeof body === "object" && !Array.isArray(body) ? body : null;
+}
+
+/** {name, text, seq, clock, ack, read?} of a sealed message, or null unless it opens under this key, room, epoch and seat and every field is in bounds. */
+export async function openSealed(key, roomId, epoch, senderSeat, sealed) {
+  const body = await openBody("message", key, roomId, epoch, senderSeat, sealed);
+  if (!body || !hasExactly(body, ["n", "t", "s", "c", "a"], ["r"])) return null;
+  const message = { name: body.n, text: body.t, seq: body.s, clock: body.c, ack: body.a };
+  if (Object.hasOwn(body, "r")) message.read = body.r;
+  return messageBody(message) ? message : null;
+}
+
+/** {name, delivered, sent, clock, read?} of a sealed receipt, or null (as openSealed). */
+export async function openReceipt(key, roomId, epoch, senderSeat, sealed) {
+  const body = await openBody("receipt", key, roomId, epoch, senderSeat, sealed);
+  if (!body || !hasExactly(body, ["n", "d", "h", "c"], ["r"])) return null;
+  const receipt = { name: body.n, delivered: body.d, sent: body.h, clock: body.c };
+  if (Object.hasOwn(body, "r")) receipt.read = body.r;
+  return receiptBody(receipt) ? receipt : null;
 }

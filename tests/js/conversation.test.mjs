@@ -102,7 +102,7 @@ async function room({ pageSize } = {}) {
 
 /** Seals as a side would, with a chosen seq (a hostile or buggy peer, or a replay source). */
 const sealAs = (side, text, seq, { name = "Bob", session = side.handshake.current, roomId = ROOM } = {}) =>
-  seal(session.sendKey, roomId, session.epoch, side.seat, { name, text, seq });
+  seal(session.sendKey, roomId, session.epoch, side.seat, { name, text, seq, clock: Date.now(), ack: 0 });
 
 describe("sending", () => {
   test("a message is shown at once, sealed with our name inside, confirmed by the POST's answer", async () => {
@@ -113,7 +113,7 @@ describe("sending", () => {
     assert.deepEqual(alice.view.picture, ["own:hi Bob"]);
     assert.equal(handle.status, "sent");
     assert.equal(handle.timestamp, server.messages[0].timestamp);
-    assert.match(server.messages[0].text, /^2\.[A-Za-z0-9_-]{11}\./);
+    assert.match(server.messages[0].text, /^3\.[A-Za-z0-9_-]{11}\./);
     assert.ok(!server.messages[0].text.includes("Alice") && !server.messages[0].text.includes("hi Bob"));
     bob.conversation.push({ ...server.messages[0], own: false });
     await bob.conversation.idle();
@@ -326,7 +326,7 @@ describe("receive checks", () => {
   test("an epoch unknown to a page that holds its first generation is not of this room: unverifiable", async () => {
     const view = await aliceReads(async ({ two }) => {
       const wire = await sealAs(two, "old", 1);
-      return [[2, `2.AAAAAAAAAAA.${wire.split(".")[2]}`]];
+      return [[2, `3.AAAAAAAAAAA.${wire.split(".")[2]}`]];
     });
     assert.deepEqual(view.picture, ["other!unverifiable"]);
   });
@@ -419,7 +419,7 @@ describe("receive checks", () => {
     const sessions = alice.conversation.deps.keys;
     const original = sessions.sessionFor;
     sessions.sessionFor = async (epoch) => (epoch === fake.epoch ? { ...(await original(other.epoch)), epoch } : original(epoch));
-    server.store(2, await seal(fake.sendKey, ROOM, fake.epoch, 2, { name: "Bob", text: "new epoch 1", seq: 1 }));
+    server.store(2, await seal(fake.sendKey, ROOM, fake.epoch, 2, { name: "Bob", text: "new epoch 1", seq: 1, clock: 1, ack: 0 }));
     await alice.conversation.catchUp();
     await alice.conversation.idle();
     assert.equal(alice.view.picture.at(-1), "other:new epoch 1");

@@ -54,8 +54,15 @@ const ops = {
     });
     return { epoch: state.session.epoch, safety: state.session.safety };
   },
-  seal: async ({ name, text: body, seq }) =>
-    P.seal(state.session.sendKey, state.roomId, state.session.epoch, state.seat, { name, text: body, seq }),
+  seal: async ({ name, text: body, seq, clock = 0, ack = 0, read }) =>
+    P.seal(state.session.sendKey, state.roomId, state.session.epoch, state.seat, { name, text: body, seq, clock, ack, read }),
+  sealReceipt: async ({ name, delivered, sent, clock, read }) =>
+    P.sealReceipt(state.session.sendKey, state.roomId, state.session.epoch, state.seat, { name, delivered, sent, clock, read }),
+  openReceipt: async ({ wire, senderSeat }) => {
+    const parsed = P.parseWire(wire);
+    if (!parsed) return null;
+    return (await P.openReceipt(state.session.recvKey, state.roomId, parsed.epoch, senderSeat, parsed.sealed)) ?? null;
+  },
   open: async ({ wire, senderSeat, roomId, key }) => {
     const parsed = await P.parseWire(wire);
     if (parsed === null || parsed === undefined) return { parsed: false, plain: null };

@@ -5,7 +5,8 @@ import { describe, test } from "node:test";
 
 import {
   BUCKETS, NAME_LIMIT, TEXT_LIMIT, deriveSession, enc, epochOf, fromBase64Url, helloKey, joinCredentials,
-  makeHello, newKeyPair, newLinkKey, openSealed, pad, parseLinkKey, parseWire, seal, toBase64Url, unpad, verifyHello,
+  makeHello, newKeyPair, newLinkKey, openReceipt, openSealed, pad, parseLinkKey, parseWire, seal, sealReceipt, toBase64Url,
+  unpad, verifyHello,
 } from "../../static_site/js/protocol.js";
 
 const V = {
@@ -22,7 +23,8 @@ const V = {
   mac: "vu3XIjIgQzAG3T3niJtRF-cPa5ZR5Ln2S8T0TA-H_O4",
   epoch: "oRbbUkG6LYE",
   safety: "84568 80335 29039",
-  wireFrom2: "2.oRbbUkG6LYE.AAAAAAAAAAAAAAAAzg8xt3wlNDg3DzNZ38s3uwCqcz1s7X7DOgIE10RCGyEyom9If6K_jWp9FJTyIH5IdQ6t9sXZo27g_THIqbOxfYpS-04J8XvGpBc3nFL3gm-HvhSuPVdZPl1iKaAmZ0BPvqcr7znk7EmQkXTiRq0sRCKpXsRBaifZzu9UeBsKW5Lx0p8b7QLf24FGuH7v613aCy-2VZNw5JCr8pQzV41aNQQwQWNH4Yx1rjTWS76ZSRVsWpsrKxiDzkoBi3a4CQw3hkOGoezvS-1ch5zg-c0xsGhpHmqLC0ZYDQTJzppdVJujQ29Oa2-lj7uQHpKXwYWgGx00Ea7cNODB4QrKc1ZHNBsoMqvACeim8WzI0Q_qcjY",
+  wireFrom2: "3.oRbbUkG6LYE.AAAAAAAAAAAAAAAAzg8xt3wnTA2b-GRFzdp3ow7iOGmsS83DfklXqQtHADJionlZauKug3p6WaTCEUx7WSzM1P_tj0yS3wv71LOxfYpS-04J8XvGpBc3nFL3gm-HvhSuPVdZPl1iKaAmZ0BPvqcr7znk7EmQkXTiRq0sRCKpXsRBaifZzu9UeBsKW5Lx0p8b7QLf24FGuH7v613aCy-2VZNw5JCr8pQzV41aNQQwQWNH4Yx1rjTWS76ZSRVsWpsrKxiDzkoBi3a4CQw3hkOGoezvS-1ch5zg-c0xsGhpHmqLC0ZYDQTJzppdVJujQ29Oa2-lj7uQHpKXwYWgGx00Ea7cNODB4QrKc1ZHNLk8qKZOL1pwyFFERVgoxEU",
+  receiptFrom2: "3.oRbbUkG6LYE.AQIDBAUGBwgJCgsMiw3PxnBnpn50HVOjVl6jdW6keLY6owMJrk1KKDBxja4k-_erE3Nv_38-8UFIRjj9WRdRGRUZXGvniHF-CNl7u_P76jRceB3Z8--2e71B2-u5Bney5ttFe7lUeJvPGbE4OEwjqPzkR4bh1IdIDMeAqs9a9M_NDSU0uE5ccY_HjG4EtrB91zt3jPUMfGPl6A3wfbyzTjizuLMhd-46L1iIJ7KPqKRYoKUU32zHBK11VmEOW8cVoarJeQksPS0yxyMujteVkusgebvbxD6kAwvq9viAxuEA9NzjnLbuwmxTStRk_TzNa__GuCRzuDGqNZjyzWh_BBAiSeGvn-P1B4bCk3EgucZEfBL2kVp7OWJHax0",
 };
 
 const importPrivate = (d, x) => crypto.subtle.importKey(
@@ -45,7 +47,8 @@ async function twoSides({ roomId = ROOM, generation = 1 } = {}) {
   };
 }
 
-const MSG = { name: "Alice", text: "the door code is 4471", seq: 1 };
+const MSG = { name: "Alice", text: "the door code is 4471", seq: 1, clock: 1733400000123, ack: 0 };
+const msg = (fields) => ({ ...MSG, ...fields });
 
 describe("encodings", () => {
   test("base64url round trips every length and refuses anything else", () => {
@@ -103,8 +106,13 @@ describe("known answers (docs/protocol.md, computed independently)", () => {
     assert.equal(two.safety, V.safety);
     const { epoch, sealed } = parseWire(V.wireFrom2);
     assert.equal(epoch, V.epoch);
-    assert.deepEqual(await openSealed(one.recvKey, V.rid, epoch, 2, sealed), { name: "Zoë", text: "hi ✓", seq: 7 });
-    assert.deepEqual(await openSealed(two.sendKey, V.rid, epoch, 2, sealed), { name: "Zoë", text: "hi ✓", seq: 7 });
+    const said = { name: "Zoë", text: "hi ✓", seq: 7, clock: 1733400000123, ack: 4, read: 3 };
+    assert.deepEqual(await openSealed(one.recvKey, V.rid, epoch, 2, sealed), said);
+    assert.deepEqual(await openSealed(two.sendKey, V.rid, epoch, 2, sealed), said);
+    const receipt = parseWire(V.receiptFrom2);
+    assert.deepEqual(await openReceipt(one.recvKey, V.rid, receipt.epoch, 2, receipt.sealed),
+      { name: "Zoë", delivered: 5, sent: 7, clock: 1733400000456, read: 2 });
+    assert.equal(await openSealed(one.recvKey, V.rid, receipt.epoch, 2, receipt.sealed), null, "a receipt is no message");
   });
 });
 
@@ -196,7 +204,7 @@ describe("sessions", () => {
     const { one } = await twoSides();
     const ivs = new Set();
     for (let i = 0; i < 200; i += 1) {
-      const wire = await seal(one.sendKey, ROOM, one.epoch, 1, { name: "A", text: "same text", seq: 1 });
+      const wire = await seal(one.sendKey, ROOM, one.epoch, 1, msg({ name: "A", text: "same text" }));
       ivs.add(toBase64Url(parseWire(wire).sealed.subarray(0, 12)));
     }
     assert.equal(ivs.size, 200, "no IV repeats under one key");
@@ -235,7 +243,7 @@ describe("messages", () => {
   test("round trip: what seat 1 seals, seat 2 opens", async () => {
     const { one, two } = await twoSides();
     const wire = await seal(one.sendKey, ROOM, one.epoch, 1, MSG);
-    assert.ok(wire.startsWith(`2.${one.epoch}.`));
+    assert.ok(wire.startsWith(`3.${one.epoch}.`));
     const { epoch, sealed } = parseWire(wire);
     assert.equal(epoch, one.epoch);
     assert.deepEqual(await openSealed(two.recvKey, ROOM, epoch, 1, sealed), MSG);
@@ -246,7 +254,7 @@ describe("messages", () => {
     const { one } = await twoSides();
     const sizes = new Set();
     for (const text of ["a", "ab", "x".repeat(150), "x".repeat(300), "é".repeat(TEXT_LIMIT), "\u0001".repeat(TEXT_LIMIT), "😀".repeat(TEXT_LIMIT)]) {
-      const wire = await seal(one.sendKey, ROOM, one.epoch, 1, { name: "n".repeat(NAME_LIMIT), text, seq: 1 });
+      const wire = await seal(one.sendKey, ROOM, one.epoch, 1, msg({ name: "n".repeat(NAME_LIMIT), text, seq: 2 ** 53 - 1, clock: 2 ** 53 - 1, ack: 2 ** 53 - 1, read: 2 ** 53 - 1 }));
       const { sealed } = parseWire(wire);
       const bucket = sealed.length - 12 - 16;
       assert.ok(BUCKETS.includes(bucket), `${bucket}`);
@@ -254,8 +262,8 @@ describe("messages", () => {
       sizes.add(bucket);
     }
     assert.ok(sizes.size <= 4);
-    const short = parseWire(await seal(one.sendKey, ROOM, one.epoch, 1, { name: "A", text: "a", seq: 1 })).sealed.length;
-    const longer = parseWire(await seal(one.sendKey, ROOM, one.epoch, 1, { name: "A", text: "a".repeat(200), seq: 1 })).sealed.length;
+    const short = parseWire(await seal(one.sendKey, ROOM, one.epoch, 1, msg({ name: "A", text: "a" }))).sealed.length;
+    const longer = parseWire(await seal(one.sendKey, ROOM, one.epoch, 1, msg({ name: "A", text: "a".repeat(200) }))).sealed.length;
     assert.equal(short, longer, "lengths within a bucket are hidden");
   });
 
@@ -283,50 +291,86 @@ describe("messages", () => {
     assert.equal(await openSealed(two.recvKey, ROOM, epoch, 1, sealed.subarray(0, sealed.length - 1)), null, "truncated");
   });
 
-  test("content that decrypts but is not a valid message is refused", async () => {
+  test("content that decrypts but is not a valid message or receipt is refused", async () => {
     const { one, two } = await twoSides();
-    const sealRaw = async (padded) => {
+    const sealRaw = async (padded, label = "privochat/3 message") => {
       const iv = crypto.getRandomValues(new Uint8Array(12));
-      const additionalData = enc(...["privochat/2", ROOM, one.epoch, "1"].map((s) => new TextEncoder().encode(s)));
+      const additionalData = enc(...[label, ROOM, one.epoch, "1"].map((s) => new TextEncoder().encode(s)));
       const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData }, one.sendKey, padded));
       return new Uint8Array([...iv, ...ct]);
     };
     const json = (value) => pad(new TextEncoder().encode(JSON.stringify(value)));
+    const good = { n: "A", t: "b", s: 1, c: 5, a: 0 };
     const cases = {
-      "not padded": new TextEncoder().encode(JSON.stringify({ n: "A", t: "b", s: 1 })),
+      "not padded": new TextEncoder().encode(JSON.stringify(good)),
       "not JSON": pad(new TextEncoder().encode("hello")),
       "not UTF-8": pad(new Uint8Array([0x22, 0xff, 0x22])),
-      "an array": json(["A", "b", 1]),
-      "no name": json({ t: "b", s: 1 }),
-      "empty text": json({ n: "A", t: "", s: 1 }),
-      "text too long": json({ n: "A", t: "x".repeat(TEXT_LIMIT + 1), s: 1 }),
-      "name too long": json({ n: "x".repeat(NAME_LIMIT + 1), t: "b", s: 1 }),
-      "seq zero": json({ n: "A", t: "b", s: 0 }),
-      "seq not an integer": json({ n: "A", t: "b", s: 1.5 }),
-      "seq a string": json({ n: "A", t: "b", s: "1" }),
+      "an array": json(["A", "b", 1, 5, 0]),
+      "no name": json({ ...good, n: undefined }),
+      "no clock": json({ ...good, c: undefined }),
+      "no ack": json({ ...good, a: undefined }),
+      "an unknown field": json({ ...good, x: 1 }),
+      "empty text": json({ ...good, t: "" }),
+      "text too long": json({ ...good, t: "x".repeat(TEXT_LIMIT + 1) }),
+      "name too long": json({ ...good, n: "x".repeat(NAME_LIMIT + 1) }),
+      "seq zero": json({ ...good, s: 0 }),
+      "seq not an integer": json({ ...good, s: 1.5 }),
+      "seq a string": json({ ...good, s: "1" }),
+      "a negative clock": json({ ...good, c: -1 }),
+      "read past ack": json({ ...good, a: 2, r: 3 }),
+      "read null": json({ ...good, r: null }),
+      "v2's message": json({ n: "A", t: "b", s: 1 }),
     };
     for (const [label, padded] of Object.entries(cases)) {
       assert.equal(await openSealed(two.recvKey, ROOM, one.epoch, 1, await sealRaw(padded)), null, label);
     }
-    assert.deepEqual(await openSealed(two.recvKey, ROOM, one.epoch, 1, await sealRaw(json({ n: "A", t: "b", s: 1 }))),
-      { name: "A", text: "b", seq: 1 }, "the positive control opens");
+    assert.deepEqual(await openSealed(two.recvKey, ROOM, one.epoch, 1, await sealRaw(json({ ...good, r: 0 }))),
+      { name: "A", text: "b", seq: 1, clock: 5, ack: 0, read: 0 }, "the positive control opens");
+    assert.equal(await openSealed(two.recvKey, ROOM, one.epoch, 1, await sealRaw(json(good), "privochat/2")), null,
+      "v2's label");
+    const receipt = { n: "A", d: 2, h: 1, c: 5 };
+    const receipts = {
+      "a message's fields": json(good), "read past delivered": json({ ...receipt, r: 3 }),
+      "an unknown field": json({ ...receipt, x: 1 }), "no sent": json({ ...receipt, h: undefined }),
+    };
+    for (const [label, padded] of Object.entries(receipts)) {
+      assert.equal(await openReceipt(two.recvKey, ROOM, one.epoch, 1, await sealRaw(padded, "privochat/3 receipt")), null, label);
+    }
+    assert.deepEqual(await openReceipt(two.recvKey, ROOM, one.epoch, 1, await sealRaw(json(receipt), "privochat/3 receipt")),
+      { name: "A", delivered: 2, sent: 1, clock: 5 }, "the positive control opens");
+  });
+
+  test("a receipt opens only as a receipt, of its room, epoch, seat and direction", async () => {
+    const { one, two } = await twoSides();
+    const wire = await sealReceipt(one.sendKey, ROOM, one.epoch, 1, { name: "A", delivered: 3, sent: 2, clock: 9, read: 1 });
+    const { epoch, sealed } = parseWire(wire);
+    assert.deepEqual(await openReceipt(two.recvKey, ROOM, epoch, 1, sealed), { name: "A", delivered: 3, sent: 2, clock: 9, read: 1 });
+    assert.equal(await openSealed(two.recvKey, ROOM, epoch, 1, sealed), null, "not a message");
+    assert.equal(await openReceipt(two.recvKey, OTHER_ROOM, epoch, 1, sealed), null, "other room");
+    assert.equal(await openReceipt(two.recvKey, ROOM, epoch, 2, sealed), null, "other seat");
+    assert.equal(await openReceipt(two.sendKey, ROOM, epoch, 1, sealed), null, "other direction");
+    const message = parseWire(await seal(one.sendKey, ROOM, one.epoch, 1, MSG));
+    assert.equal(await openReceipt(two.recvKey, ROOM, epoch, 1, message.sealed), null, "a message is no receipt");
+    await assert.rejects(sealReceipt(one.sendKey, ROOM, one.epoch, 1, { name: "A", delivered: 1, sent: 0, clock: 9, read: 2 }));
   });
 
   test("seal refuses what no receiver would accept", async () => {
     const { one } = await twoSides();
     for (const bad of [{ ...MSG, name: "" }, { ...MSG, text: "" }, { ...MSG, text: "x".repeat(TEXT_LIMIT + 1) },
-      { ...MSG, name: "x".repeat(NAME_LIMIT + 1) }, { ...MSG, seq: 0 }, { ...MSG, seq: 2.5 }]) {
+      { ...MSG, name: "x".repeat(NAME_LIMIT + 1) }, { ...MSG, seq: 0 }, { ...MSG, seq: 2.5 }, { ...MSG, clock: undefined },
+      { ...MSG, ack: -1 }, { ...MSG, ack: 1, read: 2 }]) {
       await assert.rejects(seal(one.sendKey, ROOM, one.epoch, 1, bad), JSON.stringify(bad));
     }
   });
 
-  test("parseWire takes only 2.<11-char epoch>.<base64url>", async () => {
+  test("parseWire takes only <version>.<11-char epoch>.<base64url>, and says the version", async () => {
     const { one } = await twoSides();
     const wire = await seal(one.sendKey, ROOM, one.epoch, 1, MSG);
-    assert.ok(parseWire(wire));
+    assert.equal(parseWire(wire).version, 3);
     const body = wire.split(".")[2];
-    for (const bad of ["", "hello", `1.${one.epoch}.${body}`, `2.${one.epoch}${body}`, `2.${one.epoch.slice(1)}.${body}`,
-      `2.${one.epoch}.${body}=`, `2.${one.epoch}.${body}!`, `2.${one.epoch}.AAAA`, ` ${wire}`, `2.${one.epoch}.${body}.x`, null, 7]) {
+    assert.equal(parseWire(`4.${one.epoch}.${body}`).version, 4, "a newer version is told apart");
+    for (const bad of ["", "hello", `0.${one.epoch}.${body}`, `03.${one.epoch}.${body}`, `3.${one.epoch}${body}`, `3.${one.epoch.slice(1)}.${body}`,
+      `3.${one.epoch}.${body}=`, `3.${one.epoch}.${body}!`, `3.${one.epoch}.AAAA`, ` ${wire}`, `3.${one.epoch}.${body}.x`, null, 7]) {
       assert.equal(parseWire(bad), null, String(bad));
     }
   });

@@ -1,4 +1,4 @@
-"""PrivoChat's end-to-end protocol v2 (docs/protocol.md), written a second time
+"""PrivoChat's end-to-end protocol v3 (docs/protocol.md), written a second time
 with the `cryptography` package: an oracle for the browser's module and a
 scriptable other participant (`Participant`) that speaks the HTTP API."""
 
@@ -11,6 +11,7 @@ import hmac
 import json
 import re
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -25,7 +26,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from devkit.api_client import ApiClient
 
-VERSION = "privochat/2"
+VERSION = "privochat/2"  # the handshake's labels, unchanged since v2
+MESSAGES = "privochat/3"  # the labels of messages and receipts
+WIRE_VERSION = 3
 BUCKETS = (256, 512, 1024, 2048, 4096, 8192)
 NAME_MAX_CHARS = 100
 TEXT_MAX_CHARS = 1000
@@ -36,7 +39,7 @@ MAX_WIRE_CHARS = 10_974
 MAX_SEQ = 2**53 - 1
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
-_WIRE = re.compile(r"2\.([A-Za-z0-9_-]{11})\.([A-Za-z0-9_-]+)")
+_WIRE = re.compile(r"([1-9][0-9]{0,2})\.([A-Za-z0-9_-]{11})\.([A-Za-z0-9_-]+)")
 
 
 class ProtocolError(ValueError):
@@ -59,6 +62,10 @@ def from_b64url(text: str) -> bytes | None:
     except (binascii.Error, ValueError):
         return None
     return data if b64url(data) == text else None
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 def utf8(text: str) -> bytes:
@@ -261,28 +268,90 @@ def derive_session(
 
 @dataclass(frozen=True)
 class Plain:
+    """A message: `clock` is the sender's (ms since 1970); `ack` the highest seq
+    of the other seat in this epoch the sender had received with none missing
+    below it; `read` (None when read receipts are off) the highest it had shown."""
+
     name: str
     text: str
     seq: int
+    clock: int = 0
+    ack: int = 0
+    read: int | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a receipt says: `delivered`/`read` as a message's ack/read, `sent`
+    the highest seq its sender sealed in the epoch."""
+
+    name: str
+    delivered: int
+    sent: int
+    clock: int
+    read: int | None = None
+
+
+def _counter(value: object) -> bool:
+    return _is_int(value) and 0 <= value <= MAX_SEQ  # type: ignore[operator]
+
+
+def _name_ok(name: object) -> bool:
+    return isinstance(name, str) and 1 <= len(name) <= NAME_MAX_CHARS
+
+
+def _read_ok(read: object, upto: object) -> bool:
+    return read is None or (_counter(read) and read <= upto)  # type: ignore[operator]
 
 
 def within_limits(plain: Plain) -> bool:
     """Name 1-100 and text 1-1000 characters (code points), seq from 1 to the
-    largest integer a JavaScript number holds exactly."""
-    name, text, seq = plain.name, plain.text, plain.seq
-    if not (isinstance(name, str) and isinstance(text, str) and _is_int(seq)):
+    largest integer a JavaScript number holds exactly, clock and ack from 0,
+    read (if any) at most ack."""
+    if not (_name_ok(plain.name) and isinstance(plain.text, str) and _is_int(plain.seq)):
         return False
     return (
-        1 <= len(name) <= NAME_MAX_CHARS
-        and 1 <= len(text) <= TEXT_MAX_CHARS
-        and 1 <= seq <= MAX_SEQ
+        1 <= len(plain.text) <= TEXT_MAX_CHARS
+        and 1 <= plain.seq <= MAX_SEQ
+        and _counter(plain.clock)
+        and _counter(plain.ack)
+        and _read_ok(plain.read, plain.ack)
     )
 
 
-def plaintext(plain: Plain) -> bytes:
-    """`{"n","t","s"}` as JSON.stringify writes it (no spaces, non-ASCII raw)."""
-    data = {"n": plain.name, "t": plain.text, "s": plain.seq}
+def receipt_within_limits(receipt: Receipt) -> bool:
+    return (
+        _name_ok(receipt.name)
+        and _counter(receipt.delivered)
+        and _counter(receipt.sent)
+        and _counter(receipt.clock)
+        and _read_ok(receipt.read, receipt.delivered)
+    )
+
+
+def _json(data: Mapping[str, object]) -> bytes:
+    """As JSON.stringify writes it (no spaces, non-ASCII raw, keys in order)."""
     return utf8(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+
+
+def plaintext(plain: Plain) -> bytes:
+    """`{"n","t","s","c","a"}`, then `"r"` when read receipts are on."""
+    data: dict[str, object] = {
+        "n": plain.name, "t": plain.text, "s": plain.seq, "c": plain.clock, "a": plain.ack
+    }
+    if plain.read is not None:
+        data["r"] = plain.read
+    return _json(data)
+
+
+def receipt_plaintext(receipt: Receipt) -> bytes:
+    """`{"n","d","h","c"}`, then `"r"` when read receipts are on."""
+    data: dict[str, object] = {
+        "n": receipt.name, "d": receipt.delivered, "h": receipt.sent, "c": receipt.clock
+    }
+    if receipt.read is not None:
+        data["r"] = receipt.read
+    return _json(data)
 
 
 def pad(data: bytes) -> bytes:
@@ -301,33 +370,55 @@ def unpad(padded: bytes) -> bytes | None:
     return data
 
 
-def aad(room_id: str, epoch: str, seat: int) -> bytes:
-    return enc(utf8(VERSION), utf8(room_id), utf8(epoch), utf8(str(seat)))
+def aad(room_id: str, epoch: str, seat: int, kind: str = "message") -> bytes:
+    """`kind` is "message" or "receipt": one never opens as the other."""
+    return enc(utf8(f"{MESSAGES} {kind}"), utf8(room_id), utf8(epoch), utf8(str(seat)))
+
+
+def _seal(key: bytes, kind: str, room_id: str, epoch: str, seat: int, data: bytes,
+          iv: bytes | None) -> str:
+    iv = secrets.token_bytes(IV_BYTES) if iv is None else iv
+    sealed = AESGCM(key).encrypt(iv, pad(data), aad(room_id, epoch, seat, kind))
+    return f"{WIRE_VERSION}.{epoch}.{b64url(iv + sealed)}"
 
 
 def seal(
     key: bytes, room_id: str, epoch: str, seat: int, plain: Plain, iv: bytes | None = None
 ) -> str:
-    iv = secrets.token_bytes(IV_BYTES) if iv is None else iv
-    sealed = AESGCM(key).encrypt(iv, pad(plaintext(plain)), aad(room_id, epoch, seat))
-    return f"2.{epoch}.{b64url(iv + sealed)}"
+    return _seal(key, "message", room_id, epoch, seat, plaintext(plain), iv)
+
+
+def seal_receipt(
+    key: bytes, room_id: str, epoch: str, seat: int, receipt: Receipt, iv: bytes | None = None
+) -> str:
+    return _seal(key, "receipt", room_id, epoch, seat, receipt_plaintext(receipt), iv)
+
+
+def wire_version(wire: str) -> int | None:
+    """The version a wire text says it is (any, so a newer one is told apart)."""
+    match = _WIRE.fullmatch(wire)
+    return int(match[1]) if match else None
 
 
 def parse_wire(wire: str) -> tuple[str, bytes] | None:
-    """(epoch, iv ‖ ciphertext) of a wire text; None when it is not one."""
+    """(epoch, iv ‖ ciphertext) of a wire text of this version; None otherwise."""
     match = _WIRE.fullmatch(wire)
-    sealed = from_b64url(match[2]) if match else None
-    if match is None or sealed is None:
+    sealed = from_b64url(match[3]) if match else None
+    epoch = from_b64url(match[2]) if match else None
+    if match is None or sealed is None or epoch is None or len(epoch) != 8:
         return None
-    return match[1], sealed
+    if int(match[1]) != WIRE_VERSION:
+        return None
+    return match[2], sealed
 
 
-def open_sealed(key: bytes, room_id: str, epoch: str, seat: int, sealed: bytes) -> Plain | None:
-    if len(sealed) < IV_BYTES + TAG_BYTES:
+def _open(key: bytes, kind: str, room_id: str, epoch: str, seat: int,
+          sealed: bytes) -> dict[str, Any] | None:
+    if len(sealed) <= IV_BYTES + TAG_BYTES:
         return None
     try:
         padded = AESGCM(key).decrypt(
-            sealed[:IV_BYTES], sealed[IV_BYTES:], aad(room_id, epoch, seat)
+            sealed[:IV_BYTES], sealed[IV_BYTES:], aad(room_id, epoch, seat, kind)
         )
     except InvalidTag:
         return None
@@ -336,10 +427,32 @@ def open_sealed(key: bytes, room_id: str, epoch: str, seat: int, sealed: bytes) 
         value = json.loads(data.decode("utf-8")) if data is not None else None
     except ValueError:  # also invalid UTF-8
         return None
-    if not isinstance(value, dict) or set(value) != {"n", "t", "s"}:
+    return value if isinstance(value, dict) else None
+
+
+def _keys_are(value: Mapping[str, object], required: str) -> bool:
+    """Exactly the required keys, and "r" only as a number (never null)."""
+    if "r" in value and value["r"] is None:
+        return False
+    return set(required) <= set(value) <= set(required) | {"r"}
+
+
+def open_sealed(key: bytes, room_id: str, epoch: str, seat: int, sealed: bytes) -> Plain | None:
+    value = _open(key, "message", room_id, epoch, seat, sealed)
+    if value is None or not _keys_are(value, "ntsca"):
         return None
-    plain = Plain(value["n"], value["t"], value["s"])
+    plain = Plain(value["n"], value["t"], value["s"], value["c"], value["a"], value.get("r"))
     return plain if within_limits(plain) else None
+
+
+def open_receipt(
+    key: bytes, room_id: str, epoch: str, seat: int, sealed: bytes
+) -> Receipt | None:
+    value = _open(key, "receipt", room_id, epoch, seat, sealed)
+    if value is None or not _keys_are(value, "ndhc"):
+        return None
+    receipt = Receipt(value["n"], value["d"], value["h"], value["c"], value.get("r"))
+    return receipt if receipt_within_limits(receipt) else None
 
 
 class Verdict(Enum):
@@ -349,6 +462,7 @@ class Verdict(Enum):
     OWN = "own"
     REFLECTION = "reflection"
     EARLIER_KEYS = "earlier-keys"
+    NEWER_VERSION = "newer-version"
     UNVERIFIABLE = "unverifiable"
 
 
@@ -360,6 +474,9 @@ class Opened:
 
 def open_message(sessions: Mapping[str, Session], seat: int, wire: str) -> Opened:
     """A message stored under `seat`, opened with the sessions a receiver holds."""
+    version = wire_version(wire)
+    if version is not None and version > WIRE_VERSION:
+        return Opened(Verdict.NEWER_VERSION)
     parsed = parse_wire(wire)
     if parsed is None:
         return Opened(Verdict.UNVERIFIABLE)
@@ -536,30 +653,51 @@ class Participant:
         name: str,
         seq: int,
         *,
+        clock: int | None = None,
+        ack: int = 0,
+        read: int | None = None,
         key: bytes | None = None,
         room_id: str | None = None,
         epoch: str | None = None,
         seat: int | None = None,
     ) -> str:
-        """A wire text of the current session; each part of the AAD and the key
-        can be forged (another room, another seat, the other direction's key)."""
+        """A wire text of the current session, sealed now (or at `clock`); each
+        part of the AAD and the key can be forged (another room, another seat,
+        the other direction's key)."""
         s = self.session
         return seal(
             s.send_key if key is None else key,
             s.room_id if room_id is None else room_id,
             s.epoch if epoch is None else epoch,
             s.seat if seat is None else seat,
-            Plain(name, text, seq),
+            Plain(name, text, seq, now_ms() if clock is None else clock, ack, read),
         )
 
-    def send(self, text: str, name: str, seq: int | None = None) -> httpx.Response:
+    def receipt(
+        self, name: str, delivered: int, sent: int = 0, read: int | None = None,
+        *, room_id: str | None = None, seat: int | None = None,
+    ) -> str:
+        """A receipt of the current session (forgeable as `seal`)."""
+        s = self.session
+        return seal_receipt(
+            s.send_key,
+            s.room_id if room_id is None else room_id,
+            s.epoch,
+            s.seat if seat is None else seat,
+            Receipt(name, delivered, sent, now_ms(), read),
+        )
+
+    def send(
+        self, text: str, name: str, seq: int | None = None, *, ack: int = 0,
+        read: int | None = None,
+    ) -> httpx.Response:
         """Seals and posts; `seq` defaults to the next one of the epoch (an
         explicit `seq` leaves the counter alone: replays, gaps, reorders)."""
         epoch = self.session.epoch
         if seq is None:
             seq = self.next_seq[epoch]
             self.next_seq[epoch] += 1
-        return self.send_wire(self.seal(text, name, seq))
+        return self.send_wire(self.seal(text, name, seq, ack=ack, read=read))
 
     def send_wire(self, wire: str, client_id: str | None = None) -> httpx.Response:
         return self.api.send(self.room_id, wire, client_id)

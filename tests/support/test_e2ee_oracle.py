@@ -44,17 +44,17 @@ def pair_of_sessions(rid: str = RID, generation: int = 1) -> tuple[Session, Sess
     )
 
 
-def seal_raw(session: Session, padded: bytes, *, version: str = "privochat/2") -> str:
-    """A wire text around any padded plaintext (or any AAD version)."""
+def seal_raw(session: Session, padded: bytes, *, label: str = "privochat/3 message") -> str:
+    """A wire text around any padded plaintext (or any AAD label)."""
     iv = secrets.token_bytes(12)
     aad = enc_by_hand(
-        version.encode(),
+        label.encode(),
         session.room_id.encode(),
         session.epoch.encode(),
         str(session.seat).encode(),
     )
     return (
-        f"2.{session.epoch}.{e2ee.b64url(iv + AESGCM(session.send_key).encrypt(iv, padded, aad))}"
+        f"3.{session.epoch}.{e2ee.b64url(iv + AESGCM(session.send_key).encrypt(iv, padded, aad))}"
     )
 
 
@@ -308,9 +308,16 @@ def json_of_length(n: int) -> bytes:
 
 
 def test_plaintext_is_json_as_the_browser_writes_it() -> None:
-    data = e2ee.plaintext(Plain("Zoë", 'é\n"\\\x01😀\u2028', 12))
-    assert data == '{"n":"Zoë","t":"é\\n\\"\\\\\\u0001😀\u2028","s":12}'.encode()
-    assert json.loads(data) == {"n": "Zoë", "t": 'é\n"\\\x01😀\u2028', "s": 12}
+    data = e2ee.plaintext(Plain("Zoë", 'é\n"\\\x01😀\u2028', 12, 1733400000123, 4, 3))
+    assert data == (
+        '{"n":"Zoë","t":"é\\n\\"\\\\\\u0001😀\u2028","s":12,"c":1733400000123,"a":4,"r":3}'.encode()
+    )
+    assert json.loads(data)["t"] == 'é\n"\\\x01😀\u2028'
+    # Read receipts off: no "r" at all.
+    assert e2ee.plaintext(Plain("A", "x", 1, 5, 0)) == b'{"n":"A","t":"x","s":1,"c":5,"a":0}'
+    assert e2ee.receipt_plaintext(e2ee.Receipt("A", 7, 2, 5, 6)) == (
+        b'{"n":"A","d":7,"h":2,"c":5,"r":6}'
+    )
 
 
 @pytest.mark.parametrize("bucket", e2ee.BUCKETS)
@@ -369,8 +376,11 @@ def test_worst_case_message_is_10974_characters_and_opens() -> None:
     """1000-character text and 100-character name, each character 6 bytes of
     JSON: 6,600 bytes and more fit no bucket under 8192, and nothing fits more."""
     one, two = pair_of_sessions()
-    worst = Plain("\x01" * e2ee.NAME_MAX_CHARS, "\x1f" * e2ee.TEXT_MAX_CHARS, 2**53 - 1)
-    bound = 6 * (e2ee.NAME_MAX_CHARS + e2ee.TEXT_MAX_CHARS) + len(b'{"n":"","t":"","s":}') + 16
+    most = 2**53 - 1
+    worst = Plain("\x01" * e2ee.NAME_MAX_CHARS, "\x1f" * e2ee.TEXT_MAX_CHARS, most, most, most, most)
+    bound = 6 * (e2ee.NAME_MAX_CHARS + e2ee.TEXT_MAX_CHARS) + len(
+        b'{"n":"","t":"","s":,"c":,"a":,"r":}'
+    ) + 4 * 16
     assert len(e2ee.plaintext(worst)) <= bound <= e2ee.BUCKETS[-1]
     wire = e2ee.seal(one.send_key, RID, one.epoch, 1, worst)
     assert len(wire) == e2ee.MAX_WIRE_CHARS == 10_974
@@ -384,6 +394,7 @@ def test_worst_case_message_is_10974_characters_and_opens() -> None:
     "plain",
     [
         Plain("Ann", "hi", 1),
+        Plain("Ann", "read receipts on", 4, 1733400000123, 9, 7),
         Plain("Zoë 😀", "naïve € 日本語 🎉" * 60, 2),
         Plain("B", "x" * 1000, 3),
         Plain("😀" * 100, "😀" * 1000, 2**53 - 1),  # limits count code points
@@ -393,7 +404,7 @@ def test_worst_case_message_is_10974_characters_and_opens() -> None:
 def test_seal_and_open_round_trip(plain: Plain) -> None:
     one, two = pair_of_sessions()
     wire = e2ee.seal(one.send_key, RID, one.epoch, 1, plain)
-    assert wire.startswith(f"2.{one.epoch}.")
+    assert wire.startswith(f"3.{one.epoch}.")
     assert open_wire(two, wire, seat=1) == plain
     back = e2ee.seal(two.send_key, RID, two.epoch, 2, plain)
     assert open_wire(one, back, seat=2) == plain
@@ -422,10 +433,11 @@ def test_every_aad_field_is_bound() -> None:
         e2ee.seal(one.send_key, OTHER_RID, one.epoch, 1, plain),
         e2ee.seal(one.send_key, RID, "AAAAAAAAAAA", 1, plain),
         e2ee.seal(one.send_key, RID, one.epoch, 2, plain),
-        seal_raw(one, e2ee.pad(e2ee.plaintext(plain)), version="privochat/3"),
+        seal_raw(one, e2ee.pad(e2ee.plaintext(plain)), label="privochat/2"),
+        seal_raw(one, e2ee.pad(e2ee.plaintext(plain)), label="privochat/3 receipt"),
     ):
         assert open_wire(two, forged.replace(forged.split(".")[1], one.epoch), 1) is None
-    # The version field is what differs above; the same bytes with "privochat/2" open.
+    # The label is what differs above; the same bytes with "privochat/3 message" open.
     assert open_wire(two, seal_raw(one, e2ee.pad(e2ee.plaintext(plain))), 1) == plain
 
 
@@ -453,23 +465,30 @@ def test_any_changed_byte_is_refused(where: int) -> None:
 @pytest.mark.parametrize(
     "padded",
     [
-        b'{"n":"A","t":"x"}',
-        b'{"n":"A","t":"x","s":1,"x":0}',
-        b'{"n":1,"t":"x","s":1}',
-        b'{"n":"A","t":null,"s":1}',
-        b'{"n":"A","t":"x","s":true}',
-        b'{"n":"A","t":"x","s":1.5}',
-        b'{"n":"A","t":"x","s":"1"}',
-        b'{"n":"A","t":"x","s":0}',
-        b'{"n":"A","t":"x","s":-1}',
-        b'{"n":"A","t":"x","s":9007199254740992}',
-        b'{"n":"","t":"x","s":1}',
-        b'{"n":"A","t":"","s":1}',
-        b'{"n":"' + b"N" * 101 + b'","t":"x","s":1}',
-        b'{"n":"A","t":"' + "😀".encode() * 1001 + b'","s":1}',
-        b'["A","x",1]',
+        b'{"n":"A","t":"x","s":1,"c":0}',
+        b'{"n":"A","t":"x","s":1,"a":0}',
+        b'{"n":"A","t":"x","s":1,"c":0,"a":0,"x":0}',
+        b'{"n":1,"t":"x","s":1,"c":0,"a":0}',
+        b'{"n":"A","t":null,"s":1,"c":0,"a":0}',
+        b'{"n":"A","t":"x","s":true,"c":0,"a":0}',
+        b'{"n":"A","t":"x","s":1.5,"c":0,"a":0}',
+        b'{"n":"A","t":"x","s":"1","c":0,"a":0}',
+        b'{"n":"A","t":"x","s":0,"c":0,"a":0}',
+        b'{"n":"A","t":"x","s":-1,"c":0,"a":0}',
+        b'{"n":"A","t":"x","s":9007199254740992,"c":0,"a":0}',
+        b'{"n":"A","t":"x","s":1,"c":-1,"a":0}',
+        b'{"n":"A","t":"x","s":1,"c":0,"a":-1}',
+        b'{"n":"A","t":"x","s":1,"c":0,"a":0.5}',
+        b'{"n":"A","t":"x","s":1,"c":0,"a":2,"r":3}',  # read beyond what was received
+        b'{"n":"A","t":"x","s":1,"c":0,"a":2,"r":null}',
+        b'{"n":"","t":"x","s":1,"c":0,"a":0}',
+        b'{"n":"A","t":"","s":1,"c":0,"a":0}',
+        b'{"n":"' + b"N" * 101 + b'","t":"x","s":1,"c":0,"a":0}',
+        b'{"n":"A","t":"' + "😀".encode() * 1001 + b'","s":1,"c":0,"a":0}',
+        b'{"n":"A","d":1,"h":1,"c":0}',  # a receipt's fields, sealed as a message
+        b'["A","x",1,0,0]',
         b"not json",
-        b'{"n":"\xff","t":"x","s":1}',
+        b'{"n":"\xff","t":"x","s":1,"c":0,"a":0}',
     ],
 )
 def test_a_plaintext_that_is_not_the_message_json_is_refused(padded: bytes) -> None:
@@ -499,7 +518,49 @@ def test_parse_wire_refuses_what_is_not_a_wire_text(wire: str) -> None:
 
 
 def test_parse_wire_splits_epoch_and_sealed_bytes() -> None:
-    assert e2ee.parse_wire("2.AAAAAAAAAAA.AAAA") == ("AAAAAAAAAAA", bytes(3))
+    assert e2ee.parse_wire("3.AAAAAAAAAAA.AAAA") == ("AAAAAAAAAAA", bytes(3))
+    # Another version is told apart, not parsed as this one.
+    assert e2ee.parse_wire("2.AAAAAAAAAAA.AAAA") is None
+    assert e2ee.wire_version("4.AAAAAAAAAAA.AAAA") == 4
+
+
+# Receipts
+
+
+def test_a_receipt_round_trips_and_never_opens_as_a_message() -> None:
+    one, two = pair_of_sessions()
+    receipt = e2ee.Receipt("Ann", delivered=3, sent=5, clock=1733400000123, read=2)
+    wire = e2ee.seal_receipt(one.send_key, RID, one.epoch, 1, receipt)
+    parsed = e2ee.parse_wire(wire)
+    assert parsed is not None
+    assert e2ee.open_receipt(two.recv_key, RID, one.epoch, 1, parsed[1]) == receipt
+    assert e2ee.open_sealed(two.recv_key, RID, one.epoch, 1, parsed[1]) is None
+    message = e2ee.parse_wire(e2ee.seal(one.send_key, RID, one.epoch, 1, Plain("Ann", "x", 1)))
+    assert message is not None
+    assert e2ee.open_receipt(two.recv_key, RID, one.epoch, 1, message[1]) is None
+    # Another room, another seat, the other direction: refused.
+    assert e2ee.open_receipt(two.recv_key, OTHER_RID, one.epoch, 1, parsed[1]) is None
+    assert e2ee.open_receipt(two.recv_key, RID, one.epoch, 2, parsed[1]) is None
+    assert e2ee.open_receipt(two.send_key, RID, one.epoch, 1, parsed[1]) is None
+
+
+@pytest.mark.parametrize(
+    "padded",
+    [
+        b'{"n":"A","d":1,"h":1}',
+        b'{"n":"A","d":1,"h":1,"c":0,"x":1}',
+        b'{"n":"A","d":2,"h":1,"c":0,"r":3}',
+        b'{"n":"A","d":-1,"h":1,"c":0}',
+        b'{"n":"","d":1,"h":1,"c":0}',
+        b'{"n":"A","t":"x","s":1,"c":0,"a":0}',
+    ],
+)
+def test_a_receipt_that_is_not_the_receipt_json_is_refused(padded: bytes) -> None:
+    one, two = pair_of_sessions()
+    wire = seal_raw(one, e2ee.pad(padded), label="privochat/3 receipt")
+    parsed = e2ee.parse_wire(wire)
+    assert parsed is not None
+    assert e2ee.open_receipt(two.recv_key, RID, one.epoch, 1, parsed[1]) is None
 
 
 # What a receiver makes of a stored message
@@ -528,3 +589,6 @@ def test_receiver_verdicts() -> None:
     moved = e2ee.seal(ann.send_key, OTHER_RID, ann.epoch, 1, Plain("Ann", "elsewhere", 1))
     assert e2ee.open_message(bob_holds, 1, moved).verdict is Verdict.UNVERIFIABLE
     assert e2ee.open_message(bob_holds, 3, from_ann).verdict is Verdict.UNVERIFIABLE
+    # A newer version of the protocol is told apart from a forgery.
+    newer_version = "4." + from_ann.split(".", 1)[1]
+    assert e2ee.open_message(bob_holds, 1, newer_version).verdict is Verdict.NEWER_VERSION
