@@ -1,5 +1,5 @@
 """Made-up wire texts: the shape the API accepts for a message (docs/protocol.md,
-`2.<epoch>.<base64url>`), sealing nothing. Tests and benchmarks that need a
+`3.<epoch>.<base64url>`), sealing nothing. Tests and benchmarks that need a
 message, not the protocol, send these; tests/support/e2ee.py seals real ones."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import base64
 from privochat.domain import TEXT_MAX_CHARS
 
 EPOCH = "AAAAAAAAAAA"  # 8 zero bytes
-_PREFIX = f"2.{EPOCH}."
+_PREFIX = f"3.{EPOCH}."
 
 
 def wire_text(label: str, size: int | None = None) -> str:

@@ -26,12 +26,16 @@ HISTORY_CAP = 500
 # A participant's typing signals are relayed at most this often (clients send
 # one every 2 s while typing); a flood of frames is one push.
 TYPING_EVERY_MS = 1500
-# The longest wire text of protocol v2 (docs/protocol.md): a 1000-character
+# The longest wire text of protocol v3 (docs/protocol.md): a 1000-character
 # message padded to the 8192-byte bucket, sealed and base64url-encoded, is 10,974.
 TEXT_MAX_CHARS = 11_000
-# A wire text: "2.<epoch>.<base64url>", ASCII only, so its bytes are its characters
-# (a page's size in bytes follows from its count) and JSON never escapes it.
-WIRE_TEXT_PATTERN = r"^2\.[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]+$"
+# The longest receipt: its JSON (a 100-character name at most) fits the 1024-byte
+# bucket, 1,417 characters on the wire.
+RECEIPT_MAX_CHARS = 1_417
+# A wire text: "<version>.<epoch>.<base64url>", ASCII only, so its bytes are its
+# characters (a page's size in bytes follows from its count) and JSON never escapes
+# it. Any version: a newer page needs no new server, and the server cannot read it.
+WIRE_TEXT_PATTERN = r"^[1-9][0-9]{0,2}\.[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]+$"
 CLIENT_ID_MAX_CHARS = 64
 # A participant re-keys only when its browser lost its keys: a few generations at most.
 MAX_GENERATION = 10_000
@@ -214,10 +218,19 @@ def new_message(text: str, now_ms: int) -> Message:
     # Opaque sealed text: its shape and length are all the server may judge.
     if len(text) > TEXT_MAX_CHARS or not _WIRE_TEXT.fullmatch(text):
         raise BadRequest(
-            f"text must be a sealed wire text (2.<epoch>.<base64url>) "
+            f"text must be a sealed wire text (<version>.<epoch>.<base64url>) "
             f"of at most {TEXT_MAX_CHARS} characters."
         )
     return Message(id=new_id(), text=text, timestamp=now_ms)
+
+
+def check_receipt(text: object) -> str:
+    """A receipt is relayed, never stored: a wire text no longer than the longest receipt."""
+    if not isinstance(text, str) or len(text) > RECEIPT_MAX_CHARS or not _WIRE_TEXT.fullmatch(text):
+        raise BadRequest(
+            f"A receipt's text must be a sealed wire text of at most {RECEIPT_MAX_CHARS} characters."
+        )
+    return text
 
 
 def check_client_id(client_id: str | None) -> str:

@@ -98,7 +98,7 @@ class SendMessage(BaseModel):
     text: str = Field(
         max_length=TEXT_MAX_CHARS,
         pattern=WIRE_TEXT_PATTERN,
-        description="the sealed wire text: 2.<epoch>.<base64url> (docs/protocol.md)",
+        description="the sealed wire text: <version>.<epoch>.<base64url>, version 3 today (docs/protocol.md)",
     )
     clientId: str = Field(min_length=1, max_length=CLIENT_ID_MAX_CHARS, pattern=r"^[0-9A-Za-z_-]+$")
 

@@ -249,6 +249,19 @@ class ChatService:
             self._push(connections.room_id, targets, {"type": "typing"})
         return True
 
+    def receipt(self, connection_id: str, text: str) -> bool:
+        """Relay a sealed receipt to the other participant's connections; never
+        stored (docs/protocol.md: a lost one is said again by the next message or
+        receipt, since each says all the sender had). It counts as a frame."""
+        with self._frame(connection_id):
+            connections = self._store.ping(connection_id, self._clock_ms(), FRAMES_PER_CONNECTION)
+        if connections is None:
+            return self._forgotten(connection_id)
+        own_seat = connections.seats.get(connection_id)
+        targets = connections.ids(excluding_seat=own_seat)
+        self._push(connections.room_id, targets, {"type": "receipt", "text": text})
+        return True
+
     @contextmanager
     def _frame(self, connection_id: str) -> Iterator[None]:
         """A connection past its frame budget is told why, then hung up: its next

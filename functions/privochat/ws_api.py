@@ -13,7 +13,7 @@ from typing import Any
 
 from . import wiring
 from .cookies import parse_cookie_header, room_token
-from .domain import BadRequest, ChatError
+from .domain import BadRequest, ChatError, check_receipt
 from .errors import error_body, error_of
 from .gateway_events import LambdaResponse, WebSocketEvent
 from .logs import event_ids, log_event
@@ -83,27 +83,36 @@ def on_disconnect(event: WebSocketEvent) -> LambdaResponse:
 
 @_route("$default")
 def on_default(event: WebSocketEvent) -> LambdaResponse:
-    """`{"action": "ping"}` and `{"action": "typing"}`; anything else is answered
-    with a bad-request error on the connection and changes nothing. A frame past
-    the connection's budget is a 429 (the service tells it why and hangs up)."""
+    """`{"action": "ping"}`, `{"action": "typing"}` and `{"action": "receipt", "text":
+    <sealed>}`; anything else is answered with a bad-request error on the connection
+    and changes nothing. A frame past the connection's budget is a 429 (the service
+    tells it why and hangs up)."""
     connection_id = event["requestContext"]["connectionId"]
     chat = wiring.service()
     try:
-        action = _action(event)
+        action, frame = _action(event)
+        receipt = check_receipt(frame.get("text")) if action == "receipt" else None
     except BadRequest as error:
         chat.reply(connection_id, {"type": "error", "error": error.code, "message": str(error)})
         raise
-    known = chat.ping(connection_id) if action == "ping" else chat.typing(connection_id)
+    if receipt is not None:
+        known = chat.receipt(connection_id, receipt)
+    else:
+        known = chat.ping(connection_id) if action == "ping" else chat.typing(connection_id)
     return _OK if known else _refusal(410, "room-not-found")
 
 
-def _action(event: WebSocketEvent) -> str:
+_ACTIONS = ("ping", "typing", "receipt")
+
+
+def _action(event: WebSocketEvent) -> tuple[str, dict[str, Any]]:
     if event.get("isBase64Encoded"):
         raise BadRequest('Binary frames are not understood; send JSON like {"action": "ping"}.')
     try:
-        action = json.loads(event.get("body") or "").get("action")
+        frame = json.loads(event.get("body") or "")
+        action = frame.get("action")
     except (ValueError, AttributeError, RecursionError):
         raise BadRequest('Send JSON like {"action": "ping"} or {"action": "typing"}.') from None
-    if action not in ("ping", "typing"):
-        raise BadRequest('Unknown action; use "ping" or "typing".')
-    return str(action)
+    if action not in _ACTIONS:
+        raise BadRequest('Unknown action; use "ping", "typing" or "receipt".')
+    return str(action), frame

@@ -556,7 +556,7 @@ FORGERIES = {
 
 def unknown_epoch_wire() -> str:
     """Well formed, of an epoch no one holds keys for."""
-    return f"2.{e2ee.b64url(secrets.token_bytes(8))}.{e2ee.b64url(secrets.token_bytes(60))}"
+    return f"3.{e2ee.b64url(secrets.token_bytes(8))}.{e2ee.b64url(secrets.token_bytes(60))}"
 
 
 @pytest.mark.parametrize("forgery", FORGERIES)
@@ -613,7 +613,7 @@ def sealed_raw(bob: Participant, padded: bytes) -> str:
     s = bob.session
     iv = secrets.token_bytes(12)
     sealed = AESGCM(s.send_key).encrypt(iv, padded, e2ee.aad(s.room_id, s.epoch, s.seat))
-    return f"2.{s.epoch}.{e2ee.b64url(iv + sealed)}"
+    return f"3.{s.epoch}.{e2ee.b64url(iv + sealed)}"
 
 
 def damaged(bob: Participant, wire: str, key: bytes) -> dict[str, str]:
@@ -625,15 +625,15 @@ def damaged(bob: Participant, wire: str, key: bytes) -> dict[str, str]:
     flipped[40] ^= 1
     return {
         "not a wire text": "<b>not a wire text</b>",
-        "empty-looking": "2..",
-        "not base64url": f"2.{epoch}.{body[:20]}*+/={body[24:]}",
+        "empty-looking": "3..",
+        "not base64url": f"3.{epoch}.{body[:20]}*+/={body[24:]}",
         "the text cut short": wire[:-7],
-        "the ciphertext cut short": f"2.{epoch}.{e2ee.b64url(sealed[:-10])}",
-        "shorter than an iv and a tag": f"2.{epoch}.{e2ee.b64url(sealed[:28])}",
-        "a flipped bit": f"2.{epoch}.{e2ee.b64url(bytes(flipped))}",
+        "the ciphertext cut short": f"3.{epoch}.{e2ee.b64url(sealed[:-10])}",
+        "shorter than an iv and a tag": f"3.{epoch}.{e2ee.b64url(sealed[:28])}",
+        "a flipped bit": f"3.{epoch}.{e2ee.b64url(bytes(flipped))}",
         "version 3": f"3.{epoch}.{body}",
         "version 1": v1_wire(key, "a version 1 message"),
-        "an epoch of nobody's": f"2.{e2ee.b64url(secrets.token_bytes(8))}.{body}",
+        "an epoch of nobody's": f"3.{e2ee.b64url(secrets.token_bytes(8))}.{body}",
         "sealed, but no text inside": sealed_raw(bob, e2ee.pad(b'{"n":"Bob","t":"","s":2}')),
         "sealed, but not padded": sealed_raw(bob, b'{"n":"Bob","t":"unpadded","s":2}'),
         "sealed, but not JSON": sealed_raw(bob, e2ee.pad(b"pay 1000")),

@@ -24,7 +24,7 @@ from devkit.events import http_event, websocket_event
 from devkit.wire import wire_text
 from privochat import wiring
 from privochat.config import Settings
-from privochat.domain import FRAMES_PER_CONNECTION, TEXT_MAX_CHARS, Limit
+from privochat.domain import FRAMES_PER_CONNECTION, RECEIPT_MAX_CHARS, TEXT_MAX_CHARS, Limit
 from privochat.gateway_events import LambdaResponse, WebSocketEvent
 from privochat.logs import JsonLines
 from privochat.pusher_apigw import ApiGatewayPusher
@@ -257,6 +257,40 @@ def test_ping_gets_a_pong_with_presence_and_typing_reaches_the_other(handlers: H
     assert posted("A2=")[-1] == {"type": "typing"}
     ws.on_disconnect(websocket_event("$disconnect", "B2="), None)
     assert posted("A2=")[-1] == {"type": "presence", "online": 1}
+
+
+def test_a_receipt_is_relayed_to_the_other_participant_only_and_never_stored(
+    handlers: Handlers,
+) -> None:
+    http, ws = handlers
+    room_id, ann, bob = create_and_join(http)
+    ws.on_connect(websocket_event("$connect", "RA=", room_id, ann), None)
+    ws.on_connect(websocket_event("$connect", "RB=", room_id, bob), None)
+    receipt = wire_text("sealed receipt")
+    frame = json.dumps({"action": "receipt", "text": receipt})
+    assert ws.on_default(websocket_event("$default", "RA=", body=frame), None)["statusCode"] == 200
+    assert posted("RB=")[-1] == {"type": "receipt", "text": receipt}
+    assert all(event.get("type") != "receipt" for event in posted("RA="))
+    _, listed, _ = call(http, "GET", "/api/messages", {"roomId": room_id}, cookie=bob)
+    assert listed["messages"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [None, 7, "", "not a wire text", wire_text("x", RECEIPT_MAX_CHARS + 1)],
+)
+def test_a_receipt_that_is_no_wire_text_gets_an_error_and_is_not_relayed(
+    handlers: Handlers, text: object
+) -> None:
+    http, ws = handlers
+    room_id, ann, bob = create_and_join(http)
+    ws.on_connect(websocket_event("$connect", "RC=", room_id, ann), None)
+    ws.on_connect(websocket_event("$connect", "RD=", room_id, bob), None)
+    before = list(posted("RD="))
+    frame = json.dumps({"action": "receipt", "text": text})
+    assert ws.on_default(websocket_event("$default", "RC=", body=frame), None)["statusCode"] == 400
+    assert posted("RC=")[-1]["error"] == "bad-request"
+    assert posted("RD=") == before
 
 
 @pytest.mark.parametrize("body", ["not json", "[]", '{"action":"shout"}', '{"nothing":1}', ""])

@@ -18,6 +18,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from devkit.servers import ROOT, find_program
+from privochat.domain import RECEIPT_MAX_CHARS
 from tests.support import e2ee
 from tests.support.e2ee import Plain, Session
 
@@ -27,6 +28,9 @@ DOCUMENTED_EXPORTS = {
     "fromBase64Url",
     "enc",
     "BUCKETS",
+    "sealReceipt",
+    "openReceipt",
+    "WIRE_VERSION",
     "newLinkKey",
     "parseLinkKey",
     "joinCredentials",
@@ -147,11 +151,13 @@ def linked(request: pytest.FixtureRequest, node: Node) -> Linked:
 
 MESSAGES = [
     Plain("Ann", "hi", 1),
-    Plain("Zoë 😀", "naïve € 日本語 🎉 " * 20, 2),
+    Plain("Ann", "read receipts on", 2, 1733400000123, 7, 5),
+    Plain("Zoë 😀", "naïve € 日本語 🎉 " * 20, 2, 1733400000123, 1),
     Plain("N" * 100, "x" * 1000, 3),
     Plain('q"\\', 'quotes " and \\ backslashes,\nnewlines\ttabs and \x01\x1f\x7f', 4),
     Plain("Émoji", "😀" * 500, 5),  # 500 code points, 1000 UTF-16 units
-    Plain("\x01" * 100, "\x1f" * 1000, 2**31),  # the largest plaintext: 8192 bytes padded
+    # The largest plaintext: 8192 bytes padded.
+    Plain("\x01" * 100, "\x1f" * 1000, 2**53 - 1, 2**53 - 1, 2**53 - 1, 2**53 - 1),
 ]
 
 
@@ -166,7 +172,11 @@ def padded_of(session: Session, wire: str, seat: int) -> bytes:
 
 
 def as_json(plain: Plain) -> dict[str, Any]:
-    return {"name": plain.name, "text": plain.text, "seq": plain.seq}
+    fields = {
+        "name": plain.name, "text": plain.text, "seq": plain.seq, "clock": plain.clock,
+        "ack": plain.ack,
+    }
+    return fields if plain.read is None else {**fields, "read": plain.read}
 
 
 # Link-derived values and building blocks
@@ -270,7 +280,7 @@ def test_a_hello_from_another_room_or_link_is_refused_by_node(node: Node) -> Non
 @pytest.mark.parametrize("plain", MESSAGES, ids=range(len(MESSAGES)))
 def test_python_opens_what_node_sealed(node: Node, linked: Linked, plain: Plain) -> None:
     wire = node("seal", **as_json(plain))
-    assert wire.startswith(f"2.{linked.python.epoch}.")
+    assert wire.startswith(f"3.{linked.python.epoch}.")
     parsed = e2ee.parse_wire(wire)
     assert parsed is not None
     opened = e2ee.open_sealed(
@@ -302,7 +312,7 @@ def test_node_opens_its_own_message_only_with_its_own_key_and_seat(
 ) -> None:
     wire = node("seal", name="Ann", text="mine", seq=1)
     own = node("open", wire=wire, senderSeat=linked.node_seat, key="send")
-    assert own["plain"] == {"name": "Ann", "text": "mine", "seq": 1}
+    assert own["plain"] == {"name": "Ann", "text": "mine", "seq": 1, "clock": 0, "ack": 0}
     assert node("open", wire=wire, senderSeat=linked.node_seat)["plain"] is None
     assert node("open", wire=wire, senderSeat=3 - linked.node_seat, key="send")["plain"] is None
 
@@ -312,13 +322,13 @@ def _body_flipped(wire: str, where: int) -> str:
     assert parsed is not None
     body = bytearray(parsed[1])
     body[where] ^= 0x01
-    return f"2.{parsed[0]}.{e2ee.b64url(bytes(body))}"
+    return f"3.{parsed[0]}.{e2ee.b64url(bytes(body))}"
 
 
 def _truncated(wire: str) -> str:
     parsed = e2ee.parse_wire(wire)
     assert parsed is not None
-    return f"2.{parsed[0]}.{e2ee.b64url(parsed[1][:-1])}"
+    return f"3.{parsed[0]}.{e2ee.b64url(parsed[1][:-1])}"
 
 
 WIRE_TAMPERS: dict[str, Any] = {
@@ -326,7 +336,7 @@ WIRE_TAMPERS: dict[str, Any] = {
     "ciphertext": lambda w: _body_flipped(w, 40),
     "tag": lambda w: _body_flipped(w, -1),
     "truncated": _truncated,
-    "epoch": lambda w: "2.AAAAAAAAAAA." + w.split(".", 2)[2],
+    "epoch": lambda w: "3.AAAAAAAAAAA." + w.split(".", 2)[2],
 }
 
 
@@ -363,7 +373,7 @@ def test_node_refuses_what_python_bound_to_another_room_seat_or_epoch(
         "another room": e2ee.seal(s.send_key, new_room_id(), s.epoch, s.seat, plain),
         "the other seat": e2ee.seal(s.send_key, s.room_id, s.epoch, 3 - s.seat, plain),
         "another epoch": e2ee.seal(s.send_key, s.room_id, "AAAAAAAAAAA", s.seat, plain).replace(
-            "2.AAAAAAAAAAA.", f"2.{s.epoch}."
+            "3.AAAAAAAAAAA.", f"3.{s.epoch}."
         ),
     }
     for what, wire in forged.items():
@@ -388,7 +398,7 @@ def test_python_refuses_what_node_sealed_when_opened_for_another_room_or_seat(
 
 
 @pytest.mark.parametrize(
-    "wire", ["", "garbage", "1.AAAAAAAAAAA.AAAA", "2.AAAAAAAAAA.AAAA", "2.AAAAAAAAAAA.AA*A"]
+    "wire", ["", "garbage", "0.AAAAAAAAAAA.AAAA", "3.AAAAAAAAAA.AAAA", "3.AAAAAAAAAAA.AA*A"]
 )
 def test_both_refuse_what_is_not_a_wire_text(node: Node, wire: str) -> None:
     assert e2ee.parse_wire(wire) is None
@@ -396,6 +406,9 @@ def test_both_refuse_what_is_not_a_wire_text(node: Node, wire: str) -> None:
 
 
 OUT_OF_LIMITS = [
+    Plain("A", "x", 1, -1),
+    Plain("A", "x", 1, 0, -1),
+    Plain("A", "x", 1, 0, 2, 3),  # read past ack
     Plain("", "x", 1),
     Plain("A", "", 1),
     Plain("N" * 101, "x", 1),
@@ -416,3 +429,42 @@ def test_both_refuse_a_plaintext_out_of_the_limits(
     parsed = e2ee.parse_wire(wire)
     assert parsed is not None
     assert e2ee.open_sealed(s.send_key, s.room_id, s.epoch, s.seat, parsed[1]) is None
+
+
+# Receipts, both ways
+
+RECEIPTS = [
+    e2ee.Receipt("Ann", 0, 0, 0),
+    e2ee.Receipt("Zoë 😀", 5, 7, 1733400000456, 2),
+    e2ee.Receipt("\x01" * 100, 2**53 - 1, 2**53 - 1, 2**53 - 1, 2**53 - 1),
+]
+
+
+def receipt_json(receipt: e2ee.Receipt) -> dict[str, Any]:
+    fields = {
+        "name": receipt.name, "delivered": receipt.delivered, "sent": receipt.sent,
+        "clock": receipt.clock,
+    }
+    return fields if receipt.read is None else {**fields, "read": receipt.read}
+
+
+@pytest.mark.parametrize("receipt", RECEIPTS, ids=range(len(RECEIPTS)))
+def test_receipts_open_both_ways_and_never_as_messages(
+    node: Node, linked: Linked, receipt: e2ee.Receipt
+) -> None:
+    s = linked.python
+    wire = node("sealReceipt", **receipt_json(receipt))
+    parsed = e2ee.parse_wire(wire)
+    assert parsed is not None
+    assert e2ee.open_receipt(s.recv_key, s.room_id, parsed[0], linked.node_seat, parsed[1]) == (
+        receipt
+    )
+    assert e2ee.open_sealed(s.recv_key, s.room_id, parsed[0], linked.node_seat, parsed[1]) is None
+    assert len(wire) <= RECEIPT_MAX_CHARS
+    back = e2ee.seal_receipt(s.send_key, s.room_id, s.epoch, s.seat, receipt)
+    assert node("openReceipt", wire=back, senderSeat=s.seat) == receipt_json(receipt)
+    assert node("open", wire=back, senderSeat=s.seat)["plain"] is None
+
+
+def test_the_largest_receipt_is_the_servers_bound(node: Node, linked: Linked) -> None:
+    assert len(node("sealReceipt", **receipt_json(RECEIPTS[-1]))) == RECEIPT_MAX_CHARS

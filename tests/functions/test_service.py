@@ -351,12 +351,13 @@ NOT_WIRE_TEXTS = [
     wire_text("x", 11_001),  # one character too many
     "\U0001f600" * 8000,  # 8,000 characters, 32,000 bytes: the probe's page was 6.42 MB
     "hello",
-    "2.AAAAAAAAAAA.",  # nothing sealed
-    "3.AAAAAAAAAAA.aGk",  # another version
-    "2.AAAAAAAAAA.aGk",  # a 10-character epoch
-    "2.AAAAAAAAAAA.a+k/",  # base64, not base64url
-    "2.AAAAAAAAAAA.aGk=",  # padded
-    "2.AAAAAAAAAAA.aGk\n",
+    "3.AAAAAAAAAAA.",  # nothing sealed
+    "0.AAAAAAAAAAA.aGk",  # no version 0
+    "1000.AAAAAAAAAAA.aGk",  # versions have at most 3 digits
+    "3.AAAAAAAAAA.aGk",  # a 10-character epoch
+    "3.AAAAAAAAAAA.a+k/",  # base64, not base64url
+    "3.AAAAAAAAAAA.aGk=",  # padded
+    "3.AAAAAAAAAAA.aGk\n",
     "2.AAAAAAAAAAA.aGk\U0001f600",
 ]
 
