@@ -13,6 +13,32 @@ const PROBLEMS = {
   reflection: "Your own message was handed back as if the other person had written it. It is not shown again.",
   replay: "A copy of a message already shown was delivered again. It is not shown twice.",
   "out-of-order": "arrived out of order",
+  "newer-version": "This message comes from a newer version of PrivoChat: reload the page to read it.",
+};
+
+// A sender's clock this far from the server's is marked beside the time it shows.
+export const CLOCK_SKEW_MS = 2 * 60_000;
+
+const plural = (n, one, many) => (n === 1 ? one : many.replace("{n}", String(n)));
+
+/** The line under a message of theirs written before some of ours had reached them. */
+export function unseenText(n) {
+  return plural(n, "Written before your last message reached them.", "Written before your last {n} messages reached them.");
+}
+
+/** What the sender's clock says, against the server's, when they disagree by more than CLOCK_SKEW_MS. */
+export function skewText(clock, timestamp) {
+  if (!Number.isFinite(clock) || !Number.isFinite(timestamp) || Math.abs(clock - timestamp) <= CLOCK_SKEW_MS) return null;
+  const minutes = Math.round(Math.abs(clock - timestamp) / 60_000);
+  return `sender's clock ${plural(minutes, "1 minute", "{n} minutes")} ${clock > timestamp ? "ahead of" : "behind"} the server's`;
+}
+
+/** Own messages past "sending": the ticks, their words for a screen reader and a tooltip. */
+const RECEIPTS = {
+  sent: { ticks: 1, label: "Sent", title: "Sent: stored encrypted in the room; the other person's browser has not said it has it yet" },
+  delivered: { ticks: 2, label: "Delivered", title: "Delivered: the other person's browser decrypted it" },
+  read: { ticks: 2, label: "Read", title: "Read: it was on the other person's screen" },
+  undelivered: { ticks: 1, label: "Not delivered yet", title: "Stored, but the other person's browser, though connected, has not said it has it" },
 };
 
 /** What a bubble says when its send failed (`online`: whether the browser has a network). */
@@ -43,13 +69,35 @@ function textWithLinks(text) {
 }
 
 export class MessageView {
-  constructor(log, empty, newer, { onRetry }) {
+  constructor(log, empty, newer, { onRetry, onShown = () => {} }) {
     this.log = log;
     this.empty = empty;
     this.newer = newer; // "New messages" button, shown while the reader is scrolled up
     this.onRetry = onRetry;
+    this.onShown = onShown; // a message of theirs was on screen in a visible tab (a read receipt)
     log.addEventListener("scroll", () => { if (this.nearBottom()) newer.hidden = true; });
     newer.addEventListener("click", () => this.scrollToEnd());
+    this.inView = new Set();
+    this.observer = typeof IntersectionObserver === "function"
+      ? new IntersectionObserver((entries) => {
+        for (const { target, isIntersecting } of entries) {
+          if (isIntersecting) this.inView.add(target);
+          else this.inView.delete(target);
+        }
+        this.readWhatIsShown();
+      }, { root: log, threshold: 0.5 })
+      : null;
+    document.addEventListener("visibilitychange", () => this.readWhatIsShown());
+  }
+
+  /** Their messages on screen while the tab is visible count as read, once each. */
+  readWhatIsShown() {
+    if (document.visibilityState !== "visible") return;
+    for (const node of this.inView) {
+      this.observer.unobserve(node);
+      this.inView.delete(node);
+      this.onShown(node);
+    }
   }
 
   /**
@@ -77,8 +125,15 @@ export class MessageView {
       bubble.append(...textWithLinks(entry.text));
     }
     node.append(bubble, el("div", "meta"));
+    if (entry.unseen) {
+      const context = el("div", "context", unseenText(entry.unseen));
+      node.dataset.unseen = String(entry.unseen);
+      node.append(context);
+    }
     this.append(node, stick);
+    node.entry = {};
     this.update(node, entry);
+    if (!entry.own && entry.text !== null) this.observer?.observe(node);
     return node;
   }
 
@@ -118,8 +173,13 @@ export class MessageView {
     else this.newer.hidden = false;
   }
 
-  /** Shows the delivery state and time of a message element. */
-  update(node, { own = node.classList.contains("own"), timestamp, status = "sent", error, waitingFor = "join" }) {
+  /**
+   * Shows the delivery state and time of a message element; `patch` adds to what it was given
+   * before ({own, timestamp, clock, status, error, waitingFor}), so a receipt only names the status.
+   */
+  update(node, patch) {
+    const entry = Object.assign(node.entry ??= {}, patch);
+    const { own = node.classList.contains("own"), timestamp, clock, status = "sent", error, waitingFor = "join" } = entry;
     node.classList.toggle("own", own);
     node.classList.toggle("other", !own);
     node.dataset.status = status;
@@ -141,24 +201,31 @@ export class MessageView {
       meta.append(retry);
       return;
     }
-    const when = new Date(timestamp ?? Date.now());
+    // The time is the sender's own clock, sealed with the message; the server's only orders them.
+    const when = new Date(clock ?? timestamp ?? Date.now());
     const time = el("time", "", timeFormat.format(when));
     time.dateTime = when.toISOString();
     time.title = fullFormat.format(when);
     meta.append(time);
+    const skew = skewText(clock, timestamp);
+    if (skew) meta.append(el("span", "note skew", skew));
     if (node.dataset.problem === "out-of-order") meta.append(el("span", "note", PROBLEMS["out-of-order"]));
-    if (own && !node.dataset.problem) {
-      // ✓ means stored by the server, sealed, for the other person to fetch: not that they read it.
-      const sent = el("span", "sent");
-      sent.title = "Sent: stored encrypted in the room for the other person";
-      const tick = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-      tick.setAttribute("class", "i");
-      tick.setAttribute("aria-hidden", "true");
-      const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
-      use.setAttribute("href", "/icons.svg#check");
-      tick.append(use);
-      sent.append(tick, el("span", "sr-only", "Sent"));
-      meta.append(sent);
+    const receipt = own && !node.dataset.problem ? RECEIPTS[status] : null;
+    if (receipt) {
+      const mark = el("span", `receipt ${status}`);
+      mark.title = receipt.title;
+      for (let i = 0; i < receipt.ticks; i += 1) {
+        const tick = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+        tick.setAttribute("class", "i");
+        tick.setAttribute("aria-hidden", "true");
+        const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
+        use.setAttribute("href", "/icons.svg#check");
+        tick.append(use);
+        mark.append(tick);
+      }
+      if (status === "undelivered") mark.append(el("span", "words", receipt.label));
+      else mark.append(el("span", "sr-only", receipt.label));
+      meta.append(mark);
     }
   }
 
