@@ -181,6 +181,16 @@ def test_c_an_honest_rekey_is_not_abandoned() -> None:
     assert one.current is not None and one.current.generation == MAX_ABANDONED + 2
 
 
+def test_c_a_generation_never_revealed_for_is_no_try() -> None:
+    server, one, _, hello_key = room()
+    settle(server, one)
+    mallory = Mallory(hello_key)
+    # Commits of generations 1 and 2 in one push: the page never revealed for 1.
+    answer = one.update([mallory.hello(2, 1, reveal=False), mallory.hello(2, 2, reveal=False)])
+    assert reveals(answer) == [2]
+    assert one.abandoned == set(), "the server learned nothing of generation 1: no try"
+
+
 # (d) A withheld reveal
 
 
@@ -217,6 +227,7 @@ def test_e_first_keys_commit_first_and_no_key_change() -> None:
     assert not one.current.key_change and not two.current.key_change
     assert one.can_seal() and two.can_seal()
     assert one.problems == two.problems == []
+    assert one.private_keys == two.private_keys == {}, "a derived generation's private key goes"
     seen: dict[int, set[int]] = {1: set(), 2: set()}
     for hello in server.log:
         if "pub" in hello:
@@ -268,3 +279,23 @@ def test_e_hellos_without_the_link_are_refused_and_answered_with_nothing() -> No
     assert one.update([stranger.hello(2, 1, reveal=True)]) == []
     assert one.problems == [Problem("unverifiable", 2, 1)]
     assert one.current is None and reveals(one.published) == []
+
+
+def test_a_server_equivocating_on_a_commit_is_a_conflict_and_is_not_used() -> None:
+    _, one, _, hello_key = agreed()
+    assert one.current is not None
+    epoch = one.current.epoch
+    assert one.update([Mallory(hello_key).hello(2, 1, reveal=True)]) == []
+    assert one.problems == [Problem("conflict", 2, 1)]
+    assert one.current is not None and one.current.epoch == epoch and one.current.verified
+
+
+def test_a_low_order_key_from_the_server_is_refused() -> None:
+    server, one, _, hello_key = room()
+    settle(server, one)
+    zero = e2ee.make_hello(hello_key, ROOM, 2, 1, bytes(32), reveal=True)
+    one.update([zero])
+    assert one.problems == [Problem("refused", 2, 1)]
+    assert one.current is None and not one.can_seal()
+    one.update([zero])
+    assert one.problems == [Problem("refused", 2, 1)], "reported once, never retried"
