@@ -163,7 +163,7 @@ def agreed() -> list[Step]:
 
 
 SCRIPTS: dict[str, list[Step]] = {
-    "a forced re-key after comparison": [
+    "a-forced-rekey-after-comparison": [
         *agreed(),
         {"page": "A", "do": "update", "hellos": [forge(2, 2, "m2")]},
         {"page": "A", "do": "update", "hellos": [forge(2, 2, "m2", reveal=True)]},
@@ -172,29 +172,29 @@ SCRIPTS: dict[str, list[Step]] = {
         {"page": "A", "do": "mark", "marks": {"accepted": True}},
         {"page": "A", "do": "update", "hellos": []},
     ],
-    "b rejoin after Leave": [
+    "b-rejoin-after-leave": [
         *agreed(),
         {"page": "B", "do": "leave"},
         {"pages": ["A", "B"], "do": "settle"},
         {"page": "B", "do": "mark", "marks": {"accepted": True}},
     ],
-    "b a rejoin forged by the server": [
+    "b-rejoin-forged-by-the-server": [
         *agreed(),
         {"page": "A", "do": "update", "hellos": [forge(2, 2, "m", reveal=True)]},
     ],
-    "c grinding across generations": [
+    "c-grinding-across-generations": [
         *opened(("A", 1)),
         {"pages": ["A"], "do": "settle"},
         *[{"page": "A", "do": "update", "hellos": [forge(2, g, f"m{g}")]} for g in range(1, 7)],
         {"page": "A", "do": "update", "hellos": [forge(2, 3, "m3", reveal=True)]},
     ],
-    "c commits of two generations in one push": [
+    "c-two-commits-in-one-push": [
         *opened(("A", 1)),
         {"pages": ["A"], "do": "settle"},
         {"page": "A", "do": "update", "hellos": [forge(2, 1, "m1"), forge(2, 2, "m2")]},
         {"page": "A", "do": "update", "hellos": [forge(2, 3, "m3")]},
     ],
-    "d a withheld reveal": [
+    "d-withheld-reveal": [
         *opened(("B", 2)),
         {"pages": ["B"], "do": "settle"},
         *opened(("A", 1)),
@@ -205,14 +205,14 @@ SCRIPTS: dict[str, list[Step]] = {
         {"page": "A", "do": "update", "hellos": [forge(2, 3, "m3")]},
         {"page": "A", "do": "update", "hellos": [forge(2, 4, "m4")]},
     ],
-    "e first keys": [
+    "e-first-keys-then-a-reload": [
         *opened(("A", 1), ("B", 2)),
         {"pages": ["A"], "do": "settle"},
         {"pages": ["A", "B"], "do": "settle"},
         {"page": "A", "do": "reload"},
         {"pages": ["A", "B"], "do": "settle"},
     ],
-    "e a reload before the other arrives": [
+    "e-reload-before-the-other-arrives": [
         *opened(("A", 1)),
         {"pages": ["A"], "do": "settle"},
         {"page": "A", "do": "reload"},
@@ -220,7 +220,7 @@ SCRIPTS: dict[str, list[Step]] = {
         *opened(("B", 2)),
         {"pages": ["A", "B"], "do": "settle"},
     ],
-    "e a reload after revealing, before the other revealed": [
+    "e-reload-after-revealing-before-the-other-did": [
         *opened(("B", 2)),
         {"pages": ["B"], "do": "settle"},
         *opened(("A", 1)),
@@ -228,7 +228,7 @@ SCRIPTS: dict[str, list[Step]] = {
         {"page": "A", "do": "reload"},
         {"pages": ["A", "B"], "do": "settle"},
     ],
-    "e a reload after the other derived: the other sees new keys": [
+    "e-reload-after-the-other-derived-is-a-key-change-there": [
         *opened(("B", 2)),
         {"pages": ["B"], "do": "settle"},
         *opened(("A", 1)),
@@ -237,7 +237,7 @@ SCRIPTS: dict[str, list[Step]] = {
         {"page": "A", "do": "reload"},
         {"pages": ["A", "B"], "do": "settle"},
     ],
-    "e reloads racing the other's reveal": [
+    "e-three-reloads-racing-the-others-reveal-stop-the-other": [
         *opened(("A", 1)),
         {"pages": ["A"], "do": "settle"},
         *opened(("B", 2)),
@@ -252,7 +252,7 @@ SCRIPTS: dict[str, list[Step]] = {
         ],
         {"page": "B", "do": "update", "hellos": [SERVER]},
     ],
-    "hellos refused: foreign MAC, equivocation, low-order key": [
+    "refused-foreign-mac-equivocation-low-order-key": [
         *agreed(),
         {"page": "A", "do": "update", "hellos": [forge(2, 1, "x", reveal=True, foreign=True)]},
         {"page": "A", "do": "update", "hellos": [forge(2, 1, "y", reveal=True)]},
