@@ -169,6 +169,9 @@ def test_c_grinding_is_bounded_to_three_tries_and_then_shown() -> None:
     assert one.private_keys == {}, "no abandoned private key kept, none made past the limit"
     assert max(one.stored.pairs) == 3
     assert one.current is None and not one.can_seal()
+    # The server cannot come back to a generation whose code it liked: the key is gone.
+    one.update([mallory.hello(2, 2, reveal=True)])
+    assert one.current is None and one.stored.sessions == {}
 
 
 def test_c_an_honest_rekey_is_not_abandoned() -> None:
@@ -212,6 +215,9 @@ def test_d_a_withheld_reveal_gives_no_session_and_counts_as_abandoned_once_left(
     assert one.abandoned == {1}, "the withheld generation counts as abandoned"
     assert 1 not in one.private_keys
     assert one.current is None and not one.can_seal()
+    # The reveal it held back, handed over late, opens nothing: seat 1's key of 1 is gone.
+    one.update(withheld)
+    assert one.stored.sessions == {} and one.current is None
 
 
 # (e) Honest cases that must not alarm
