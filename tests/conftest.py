@@ -65,6 +65,8 @@ UNIT_TESTS = (
     "tests/functions/test_wiring.py",
     "tests/functions/test_protocol_interop.py",
     "tests/support/test_e2ee_oracle.py",
+    "tests/support/test_handshake_rules.py",
+    "tests/support/test_handshake_interop.py",
     "tests/docs/test_api_doc.py",
     "tests/docs/test_readme.py",
     "tests/test_requirements.py",
