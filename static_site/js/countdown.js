@@ -69,6 +69,7 @@ export function showTimeLeft(left) {
 
 export function showExpiryWarning() {
   const warning = document.getElementById("expiry-warning");
-  warning.textContent = "Less than a minute left: then this room and every message in it are deleted. Copy anything you want to keep.";
+  document.getElementById("expiry-text").textContent =
+    "Less than a minute left: then this room and every message in it are deleted. Save anything you want to keep.";
   warning.hidden = false;
 }

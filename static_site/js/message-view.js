@@ -166,6 +166,13 @@ export class MessageView {
     return node;
   }
 
+  /** The room's lines that named someone by a placeholder ("The other person joined") name them now. */
+  renameEvents(placeholder, name) {
+    for (const line of this.log.querySelectorAll(".event")) {
+      if (line.textContent.startsWith(placeholder)) line.textContent = name + line.textContent.slice(placeholder.length);
+    }
+  }
+
   append(node, stick) {
     this.empty.hidden = true;
     this.log.append(node);

@@ -23,6 +23,8 @@ import { RoomSocket } from "./realtime.js";
 import { RoomKeys } from "./room-keys.js";
 import { askToJoin, setUpKeyForm, showKeyProblem, showOpenFailure, showRoom, showUnsupported } from "./screens.js";
 import { toast } from "./toast.js";
+import { download, transcriptFileName, transcriptText } from "./transcript.js";
+import { readReceipts } from "./read-receipts.js";
 
 const HELLO_RETRY_MS = 3000;
 
@@ -96,6 +98,7 @@ function onSession(session) {
   if (usable(session)) {
     hideKeyChange();
     conversation?.pump();
+    conversation?.announce(); // our name and what we had, sealed, as soon as keys are agreed
   } else {
     showKeyChange(session, (answer) => {
       if (answer === "accept") handshake.mark({ accepted: true });
@@ -159,6 +162,9 @@ const presence = new Presence({
   announce: (line, kind) => {
     view.addEvent(line, kind);
     if (kind === "left") return;
+    // They are back: they hear who we are and what we had, and what they lack is watched again.
+    conversation?.announce();
+    conversation?.otherArrived();
     notifier?.notify(line, "in your private PrivoChat room");
     unread.count();
   },
@@ -205,6 +211,7 @@ function onEvent(event) {
     case "pong":
     case "presence": if (Number.isInteger(event.online)) presence.count(event.online, event.type === "presence"); break;
     case "typing": typing.show(); break;
+    case "receipt": conversation.takeReceipt(event); break;
     case "destroy": leave(destroying ? "destroyedByYou" : "destroyed"); break;
     default: break;
   }
@@ -244,6 +251,17 @@ function setUpButtons() {
   });
   $("invite").addEventListener("click", invite.open);
   $("compared").addEventListener("click", () => handshake.mark({ verified: true }));
+  for (const button of document.querySelectorAll(".save-conversation")) button.addEventListener("click", save);
+  const receiptsButton = $("read-receipts");
+  const showReceipts = () => {
+    receiptsButton.setAttribute("aria-pressed", String(readReceipts.on));
+    receiptsButton.textContent = readReceipts.on ? "Read receipts: on" : "Read receipts: off";
+  };
+  showReceipts();
+  receiptsButton.addEventListener("click", () => {
+    readReceipts.set(!readReceipts.on);
+    showReceipts();
+  });
   notifier = new Notifier({ button: $("notify"), label: $("notify-text"), tag: `privochat-${roomId}`, toast });
   const dialog = $("confirm-destroy");
   $("destroy").addEventListener("click", () => dialog.showModal());
@@ -271,6 +289,14 @@ function setUpButtons() {
     if (leaveDialog.returnValue === "leave") leave("left");
     leaveDialog.returnValue = "";
   });
+}
+
+// ---------- keeping it: read receipts, saving the conversation ----------
+
+/** Writes the conversation to a file in this browser (transcript.js); the server never sees it. */
+function save() {
+  const now = Date.now();
+  download(transcriptText(conversation?.transcript ?? [], { me: getName(), other: otherName, now }), transcriptFileName(now));
 }
 
 // ---------- start ----------
@@ -312,7 +338,10 @@ async function main() {
   await keys.save();
   keys.onElsewhere(() => takeHellos([])); // another tab derived a session, or let its key go
 
-  view = new MessageView($("messages"), $("empty"), $("newer"), { onRetry: (node) => conversation.retry(node) });
+  view = new MessageView($("messages"), $("empty"), $("newer"), {
+    onRetry: (node) => conversation.retry(node),
+    onShown: (node) => conversation.shown(node),
+  });
   handshake = new Handshake({
     roomId,
     seat: joined.seat,
@@ -348,6 +377,14 @@ async function main() {
     },
     onIncoming,
     onError: handleApiError,
+    sendReceipt: (wire) => socket?.send({ action: "receipt", text: wire }) ?? false,
+    readReceipts: () => readReceipts.on,
+    otherPresent: () => presence.otherHere === true,
+    onName: (name) => {
+      // The name comes sealed once keys are agreed: the lines that said "The other person" say it.
+      if (!otherName) view.renameEvents(otherPerson(), name);
+      otherName = name;
+    },
   });
 
   $("my-name").textContent = getName();

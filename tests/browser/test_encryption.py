@@ -73,7 +73,7 @@ def test_the_store_holds_no_names_no_plaintext_and_only_bucket_lengths(
         assert clear not in everything, clear
     lengths = []
     for seat, text in map(seat_and_text, stored):
-        wire = re.fullmatch(r"2\.[A-Za-z0-9_-]{11}\.([A-Za-z0-9_-]+)", text)
+        wire = re.fullmatch(r"3\.[A-Za-z0-9_-]{11}\.([A-Za-z0-9_-]+)", text)
         assert wire is not None, text
         body = wire.group(1)
         sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
