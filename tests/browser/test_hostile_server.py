@@ -9,7 +9,9 @@ docs/protocol.md says; each assertion is one the page would fail without its che
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -82,6 +84,7 @@ class HostileServer:
         self.forged = 0
         self.posts: list[str] = []
         self.relayed: list[Event] = []
+        self.sent: list[Event] = []  # every frame the page sent on its sockets
         self.held: list[tuple[Route, APIResponse]] = []
         page.route_web_socket("**/ws?*", self._socket)
         page.on("request", self._request)
@@ -93,6 +96,13 @@ class HostileServer:
     def _socket(self, socket: WebSocketRoute) -> None:
         server = socket.connect_to_server()
         self.open.append(socket)
+
+        def from_page(frame: str | bytes) -> None:
+            with contextlib.suppress(ValueError):  # a frame that is not JSON is passed on as is
+                self.sent.append(json.loads(frame))
+            server.send(frame)
+
+        socket.on_message(from_page)
 
         def from_server(frame: str | bytes) -> None:
             relayed = self._relay(frame)
@@ -289,6 +299,14 @@ def room(person: Person, python_person: NewParticipant, stack: LocalStack) -> Ro
     return Room(person(), python_person, stack)
 
 
+@pytest.fixture
+def timed_room(person: Person, python_person: NewParticipant, stack: LocalStack) -> Room:
+    """A room whose page runs on a clock the test can move on (page.clock.fast_forward)."""
+    page = person()
+    page.clock.install()
+    return Room(page, python_person, stack)
+
+
 def wait_until(condition: Callable[[], object], page: Page, seconds: float = 10) -> None:
     """Lets Playwright dispatch its events (routed requests and frames reach this process
     through them) until `condition` holds."""
@@ -313,15 +331,19 @@ def test_the_oracle_reads_what_the_browser_sealed_and_the_browser_reads_the_orac
     assert alice.locator("#safety-code").inner_text() == bob.session.safety
     name = alice.locator("#my-name").inner_text()
 
+    started = time.time() * 1000
     for text in ("from chromium", "second, with ünïcödé ✓"):
         send(alice, text)
     expect(alice.locator('#messages .msg.own[data-status="sent"]')).to_have_count(2)
     opened = [bob.decrypt(m) for m in store.messages()]
     assert [o.verdict for o in opened] == [Verdict.THEIRS, Verdict.THEIRS]
-    assert [o.plain for o in opened] == [
-        e2ee.Plain(name, "from chromium", 1),
-        e2ee.Plain(name, "second, with ünïcödé ✓", 2),
+    assert [(o.plain.name, o.plain.text, o.plain.seq) for o in opened if o.plain] == [
+        (name, "from chromium", 1),
+        (name, "second, with ünïcödé ✓", 2),
     ]
+    # The sender's clock, sealed: the browser's own, within the seconds this took.
+    clocks = [o.plain.clock for o in opened if o.plain]
+    assert all(started - 1000 <= clock <= time.time() * 1000 + 1000 for clock in clocks), clocks
 
     bob.send("from python ✓", "Bob").raise_for_status()
     bob.send("and again", "Bob").raise_for_status()
@@ -608,11 +630,11 @@ def v1_wire(key: bytes, text: str) -> str:
     return e2ee.b64url(iv + AESGCM(key).encrypt(iv, text.encode(), None))
 
 
-def sealed_raw(bob: Participant, padded: bytes) -> str:
+def sealed_raw(bob: Participant, padded: bytes, kind: str = "message") -> str:
     """Bytes sealed exactly as a message is (Bob's key, this room, epoch and seat)."""
     s = bob.session
     iv = secrets.token_bytes(12)
-    sealed = AESGCM(s.send_key).encrypt(iv, padded, e2ee.aad(s.room_id, s.epoch, s.seat))
+    sealed = AESGCM(s.send_key).encrypt(iv, padded, e2ee.aad(s.room_id, s.epoch, s.seat, kind))
     return f"3.{s.epoch}.{e2ee.b64url(iv + sealed)}"
 
 
@@ -631,11 +653,17 @@ def damaged(bob: Participant, wire: str, key: bytes) -> dict[str, str]:
         "the ciphertext cut short": f"3.{epoch}.{e2ee.b64url(sealed[:-10])}",
         "shorter than an iv and a tag": f"3.{epoch}.{e2ee.b64url(sealed[:28])}",
         "a flipped bit": f"3.{epoch}.{e2ee.b64url(bytes(flipped))}",
-        "version 3": f"3.{epoch}.{body}",
+        "version 2": f"2.{epoch}.{body}",
+        "version 4": f"4.{epoch}.{body}",
         "version 1": v1_wire(key, "a version 1 message"),
         "an epoch of nobody's": f"3.{e2ee.b64url(secrets.token_bytes(8))}.{body}",
-        "sealed, but no text inside": sealed_raw(bob, e2ee.pad(b'{"n":"Bob","t":"","s":2}')),
-        "sealed, but not padded": sealed_raw(bob, b'{"n":"Bob","t":"unpadded","s":2}'),
+        "sealed, but no text inside": sealed_raw(
+            bob, e2ee.pad(b'{"n":"Bob","t":"","s":2,"c":0,"a":0}')
+        ),
+        "sealed, but not padded": sealed_raw(bob, b'{"n":"Bob","t":"unpadded","s":2,"c":0,"a":0}'),
+        "sealed as a receipt": sealed_raw(
+            bob, e2ee.pad(b'{"n":"Bob","d":0,"h":2,"c":0}'), kind="receipt"
+        ),
         "sealed, but not JSON": sealed_raw(bob, e2ee.pad(b"pay 1000")),
     }
 
@@ -651,7 +679,9 @@ def test_garbage_anywhere_never_takes_over_the_page(room: Room) -> None:
     for text in stored.values():
         stored_and_pushed(store, server, text)
     unverifiable = problem(alice, "unverifiable")
-    expect(unverifiable).to_have_count(len(stored))
+    expect(unverifiable).to_have_count(len(stored) - 1)
+    # A newer version is "reload to continue", never a forgery.
+    expect(problem(alice, "newer-version")).to_have_count(1)
 
     # Pushed only: frames no server of ours would send.
     real = message_of(store, stored["a flipped bit"])
@@ -665,7 +695,7 @@ def test_garbage_anywhere_never_takes_over_the_page(room: Room) -> None:
     ]
     for frame in frames:
         server.push(frame)
-    expect(unverifiable).to_have_count(len(stored) + 3)
+    expect(unverifiable).to_have_count(len(stored) - 1 + 3)
     expect(alice.locator("#hello-error")).to_have_attribute("data-hello-problem", "unverifiable")
 
     bob.send_wire(good).raise_for_status()
@@ -674,15 +704,19 @@ def test_garbage_anywhere_never_takes_over_the_page(room: Room) -> None:
     expect(alice.locator("#messages b")).to_have_count(0)
     send(alice, "still talking")
     expect(alice.locator('#messages .msg.own[data-status="sent"]')).to_have_count(1)
-    last = store.messages()[-1]
-    assert bob.decrypt(last).plain == e2ee.Plain(
-        alice.locator("#my-name").inner_text(), "still talking", 1
+    last = bob.decrypt(store.messages()[-1]).plain
+    assert last is not None
+    assert (last.name, last.text, last.seq) == (
+        alice.locator("#my-name").inner_text(),
+        "still talking",
+        1,
     )
+    assert last.ack == 2, "Alice had Bob's two readable messages when she wrote"
 
     reload(alice)
     expect(alice.locator(SHOWN_OTHER)).to_have_text(["before", "after the garbage"])
     expect(alice.locator(SHOWN_OWN)).to_have_text(["still talking"])
-    expect(problem(alice, "unverifiable")).to_have_count(len(stored))
+    expect(problem(alice, "unverifiable")).to_have_count(len(stored) - 1)
     expect(alice.locator("#messages [data-problem]")).to_have_count(len(stored))
     expect(alice.locator("#safety-code")).to_have_text(bob.session.safety)
 
@@ -832,3 +866,164 @@ def test_a_forced_re_key_after_the_codes_were_compared_stops_the_page_loudly(
     alice.locator("#key-change-destroy").click()
     alice.get_by_role("button", name="Destroy room").click()
     expect(alice.locator("#notice")).to_contain_text("You destroyed the room")
+
+
+# ---------- what each side had of the other: receipts, acks, the sender's clock ----------
+
+
+def own_status(page: Page, text: str) -> Locator:
+    return page.locator("#messages .msg.own", has_text=text)
+
+
+def receipts_sent(server: HostileServer) -> list[str]:
+    return [frame["text"] for frame in server.sent if frame.get("action") == "receipt"]
+
+
+def test_bobs_receipts_mark_alices_message_delivered_then_read_and_forgeries_change_nothing(
+    room: Room,
+) -> None:
+    alice, server, bob = room.alice, room.server, room.bob
+    send(alice, "did you get this?")
+    mine = own_status(alice, "did you get this?")
+    expect(mine).to_have_attribute("data-status", "sent")
+    rid, s = room_id(room.link), bob.session
+    facts = e2ee.Receipt("Bob", delivered=1, sent=0, clock=now_ms(), read=1)
+    # Sealed by anyone but Bob, for another room, or Alice's own receipt handed back: refused.
+    forged_key = secrets.token_bytes(32)
+    wait_until(lambda: receipts_sent(server), alice)  # Alice said who she is once keys were agreed
+    hers = receipts_sent(server)[0]
+    for text in (
+        e2ee.seal_receipt(forged_key, rid, s.epoch, 2, facts),
+        e2ee.seal_receipt(s.send_key, new_message_id(), s.epoch, 2, facts),
+        hers,
+        bob.seal("a message, not a receipt", "Bob", 1, ack=1),
+    ):
+        server.push({"type": "receipt", "text": text})
+    # A positive control after them: the page took each frame in order before this one.
+    server.push({"type": "receipt", "text": bob.receipt("Bob", delivered=1, sent=0)})
+    expect(mine).to_have_attribute("data-status", "delivered")
+    expect(mine.locator(".receipt .sr-only")).to_have_text("Delivered")
+    read = bob.receipt("Bob", delivered=1, sent=0, read=1)
+    server.push({"type": "receipt", "text": read})
+    expect(mine).to_have_attribute("data-status", "read")
+    # The name came sealed in the receipt: the page says it, though Bob has written nothing.
+    server.push({"type": "typing"})
+    expect(alice.locator("#typing")).to_contain_text("Bob")
+    expect(alice.locator("#messages .msg.other")).to_have_count(0)
+
+
+def test_alices_page_seals_receipts_bob_can_open_with_her_name_and_what_she_read(
+    room: Room,
+) -> None:
+    alice, server, bob = room.alice, room.server, room.bob
+    wait_until(lambda: receipts_sent(server), alice)
+    first = e2ee.parse_wire(receipts_sent(server)[0])
+    assert first is not None
+    s = bob.session
+    intro = e2ee.open_receipt(s.recv_key, s.room_id, first[0], 1, first[1])
+    name = alice.locator("#my-name").inner_text()
+    assert intro is not None and intro.name == name and intro.delivered == 0
+    before = len(receipts_sent(server))
+    bob.send("two", "Bob").raise_for_status()
+    bob.send("three", "Bob").raise_for_status()
+    expect(alice.locator(SHOWN_OTHER)).to_have_text(["two", "three"])
+    wait_until(lambda: len(receipts_sent(server)) > before, alice)
+    wait_until(
+        lambda: (
+            (
+                r := e2ee.open_receipt(
+                    s.recv_key,
+                    s.room_id,
+                    s.epoch,
+                    1,
+                    (e2ee.parse_wire(receipts_sent(server)[-1]) or ("", b""))[1],
+                )
+            )
+            is not None
+            and r.read == 2
+        ),
+        alice,
+    )
+    last = e2ee.parse_wire(receipts_sent(server)[-1])
+    assert last is not None
+    said = e2ee.open_receipt(s.recv_key, s.room_id, last[0], 1, last[1])
+    assert said is not None and (said.delivered, said.read) == (2, 2)
+    # Her next message carries the same facts, sealed.
+    send(alice, "got both")
+    expect(alice.locator('#messages .msg.own[data-status="sent"]')).to_have_count(1)
+    opened = bob.decrypt(room.store.messages()[-1]).plain
+    assert opened is not None and (opened.ack, opened.read) == (2, 2)
+
+
+def test_the_last_message_dropped_says_not_delivered_yet_while_bob_is_here(
+    timed_room: Room,
+) -> None:
+    alice, server = timed_room.alice, timed_room.server
+    server.push({"type": "presence", "online": 2})  # Bob is here, says the server
+    send(alice, "are you there?")  # stored; Bob's page never says it has it
+    mine = own_status(alice, "are you there?")
+    expect(mine).to_have_attribute("data-status", "sent")
+    alice.clock.fast_forward(21_000)
+    expect(mine).to_have_attribute("data-status", "undelivered")
+    expect(mine.locator(".receipt")).to_contain_text("Not delivered yet")
+
+
+def test_bobs_last_message_dropped_shows_a_gap_once_his_receipt_says_he_sent_it(
+    timed_room: Room,
+) -> None:
+    alice, server, bob, store = (
+        timed_room.alice,
+        timed_room.server,
+        timed_room.bob,
+        timed_room.store,
+    )
+    bob.send("one", "Bob").raise_for_status()
+    dropped = bob.seal("two: the one the server drops", "Bob", 2)
+    server.dropped.add(dropped)
+    expect(alice.locator(SHOWN_OTHER)).to_have_text(["one"])
+    server.push({"type": "receipt", "text": bob.receipt("Bob", delivered=0, sent=2)})
+    alice.clock.fast_forward(6_000)
+    expect(alice.locator(GAP)).to_have_count(1)
+    assert dropped not in {m["text"] for m in store.messages()}
+
+
+def test_a_message_withheld_then_released_late_marks_the_answer_written_without_it(
+    room: Room,
+) -> None:
+    alice, server, bob, store = room.alice, room.server, room.bob, room.store
+    send(alice, "shall we meet at 5?")
+    expect(alice.locator('#messages .msg.own[data-status="sent"]')).to_have_count(1)
+    # The server withholds the question from Bob: he writes without having it (ack 0).
+    bob.send("what about the documents?", "Bob", ack=0).raise_for_status()
+    answer = alice.locator("#messages .msg.other", has_text="what about the documents?")
+    expect(answer).to_have_attribute("data-unseen", "1")
+    expect(answer.locator(".context")).to_have_text(
+        "Written before your last message reached them."
+    )
+    # Released late: Bob now has it and says so.
+    bob.send("yes, 5 is fine", "Bob", ack=1).raise_for_status()
+    later = alice.locator("#messages .msg.other", has_text="yes, 5 is fine")
+    expect(later).to_be_visible()
+    expect(later).not_to_have_attribute("data-unseen", re.compile(".*"))
+    expect(own_status(alice, "shall we meet at 5?")).to_have_attribute("data-status", "delivered")
+    assert len(store.messages()) == 3
+    assert server
+
+
+def test_a_reorder_across_seats_shows_bobs_yes_as_written_before_the_second_question(
+    room: Room,
+) -> None:
+    alice, server, bob, store = room.alice, room.server, room.bob, room.store
+    send(alice, "meet at 5?")
+    expect(alice.locator('#messages .msg.own[data-status="sent"]')).to_have_count(1)
+    yes = bob.seal("yes", "Bob", 1, ack=1)  # Bob answers the first question
+    send(alice, "bring the documents?")
+    expect(alice.locator('#messages .msg.own[data-status="sent"]')).to_have_count(2)
+    # The server stores and shows Bob's yes after the second question.
+    stored_and_pushed(store, server, yes)
+    shown = alice.locator("#messages .msg.other", has_text="yes")
+    expect(shown).to_have_attribute("data-unseen", "1")
+    reload(alice)  # the same from the history
+    expect(alice.locator("#messages .msg.other", has_text="yes")).to_have_attribute(
+        "data-unseen", "1"
+    )

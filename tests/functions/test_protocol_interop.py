@@ -173,7 +173,10 @@ def padded_of(session: Session, wire: str, seat: int) -> bytes:
 
 def as_json(plain: Plain) -> dict[str, Any]:
     fields = {
-        "name": plain.name, "text": plain.text, "seq": plain.seq, "clock": plain.clock,
+        "name": plain.name,
+        "text": plain.text,
+        "seq": plain.seq,
+        "clock": plain.clock,
         "ack": plain.ack,
     }
     return fields if plain.read is None else {**fields, "read": plain.read}
@@ -442,7 +445,9 @@ RECEIPTS = [
 
 def receipt_json(receipt: e2ee.Receipt) -> dict[str, Any]:
     fields = {
-        "name": receipt.name, "delivered": receipt.delivered, "sent": receipt.sent,
+        "name": receipt.name,
+        "delivered": receipt.delivered,
+        "sent": receipt.sent,
         "clock": receipt.clock,
     }
     return fields if receipt.read is None else {**fields, "read": receipt.read}

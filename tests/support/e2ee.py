@@ -337,7 +337,11 @@ def _json(data: Mapping[str, object]) -> bytes:
 def plaintext(plain: Plain) -> bytes:
     """`{"n","t","s","c","a"}`, then `"r"` when read receipts are on."""
     data: dict[str, object] = {
-        "n": plain.name, "t": plain.text, "s": plain.seq, "c": plain.clock, "a": plain.ack
+        "n": plain.name,
+        "t": plain.text,
+        "s": plain.seq,
+        "c": plain.clock,
+        "a": plain.ack,
     }
     if plain.read is not None:
         data["r"] = plain.read
@@ -347,7 +351,10 @@ def plaintext(plain: Plain) -> bytes:
 def receipt_plaintext(receipt: Receipt) -> bytes:
     """`{"n","d","h","c"}`, then `"r"` when read receipts are on."""
     data: dict[str, object] = {
-        "n": receipt.name, "d": receipt.delivered, "h": receipt.sent, "c": receipt.clock
+        "n": receipt.name,
+        "d": receipt.delivered,
+        "h": receipt.sent,
+        "c": receipt.clock,
     }
     if receipt.read is not None:
         data["r"] = receipt.read
@@ -375,8 +382,9 @@ def aad(room_id: str, epoch: str, seat: int, kind: str = "message") -> bytes:
     return enc(utf8(f"{MESSAGES} {kind}"), utf8(room_id), utf8(epoch), utf8(str(seat)))
 
 
-def _seal(key: bytes, kind: str, room_id: str, epoch: str, seat: int, data: bytes,
-          iv: bytes | None) -> str:
+def _seal(
+    key: bytes, kind: str, room_id: str, epoch: str, seat: int, data: bytes, iv: bytes | None
+) -> str:
     iv = secrets.token_bytes(IV_BYTES) if iv is None else iv
     sealed = AESGCM(key).encrypt(iv, pad(data), aad(room_id, epoch, seat, kind))
     return f"{WIRE_VERSION}.{epoch}.{b64url(iv + sealed)}"
@@ -412,8 +420,9 @@ def parse_wire(wire: str) -> tuple[str, bytes] | None:
     return match[2], sealed
 
 
-def _open(key: bytes, kind: str, room_id: str, epoch: str, seat: int,
-          sealed: bytes) -> dict[str, Any] | None:
+def _open(
+    key: bytes, kind: str, room_id: str, epoch: str, seat: int, sealed: bytes
+) -> dict[str, Any] | None:
     if len(sealed) <= IV_BYTES + TAG_BYTES:
         return None
     try:
@@ -445,9 +454,7 @@ def open_sealed(key: bytes, room_id: str, epoch: str, seat: int, sealed: bytes) 
     return plain if within_limits(plain) else None
 
 
-def open_receipt(
-    key: bytes, room_id: str, epoch: str, seat: int, sealed: bytes
-) -> Receipt | None:
+def open_receipt(key: bytes, room_id: str, epoch: str, seat: int, sealed: bytes) -> Receipt | None:
     value = _open(key, "receipt", room_id, epoch, seat, sealed)
     if value is None or not _keys_are(value, "ndhc"):
         return None
@@ -674,8 +681,14 @@ class Participant:
         )
 
     def receipt(
-        self, name: str, delivered: int, sent: int = 0, read: int | None = None,
-        *, room_id: str | None = None, seat: int | None = None,
+        self,
+        name: str,
+        delivered: int,
+        sent: int = 0,
+        read: int | None = None,
+        *,
+        room_id: str | None = None,
+        seat: int | None = None,
     ) -> str:
         """A receipt of the current session (forgeable as `seal`)."""
         s = self.session
@@ -688,7 +701,12 @@ class Participant:
         )
 
     def send(
-        self, text: str, name: str, seq: int | None = None, *, ack: int = 0,
+        self,
+        text: str,
+        name: str,
+        seq: int | None = None,
+        *,
+        ack: int = 0,
         read: int | None = None,
     ) -> httpx.Response:
         """Seals and posts; `seq` defaults to the next one of the epoch (an

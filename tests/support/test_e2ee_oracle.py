@@ -377,10 +377,14 @@ def test_worst_case_message_is_10974_characters_and_opens() -> None:
     JSON: 6,600 bytes and more fit no bucket under 8192, and nothing fits more."""
     one, two = pair_of_sessions()
     most = 2**53 - 1
-    worst = Plain("\x01" * e2ee.NAME_MAX_CHARS, "\x1f" * e2ee.TEXT_MAX_CHARS, most, most, most, most)
-    bound = 6 * (e2ee.NAME_MAX_CHARS + e2ee.TEXT_MAX_CHARS) + len(
-        b'{"n":"","t":"","s":,"c":,"a":,"r":}'
-    ) + 4 * 16
+    worst = Plain(
+        "\x01" * e2ee.NAME_MAX_CHARS, "\x1f" * e2ee.TEXT_MAX_CHARS, most, most, most, most
+    )
+    bound = (
+        6 * (e2ee.NAME_MAX_CHARS + e2ee.TEXT_MAX_CHARS)
+        + len(b'{"n":"","t":"","s":,"c":,"a":,"r":}')
+        + 4 * 16
+    )
     assert len(e2ee.plaintext(worst)) <= bound <= e2ee.BUCKETS[-1]
     wire = e2ee.seal(one.send_key, RID, one.epoch, 1, worst)
     assert len(wire) == e2ee.MAX_WIRE_CHARS == 10_974
