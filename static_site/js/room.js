@@ -220,7 +220,10 @@ function onEvent(event) {
 async function startRealtime() {
   const { wsUrl } = await loadConfig();
   socket = new RoomSocket(`${wsUrl}?roomId=${encodeURIComponent(roomId)}`, {
-    onOpen: () => conversation.catchUp(),
+    onOpen: () => {
+      conversation.catchUp();
+      conversation.announce(); // who we are and what we had, sealed: the other may have missed it
+    },
     onEvent,
     onState: (state) => presence.socketState(state),
     beforeRetry: async () => {
