@@ -5,6 +5,7 @@ The scripts are warmed first, so each script call is one EVALSHA."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -28,6 +29,7 @@ OPERATIONS = (
     "list",
     "ping",
     "typing",
+    "receipt",
     "$disconnect",
     "destroy",
 )
@@ -171,6 +173,9 @@ def _operations(stack: LocalStack) -> Iterator[str | None]:
         yield "typing"
         ann_ws.send('{"action":"typing"}')
         next_event(bob_ws, "typing")
+        yield "receipt"  # relayed to the other participant, never stored
+        ann_ws.send(json.dumps({"action": "receipt", "text": wire_text("receipt")}))
+        next_event(bob_ws, "receipt")
         yield "$disconnect"
         ann_ws.close()
         next_event(bob_ws, "presence")

@@ -34,7 +34,7 @@ def test_upstash_requests_per_operation_as_the_benchmark_counts_them(
     """One script each, but where a connection's room must be looked up first
     ($default, $disconnect: a script may only touch the keys it is given). A
     destroy with connections open takes one more, for their reverse keys."""
-    two = {"ping", "typing", "$disconnect"}
+    two = {"ping", "typing", "receipt", "$disconnect"}
     expected = {name: 2 if name in two else 1 for name in OPERATIONS}
     assert requests_per_operation(stack) == expected
 
