@@ -67,6 +67,7 @@ UNIT_TESTS = (
     "tests/support/test_e2ee_oracle.py",
     "tests/support/test_handshake_rules.py",
     "tests/support/test_handshake_interop.py",
+    "tests/support/test_conversation_rules.py",
     "tests/docs/test_api_doc.py",
     "tests/docs/test_readme.py",
     "tests/test_requirements.py",
