@@ -20,7 +20,9 @@ def test_a_message_goes_sent_delivered_read_and_the_other_is_named_before_writin
     alice, bob, _ = two_people_in_a_room(person)
     bob_name = bob.locator("#my-name").inner_text()
     # Bob's name came sealed once the keys were agreed: the join line says it, not "The other person".
-    expect(alice.locator('#messages .event[data-event="joined"]')).to_have_text(f"{bob_name} joined")
+    expect(alice.locator('#messages .event[data-event="joined"]')).to_have_text(
+        f"{bob_name} joined"
+    )
     send(alice, "are you reading this?")
     mine = own(alice, "are you reading this?")
     # Bob's page is visible and the message is on his screen: read, then.
@@ -45,7 +47,9 @@ def test_with_read_receipts_off_the_other_sees_delivered_only(person: Person) ->
     expect(mine).to_have_attribute("data-status", "delivered")
 
 
-def test_save_conversation_writes_a_text_file_in_the_browser(person: Person, tmp_path: Path) -> None:
+def test_save_conversation_writes_a_text_file_in_the_browser(
+    person: Person, tmp_path: Path
+) -> None:
     alice, bob, _ = two_people_in_a_room(person)
     send(alice, "hi Bob")
     expect(bob.locator("#messages .msg.other .bubble")).to_have_text(["hi Bob"])
