@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 TIMEOUT_MS = 20_000
 NOW = "performance.timeOrigin + performance.now()"
-SAFETY_CODE = re.compile(r"^\d{3} \d{3}$")
+SAFETY_CODE = re.compile(r"^\d{5} \d{5} \d{5}$")  # 15 digits since the safety-code change
 
 # Stamps in the page, on the clock above; installed before any script of the site runs.
 INIT_SCRIPT = """
@@ -295,7 +295,7 @@ PROBE_V2 = """async (runs) => {
   const key = await aes();
   let t = performance.now();
   for (let i = 0; i < runs; i += 1) {
-    await P.seal(key, "bench-scratch-room-id", "AAAAAAAAAAA", 1, { name: "Alice", text: `message ${i}`, seq: i + 1 });
+    await P.seal(key, "bench-scratch-room-id", "AAAAAAAAAAA", 1, { name: "Alice", text: `message ${i}`, seq: i + 1, clock: Date.now(), ack: 0 }); // v3 reads clock and ack, v2 ignores them
   }
   const seal = (performance.now() - t) / runs;
   const store = await K.openKeystore();

@@ -7,6 +7,7 @@ const HELLO_PROBLEMS = {
   unverifiable: "The other person's key could not be verified, so nothing is sent to it. Someone may be trying to get between you: compare safety codes another way, or start a new room.",
   conflict: "Two different keys were published for one person in this room, so the second one is not used. Compare safety codes another way before you trust this room.",
   refused: "The other person's key was refused, so nothing is sent to it. Start a new room.",
+  unfinished: "The other side started new keys and did not finish them. If this happens again, someone may be trying to match your safety code: after 3 times this page stops following.",
   abandoned: "The other side started new keys several times and never finished, as someone trying to match your safety code would. This page stopped following: start a new room, and compare its safety code.",
 };
 

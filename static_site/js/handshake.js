@@ -13,8 +13,8 @@ export const MAX_ABANDONED = 3;
  * hooks: publish(hello) -> the stored hello (POST /api/room/hello); onChange(session | null) when
  * the session to send with changes; onProblem({kind, seat, generation}) for a hello refused:
  * kind "unverifiable" (bad MAC, commit or shape), "conflict" (a second commit for one seat and
- * generation), "refused" (the key agreement failed), "abandoned" (MAX_ABANDONED generations committed
- * to and left unrevealed by the other: the page follows no more). Nothing is ever sent to a refused hello.
+ * generation), "refused" (the key agreement failed), "unfinished" (a generation the other committed
+ * to and left unrevealed after we revealed), "abandoned" (MAX_ABANDONED of those: the page follows no more). Nothing is ever sent to a refused hello.
  */
 export class Handshake {
   constructor({ roomId, seat, helloKey, keys, publish, onChange = () => {}, onProblem = () => {} }) {
@@ -98,6 +98,8 @@ export class Handshake {
     if (target > myG && myG && ours && !lost && this.mine.pub && !this.theirs.get(myG)?.pub && this.theirs.has(myG)) {
       this.abandoned.add(myG);
       this.keys.dropPrivateKey(myG); // an abandoned generation's private key is of no more use
+      // Each one is shown, not only the last: the person sees an attempt as it happens.
+      if (this.abandoned.size < MAX_ABANDONED) this.onProblem({ kind: "unfinished", seat: this.other, generation: myG });
     }
     if (this.abandoned.size >= MAX_ABANDONED) {
       this.onProblem({ kind: "abandoned", seat: this.other, generation: target });

@@ -353,6 +353,8 @@ describe("grinding the safety code across generations", { timeout: 10_000 }, () 
     const revealed = server.log.filter((h) => h.seat === 1 && h.pub).map((h) => h.generation);
     assert.deepEqual(revealed, [1, 2, 3], "one reveal per generation, and no more after the limit");
     assert.ok(one.problems.some((p) => p.kind === "abandoned"));
+    // Each unfinished one was shown as it happened (generations 1 and 2), before the stop.
+    assert.deepEqual(one.problems.filter((p) => p.kind === "unfinished").map((p) => p.generation), [1, 2]);
     assert.equal(one.handshake.current, null);
     assert.equal(one.keys.privateKeys.size, 0, "abandoned generations' private keys are dropped; none is made past the limit");
   });

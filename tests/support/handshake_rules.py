@@ -6,7 +6,7 @@ hostile server holding the link.
 
 Pure and synchronous: hellos go in (`update`), the hellos to publish come out;
 the sessions carry the marks keyChange, accepted and verified; problems are
-recorded ("unverifiable", "conflict", "refused", "abandoned"). What a browser
+recorded ("unverifiable", "conflict", "refused", "unfinished", "abandoned"). What a browser
 loses is an explicit input: `reload()` (the page's private keys are gone, what
 rests stays) and `leave()` (Leave or cleared storage: what rested is gone too).
 One tab per browser: a private key this page does not hold is lost."""
@@ -28,7 +28,7 @@ MAX_ABANDONED = 3
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # "unverifiable" | "conflict" | "refused" | "abandoned"
+    kind: str  # "unverifiable" | "conflict" | "refused" | "unfinished" | "abandoned"
     seat: int | None
     generation: int | None
 
@@ -209,6 +209,8 @@ class Handshake:
         ):
             self.abandoned.add(my_g)
             self.private_keys.pop(my_g, None)
+            if len(self.abandoned) < MAX_ABANDONED:
+                self._problem("unfinished", self.other, my_g)
         if len(self.abandoned) >= MAX_ABANDONED:
             self._problem("abandoned", self.other, target)
             return out

@@ -164,7 +164,11 @@ def test_c_grinding_is_bounded_to_three_tries_and_then_shown() -> None:
     assert len(tries) == 3 == MAX_ABANDONED, "one try per generation, three in all"
     assert reveals(one.published) == [1, 2, 3]
     assert Problem("abandoned", 2, 4) in one.problems, "the page stops and says why"
-    assert {p.kind for p in one.problems} == {"abandoned"}
+    # Each unfinished generation was shown as it happened, then the stop.
+    assert [p.kind for p in one.problems if p.kind == "unfinished"] == ["unfinished"] * (
+        MAX_ABANDONED - 1
+    )
+    assert {p.kind for p in one.problems} == {"unfinished", "abandoned"}
     assert one.abandoned == {1, 2, 3}
     assert one.private_keys == {}, "no abandoned private key kept, none made past the limit"
     assert max(one.stored.pairs) == 3
