@@ -83,6 +83,7 @@ class HostileServer:
         self.forge: Callable[[Hello], Hello] | None = None
         self.forged = 0
         self.posts: list[str] = []
+        self.hellos_published: list[Hello] = []
         self.relayed: list[Event] = []
         self.sent: list[Event] = []  # every frame the page sent on its sockets
         self.held: list[tuple[Route, APIResponse]] = []
@@ -92,6 +93,8 @@ class HostileServer:
     def _request(self, request: Request) -> None:
         if request.method == "POST" and "/api/messages" in request.url:
             self.posts.append(request.post_data or "")
+        if request.method == "POST" and "/api/room/hello" in request.url:
+            self.hellos_published.append(json.loads(request.post_data or "{}"))
 
     def _socket(self, socket: WebSocketRoute) -> None:
         server = socket.connect_to_server()
@@ -866,6 +869,81 @@ def test_a_forced_re_key_after_the_codes_were_compared_stops_the_page_loudly(
     alice.locator("#key-change-destroy").click()
     alice.get_by_role("button", name="Destroy room").click()
     expect(alice.locator("#notice")).to_contain_text("You destroyed the room")
+
+
+# ---------- grinding, a withheld reveal (issue 19) ----------
+
+
+def forge_commit(room: Room, generation: int) -> None:
+    """The server, with the link, commits for seat 2 at `generation` with a key of its own,
+    stores the hello as seat 2's and pushes it to Alice's page: it will never reveal it."""
+    rid, key = room_id(room.link), link_key(room.link)
+    forged = e2ee.make_hello(
+        e2ee.hello_key(key, rid), rid, 2, generation, e2ee.new_key_pair().pub, reveal=False
+    )
+    stored = {k: v for k, v in forged.items() if k != "seat"}
+    room.store.stack.redis("HSET", f"meta:{{{rid}}}", "hello:2", json.dumps(stored))
+    room.server.push({"type": "hello", "hello": forged})
+
+
+def revealed(server: HostileServer, generation: int) -> bool:
+    return any(h.get("generation") == generation and h.get("pub") for h in server.hellos_published)
+
+
+def test_a_withheld_reveal_leaves_the_page_waiting_and_nothing_is_sealed(room: Room) -> None:
+    alice, server = room.alice, room.server
+    forge_commit(room, 2)  # the server commits for Bob at generation 2 and keeps its key back
+    wait_until(lambda: revealed(server, 2), alice)  # Alice's page revealed for it, as rule 2 says
+    expect(alice.locator("#safety")).to_be_hidden()
+    posts = len(server.posts)
+    send(alice, "the door code is 4471")
+    expect(alice.locator('#messages .msg.own[data-status="waiting"]')).to_have_count(1)
+    alice.wait_for_timeout(500)  # a send would have left by now
+    assert len(server.posts) == posts, "nothing sealed while the reveal is withheld"
+
+
+def test_grinding_shows_each_unfinished_generation_and_stops_after_three(room: Room) -> None:
+    alice, server = room.alice, room.server
+    problem_line = alice.locator("#hello-error")
+    forge_commit(room, 2)
+    wait_until(lambda: revealed(server, 2), alice)
+    forge_commit(room, 3)  # the code for 2 did not match: the server moves on, never revealing
+    expect(problem_line).to_have_attribute("data-hello-problem", "unfinished")
+    wait_until(lambda: revealed(server, 3), alice)
+    forge_commit(room, 4)
+    wait_until(lambda: revealed(server, 4), alice)
+    forge_commit(room, 5)
+    expect(problem_line).to_have_attribute("data-hello-problem", "abandoned")
+    expect(problem_line).to_contain_text("stopped following")
+    forge_commit(room, 6)
+    alice.wait_for_timeout(500)
+    assert not revealed(server, 5) and not revealed(server, 6), "no more tries for the server"
+    tries = sorted(
+        h["generation"] for h in server.hellos_published if h.get("pub") and h["generation"] > 1
+    )
+    assert tries == [2, 3, 4], "three codes for the server to try, no more"
+
+
+def test_a_rejoin_after_leave_is_a_key_change_on_both_pages(person: Person) -> None:
+    alice = person()
+    link = create_room(alice)
+    bob = person()
+    bob.goto(link)
+    bob.get_by_role("button", name="Join", exact=True).click()
+    first = safety_code(alice)
+    assert safety_code(bob) == first
+    alice.locator("#compared").click()
+    bob.locator("#leave").click()
+    bob.get_by_role("button", name="Leave room").click()
+    bob.wait_for_url("**/")
+    bob.goto(link)
+    bob.get_by_role("button", name="Join", exact=True).click()
+    for page in (alice, bob):
+        expect(page.locator("#key-change")).to_be_visible()
+    code = alice.locator("#key-change-code").inner_text()
+    assert code != first
+    expect(bob.locator("#key-change-code")).to_have_text(code)
+    expect(alice.locator("#verified")).to_have_text("Not verified")
 
 
 # ---------- what each side had of the other: receipts, acks, the sender's clock ----------
