@@ -217,7 +217,10 @@ def send_one(version: Version, *, counted: bool) -> None:
     alice.locator("#text").press("Enter")
     bob.wait_for_function("text => text in window.__bench.seen", arg=text, timeout=TIMEOUT_MS)
     version.sent.append(text)
-    confirmed = alice.locator('#messages .msg.own[data-status="sent"]')
+    # Stored: ✓ sent, or already ✓✓ delivered or read (protocol v3's receipts).
+    confirmed = alice.locator(
+        "#messages .msg.own:is([data-status=sent], [data-status=delivered], [data-status=read])"
+    )
     expect(confirmed).to_have_count(len(version.sent), timeout=TIMEOUT_MS)
     # The next message goes once this one's POST has its answer: the page sends one at a time.
     alice.wait_for_function(

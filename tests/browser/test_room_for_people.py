@@ -228,6 +228,10 @@ def test_the_time_left_is_said_in_words_and_a_warning_comes_before_the_end(perso
     expect(warning).to_be_visible(timeout=8000)
     expect(warning).to_contain_text("Less than a minute left")
     expect(page.locator("#ttl")).to_contain_text(re.compile(r"\d+ s left"))
+    # The warning offers to keep the conversation: a file, made in the browser.
+    with page.expect_download() as download:
+        warning.get_by_role("button", name="Save conversation").click()
+    assert download.value.suggested_filename.startswith("privochat-")
 
 
 # ---------- drafts ----------
