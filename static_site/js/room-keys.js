@@ -11,10 +11,14 @@
  *   so another tab can tell "held by a tab still open" from "lost with a closed or reloaded tab";
  * - `channel` (a BroadcastChannel): a page that derives a session says so, so the others read it.
  */
+// The longest a room can live (template.yaml's RoomTtlSeconds MaxValue): what rests of a room is
+// deleted by then at the latest, whatever time left a server claims.
+export const MAX_ROOM_LIFE_S = 86400;
+
 export class RoomKeys {
-  constructor(store, { roomId, seat, expiresAt }, { locks = globalThis.navigator?.locks, channel = null } = {}) {
+  constructor(store, { roomId, seat, expiresAt }, { locks = globalThis.navigator?.locks, channel = null, now = Date.now } = {}) {
     this.store = store;
-    this.base = { roomId, seat, expiresAt };
+    this.base = { roomId, seat, expiresAt: Math.min(expiresAt, now() + MAX_ROOM_LIFE_S * 1000) };
     this.cache = new Map(); // epoch -> session, for this page
     this.privateKeys = new Map(); // generation -> {privateKey, release}: this page's only
     this.locks = locks;
@@ -34,7 +38,8 @@ export class RoomKeys {
   async change(edit) {
     return this.store.update(this.base.roomId, (found) => {
       const record = found?.seat === this.base.seat ? found : { ...this.base, pairs: {}, sessions: {} };
-      record.expiresAt = this.base.expiresAt;
+      // Never later than it was: a room's life only runs down, so no answer can keep keys longer.
+      record.expiresAt = Math.min(found?.seat === this.base.seat ? found.expiresAt : Infinity, this.base.expiresAt);
       const result = edit(record);
       return { record, result };
     });

@@ -769,3 +769,13 @@ def test_names_differ_between_stacks_and_between_resources(root_cfn: dict[str, A
     second = {name: _resolve(expression, other) for name, (expression, _) in named.items()}
     assert len(set(first.values())) == len(first)
     assert not set(first.values()) & set(second.values())
+
+
+def test_the_browser_deletes_a_rooms_keys_by_the_longest_life_the_template_allows() -> None:
+    """static_site/js/room-keys.js caps what rests at MAX_ROOM_LIFE_S, whatever ttl a server
+    claims: it must be the template's largest RoomTtlSeconds."""
+    largest = load_template(TEMPLATE)["Parameters"]["RoomTtlSeconds"]["MaxValue"]
+    source = (TEMPLATE.parent / "static_site/js/room-keys.js").read_text()
+    match = re.search(r"export const MAX_ROOM_LIFE_S = (\d+);", source)
+    assert match is not None
+    assert int(match[1]) == largest

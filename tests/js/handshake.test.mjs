@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 
 import { MAX_ABANDONED } from "../../static_site/js/handshake.js";
-import { RoomKeys } from "../../static_site/js/room-keys.js";
+import { MAX_ROOM_LIFE_S, RoomKeys } from "../../static_site/js/room-keys.js";
 import { memoryKeystore } from "../../static_site/js/keystore.js";
 import { epochOf, helloKey, makeHello, newKeyPair, newLinkKey, parseLinkKey, toBase64Url } from "../../static_site/js/protocol.js";
 import { FakeChannels, FakeLocks, HelloServer, ROOM, closeTab, memoryStore, page, settle, twoPages } from "./helpers.mjs";
@@ -335,6 +335,19 @@ describe("RoomKeys and the keystore", () => {
     assert.deepEqual([...store.records.keys()], ["other"]);
     await store.remove("other");
     assert.equal(store.records.size, 0);
+  });
+
+  test("what rests never outlives the longest room, and no later answer moves its expiry later", async () => {
+    const store = memoryKeystore();
+    const now = () => 1_000_000;
+    // A server that claims a year left: the record still goes within a day.
+    await new RoomKeys(store, { ...base, expiresAt: now() + 365 * 86_400_000 }, { now }).save();
+    assert.equal(store.records.get(ROOM).expiresAt, now() + MAX_ROOM_LIFE_S * 1000);
+    // A second tab (or a reload) told of more time left does not extend it; less time shortens it.
+    await new RoomKeys(store, { ...base, expiresAt: now() + 5_000 }, { now }).save();
+    await new RoomKeys(store, { ...base, expiresAt: now() + 60_000 }, { now }).save();
+    assert.equal(store.records.get(ROOM).expiresAt, now() + 5_000);
+    assert.equal(MAX_ROOM_LIFE_S, 86_400);
   });
 });
 
