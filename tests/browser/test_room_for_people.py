@@ -575,17 +575,18 @@ def test_joined_and_left_are_lines_in_the_conversation(person: Person) -> None:
     link = create_room(alice)
     bob = person()
     open_room(bob, link)
+    bob_name = bob.locator("#my-name").inner_text()
     events = alice.locator("#messages .event")
-    expect(events).to_have_text(["The other person joined"])
+    # The name comes sealed once the keys are agreed, before Bob writes anything.
+    expect(events).to_have_text([f"{bob_name} joined"])
     send(bob, "hi")
     expect(bubbles(alice, "other")).to_have_count(1)
     bob.reload()  # a reload is not leaving
     expect(bob.locator("#app")).to_be_visible()
     expect_presence(alice, "Both here")
-    bob_name = bob.locator("#my-name").inner_text()
     bob.close()
     # "left" only once the absence lasts (6 s), so a reload never says it.
-    expect(events).to_have_text(["The other person joined", f"{bob_name} left"], timeout=20000)
+    expect(events).to_have_text([f"{bob_name} joined", f"{bob_name} left"], timeout=20000)
     expect(alice.locator("#messages .msg.own, #messages .msg.other")).to_have_count(1)
 
 
