@@ -18,7 +18,7 @@ from devkit.servers import LocalStack
 from tests.support import e2ee
 from tests.support.e2ee import Participant, Plain, Verdict, handshake
 
-WIRE = re.compile(r"(?<![A-Za-z0-9_-])2\.[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]+")
+WIRE = re.compile(r"(?<![A-Za-z0-9_-])3\.[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]+")
 
 
 @pytest.fixture
@@ -93,7 +93,13 @@ def test_two_participants_talk_and_the_store_holds_no_names_or_text(
             (speaker.seat, Verdict.OWN if speaker is person else Verdict.THEIRS, plain)
             for speaker, plain in said
         ]
-        assert [(seat, o.verdict, o.plain) for seat, o in seen] == expected
+        # Name, text and seq as said; each with its sender's clock, sealed, within this test.
+        opened = [
+            (seat, o.verdict, o.plain and (o.plain.name, o.plain.text, o.plain.seq))
+            for seat, o in seen
+        ]
+        assert opened == [(seat, v, (p.name, p.text, p.seq)) for seat, v, p in expected]
+        assert all(o.plain and o.plain.clock > 1_700_000_000_000 for _, o in seen)
 
     stored = json.dumps(store_dump(stack), ensure_ascii=False)
     for secret in ("Annabelle", "Bartholomew", "tangerine", "ümlaut", "unmistakable", "x" * 50):
