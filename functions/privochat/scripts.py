@@ -77,13 +77,16 @@ def connect_upstash(url: str, token: str, timeout_seconds: float) -> Redis:
 class Scripts:
     """The scripts of `lua/`, run by name; refusals raised as domain errors."""
 
-    def __init__(self, redis: Redis, names: tuple[str, ...]) -> None:
+    def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._scripts = {name: Script.load(name) for name in names}
+        self._scripts: dict[str, Script] = {}
 
     def run(self, name: str, keys: list[str], args: list[str]) -> Reply:
-        """EVALSHA (EVAL when the server does not know the script yet)."""
-        script = self._scripts[name]
+        """EVALSHA (EVAL when the server does not know the script yet). Scripts are
+        found by name in lua/ and read on first use: a new one needs no list."""
+        script = self._scripts.get(name)
+        if script is None:
+            script = self._scripts[name] = Script.load(name)
         reply = self.command(lambda: self._evalsha_or_eval(script, keys, args))
         if isinstance(reply, list) and reply and reply[0] == "rate-limited":
             raise RateLimited(max(1, int(reply[1]) if len(reply) > 1 else 1))

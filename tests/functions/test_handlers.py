@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from http.cookies import SimpleCookie
@@ -166,6 +167,8 @@ def test_join_sets_a_strict_httponly_secure_host_cookie_and_never_returns_the_to
         http, "POST", "/api/room/join", {"roomId": room_id}, {"proof": PROOF}
     )
     assert status == 200
+    expires_at = body.pop("expiresAt")
+    assert 0 <= expires_at - time.time() * 1000 <= 600_000
     assert body == {"roomId": room_id, "ttl": 600, "participants": 1, "seat": 1, "hellos": []}
     [cookie] = response["cookies"]
     morsel = SimpleCookie(cookie)["__Host-x-auth-token"]
@@ -252,11 +255,33 @@ def test_ping_gets_a_pong_with_presence_and_typing_reaches_the_other(handlers: H
         ]
         == 200
     )
-    assert posted("B2=") == [{"type": "pong", "online": 2}]
+    [pong] = posted("B2=")
+    expires_at = pong.pop("expiresAt")
+    assert pong == {"type": "pong", "online": 2}
+    assert 0 < expires_at - time.time() * 1000 <= 600_000
     ws.on_default(websocket_event("$default", "B2=", body='{"action":"typing"}'), None)
     assert posted("A2=")[-1] == {"type": "typing"}
     ws.on_disconnect(websocket_event("$disconnect", "B2="), None)
     assert posted("A2=")[-1] == {"type": "presence", "online": 1}
+
+
+def test_a_frame_that_names_its_room_is_answered_and_one_naming_another_is_hung_up(
+    handlers: Handlers,
+) -> None:
+    http, ws = handlers
+    room_id, ann, _ = create_and_join(http)
+    other_room, _, _ = create_and_join(http)
+    ws.on_connect(websocket_event("$connect", "R1=", room_id, ann), None)
+    ping = json.dumps({"action": "ping", "roomId": room_id})
+    assert ws.on_default(websocket_event("$default", "R1=", body=ping), None)["statusCode"] == 200
+    assert posted("R1=")[-1]["type"] == "pong"
+    elsewhere = json.dumps({"action": "ping", "roomId": other_room})
+    response = ws.on_default(websocket_event("$default", "R1=", body=elsewhere), None)
+    assert response["statusCode"] == 410
+    malformed = json.dumps({"action": "ping", "roomId": "../x"})
+    assert (
+        ws.on_default(websocket_event("$default", "R1=", body=malformed), None)["statusCode"] == 400
+    )
 
 
 @pytest.mark.parametrize("body", ["not json", "[]", '{"action":"shout"}', '{"nothing":1}', ""])
@@ -331,9 +356,9 @@ def test_a_gone_connection_is_pruned_and_the_sender_still_gets_200(
     status, body, _ = send(http, room_id, bob, "you there?")
     assert status == 200
     assert posted("B4=")[-1]["message"]["id"] == body["message"]["id"]
-    assert wiring.service()._store.connections_of("A4=") is None
-    remaining = wiring.service()._store.connections_of("B4=")
-    assert remaining is not None and remaining.seats == {"B4=": 2}
+    assert wiring.service()._store.connections("A4=") is None
+    remaining = wiring.service()._store.connections("B4=")
+    assert remaining is not None and remaining[0].seats == {"B4=": 2}
 
 
 def test_a_frame_past_the_connections_budget_is_a_429_an_error_frame_and_a_hang_up(
@@ -643,7 +668,7 @@ def test_a_route_that_raises_is_a_json_500_with_its_log_lines(
     def broken(*_: Any) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(wiring.service(), "ttl", broken)
+    monkeypatch.setattr(wiring.service(), "expires_at", broken)
     event = http_event("GET", "/api/room/ttl", {"roomId": "Z" * 21})
     response = http(event, None)
     assert response["statusCode"] == 500
