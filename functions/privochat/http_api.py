@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
+from . import lazy_models  # noqa: F401  (first: before FastAPI defines its models)
+
+# isort: split
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from mangum import Mangum

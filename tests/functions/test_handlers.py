@@ -13,12 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from http.cookies import SimpleCookie
 from typing import Any, NamedTuple, Protocol
-from urllib.parse import quote
 
 import pytest
-from moto import mock_aws
-from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from devkit.credentials import PROOF, VERIFIER, WRONG_PROOF
 from devkit.events import http_event, websocket_event
@@ -28,10 +24,9 @@ from privochat.config import Settings
 from privochat.domain import FRAMES_PER_CONNECTION, TEXT_MAX_CHARS, Limit
 from privochat.gateway_events import LambdaResponse, WebSocketEvent
 from privochat.logs import JsonLines
-from privochat.pusher_apigw import ApiGatewayPusher
 from privochat.service import PAGE_MESSAGES, PAGE_TEXT_BYTES, Limits
 from tests.functions.conftest import UpstashSetup
-from tests.support.gateway_faults import inject_faults, record_requests
+from tests.support.fake_aws import CREDENTIALS, FakeAws
 from tests.support.rooms import key32
 
 SITE = "https://chat.example.com"
@@ -59,12 +54,8 @@ class Handlers(NamedTuple):
 def handlers(
     upstash_embedded: UpstashSetup, monkeypatch: pytest.MonkeyPatch, lambda_event_loop: None
 ) -> Iterator[Handlers]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)  # botocore's own, for moto
+    for name, value in {**CREDENTIALS, "AWS_REGION": "eu-west-1"}.items():
+        monkeypatch.setenv(name, value)  # what Lambda gives the functions
     # Each test starts from an empty store: the session's earlier rooms (and their per-address
     # creation counters, 20 a minute) must not decide this test's answers.
     upstash_embedded.backend.execute(["FLUSHALL"])
@@ -75,32 +66,23 @@ def handlers(
             websocket_management_url="https://ws123.execute-api.eu-west-1.amazonaws.com/prod",
             allowed_origins=(SITE,),
             app_secret="handler tests' secret",
-        )
+        ),
+        http=AWS.client(),
     )
-    with mock_aws():
-        from privochat import http_api, ws_api
+    from privochat import http_api, ws_api
 
-        yield Handlers(http_api.handler, ws_api)
+    yield Handlers(http_api.handler, ws_api)
     wiring.configure()
+    AWS.__init__()  # type: ignore[misc]  # a fresh gateway for the next test
 
 
-def _management_client() -> Any:
-    """The botocore client the service pushes with (faults are injected below it)."""
-    pusher = wiring.service()._pusher
-    assert isinstance(pusher, ApiGatewayPusher)
-    return pusher._client
+# The Management API (and SSM) the handlers reach, in-process (tests/support/fake_aws.py).
+AWS = FakeAws()
 
 
 def posted(connection_id: str) -> list[dict[str, Any]]:
-    """The events moto recorded for a connection (it keeps no frame boundaries)."""
-    backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"]
-    connection = backend.connections.get(quote(connection_id, safe=""))
-    raw = bytes(connection.data).decode() if connection else ""
-    decoder, events, position = json.JSONDecoder(), [], 0
-    while position < len(raw):
-        event, position = decoder.raw_decode(raw, position)
-        events.append(event)
-    return events
+    """The events delivered to a connection, frame by frame."""
+    return AWS.posted(connection_id)
 
 
 def call(
@@ -352,7 +334,7 @@ def test_a_gone_connection_is_pruned_and_the_sender_still_gets_200(
     # A minute later (a 410 for a connection still connecting is not taken as gone).
     clock = wiring.service()._clock_ms
     monkeypatch.setattr(wiring.service(), "_clock_ms", lambda: clock() + 60_000)
-    inject_faults(_management_client(), lambda c: 410 if c == "A4=" else None)
+    AWS.status_for = lambda c: 410 if c == "A4=" else None
     status, body, _ = send(http, room_id, bob, "you there?")
     assert status == 200
     assert posted("B4=")[-1]["message"]["id"] == body["message"]["id"]
@@ -369,7 +351,8 @@ def test_a_frame_past_the_connections_budget_is_a_429_an_error_frame_and_a_hang_
     ws.on_connect(websocket_event("$connect", "A9=", room_id, ann), None)
     now = 1_800_000_000_000  # the start of a minute: every frame in one window
     monkeypatch.setattr(wiring.service(), "_clock_ms", lambda: now)
-    requests = record_requests(_management_client())
+    AWS.requests.clear()
+    requests = AWS.requests
     budget = FRAMES_PER_CONNECTION.max_requests
     statuses = [
         ws.on_default(websocket_event("$default", "A9=", body=f'{{"action":"{action}"}}'), None)[
@@ -396,7 +379,8 @@ def test_destroy_pushes_destroy_to_both_then_everything_is_404(
     room_id, ann, bob = create_and_join(http)
     ws.on_connect(websocket_event("$connect", "A5=", room_id, ann), None)
     ws.on_connect(websocket_event("$connect", "B5=", room_id, bob), None)
-    requests = record_requests(_management_client())
+    AWS.requests.clear()
+    requests = AWS.requests
     status, body, _ = call(http, "DELETE", "/api/room", {"roomId": room_id}, cookie=ann)
     assert (status, body) == (200, {"destroyed": True})
     destroy = json.dumps({"type": "destroy"}, separators=(",", ":")).encode()
