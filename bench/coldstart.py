@@ -67,7 +67,6 @@ from devkit.servers import LocalStack, local_stack, serve_in_thread
 
 CHILD = Path(__file__).resolve().parent / "lambda_child.py"
 REGION = "eu-west-1"
-TARGET_RATIO = 0.45  # against today's sam build
 # Issue 24: against the package before it, measured in the same run.
 TARGET_RATIO_BEFORE = {
     "HttpFunction": 0.7,
@@ -468,7 +467,6 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     out = []
     for function, numbers in results["functions"].items():
         ratio = numbers["ratio"]
-        verdict = "ok" if ratio <= TARGET_RATIO else "OVER"
         if "ratio_before" in numbers:
             target = TARGET_RATIO_BEFORE[function]
             before = numbers["ratio_before"]
@@ -485,8 +483,8 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str]]:
             (
                 f"import + first call ms, {function} ({numbers['first_call']})",
                 f"{numbers['built']['total_ms']:.0f}",
-                f"as sam build ships today: {numbers['today']['total_ms']:.0f}; "
-                f"ratio {ratio:.2f} (target <= {TARGET_RATIO}: {verdict}); "
+                f"as sam build ships the code (no pyc): {numbers['today']['total_ms']:.0f}; "
+                f"ratio {ratio:.2f}; "
                 f"CPU {numbers['built']['cpu_ms']:.0f} vs {numbers['today']['cpu_ms']:.0f}, "
                 f"ratio {numbers['cpu_ratio']:.2f}",
             )

@@ -51,9 +51,10 @@ PAGE_MESSAGES = 200
 PAGE_TEXT_BYTES = 2_000_000
 # How long a warm function relays to the connections it last read for a connection
 # without asking the store again: a relay (typing, a receipt) costs no command then.
-# A connection that joins meanwhile misses relays for at most this long (a ping, every
-# 20 s, reads the store and refreshes it); one that is gone is dropped at once (410).
-PEERS_FRESH_MS = 15_000
+# A page that opens a further tab meanwhile misses relays for at most this long; one
+# that reconnects replaces a connection that is then gone, and the first push to a
+# gone one (410) drops what was remembered, so the next relay reads afresh.
+PEERS_FRESH_MS = 60_000
 # Connections whose peers are remembered, at most (then forgotten all at once).
 PEERS_REMEMBERED = 10_000
 
