@@ -391,13 +391,35 @@ def test_messages_are_limited_per_participant_and_refused_ones_are_not_stored(
     ann, bob = new_id(), new_id()  # participants are unique per room (hashes)
     store.join(room_id, ann, VERIFIER, 2)
     store.join(room_id, bob, VERIFIER, 2)
+    now = _now() // 60_000 * 60_000 + 1_000  # one window for every send
     for i in range(3):
-        store.append_message(room_id, ann, _message(f"{i}"), new_id(), limit, _now())
+        store.append_message(room_id, ann, _message(f"{i}"), new_id(), limit, now)
     with pytest.raises(RateLimited):
-        store.append_message(room_id, ann, _message("one too many"), new_id(), limit, _now())
-    store.append_message(room_id, bob, _message("my own budget"), new_id(), limit, _now())
+        store.append_message(room_id, ann, _message("one too many"), new_id(), limit, now)
+    store.append_message(room_id, bob, _message("my own budget"), new_id(), limit, now)
     _, stored = _messages(store, room_id, ann, None)
     assert [s.message.text for s in stored] == ["0", "1", "2", "my own budget"]
+
+
+def test_a_windows_edge_is_where_the_callers_clock_puts_it(store: RoomStore) -> None:
+    """Issue 23: one clock, the service's, passed into every store call that needs
+    time; no store reads its own. The last millisecond of a window is in it, the next
+    starts a new one: for sends and hellos alike."""
+    limit = Limit(max_requests=2, window_seconds=60)
+    room_id = _room(store)
+    ann = new_id()
+    store.join(room_id, ann, VERIFIER, 2)
+    edge = (_now() // 60_000 + 1) * 60_000  # where the current window ends
+    for i in range(2):
+        store.append_message(room_id, ann, _message(f"{i}"), new_id(), limit, edge - 1)
+        store.publish_hello(room_id, ann, Hello(i + 1, key32("C"), key32("M")), limit, edge - 1)
+    with pytest.raises(RateLimited) as refused:
+        store.append_message(room_id, ann, _message("late"), new_id(), limit, edge - 1)
+    assert refused.value.retry_after_seconds == 1
+    with pytest.raises(RateLimited):
+        store.publish_hello(room_id, ann, Hello(3, key32("C"), key32("M")), limit, edge - 1)
+    store.append_message(room_id, ann, _message("next window"), new_id(), limit, edge)
+    store.publish_hello(room_id, ann, Hello(3, key32("C"), key32("M")), limit, edge)
 
 
 def test_send_counters_live_in_the_room_and_go_with_it(
