@@ -41,7 +41,7 @@ TESTS ?= -m unit
 test-shuffled: venv
 	$(BIN)/python -m pytest -p no:cacheprovider -q $(TESTS) $(if $(SEED),--shuffle-seed $(SEED),--shuffle) $(PYTEST_ARGS)
 
-# bench/README.md: the benchmark (~5 min on 2 cores); the full load run, then the chaos
+# bench/README.md: the benchmark (~8 min on 2 cores, the code before issue 24 beside it); the full load run, then the chaos
 # run (the load while the stack fails under it; CHAOS_ARGS="--rooms 5" to shrink it).
 bench: venv system-deps
 	$(BIN)/python -m bench.run $(ARGS)

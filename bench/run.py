@@ -17,6 +17,9 @@ relay), measures, stops them, and prints one table:
       (functions/build_lambda.py) and from the package as `sam build` ships it today, in
       fresh Python 3.12 processes on one core; the zipped sizes; warm HTTP calls with
       sync routes against async ones (bench/coldstart.py).
+  (h) the same counts and cold starts of the code before issue 24 (--baseline, a git
+      revision; bench/baseline.py), side by side, and the cost of a conversation
+      before and now from them (bench/cost.py).
 Writes bench/results/<timestamp>.json and .png. Exits 1 when an operation bills
 more than five commands, uses a transaction or an undeclared key, a history
 answer reaches Lambda's 6 MB, a function's first call fails, or a message is lost,
@@ -30,15 +33,22 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart
-from bench.counts import SEED_BILLED_PER_SEND, billed_per_operation, requests_per_operation
+from bench import coldstart, cost
+from bench.baseline import BASELINE, baseline_stack, unpack
+from bench.counts import (
+    MAX_BILLED,
+    SEED_BILLED_PER_SEND,
+    billed_per_operation,
+    requests_per_operation,
+)
 from bench.history import history_bound
 from bench.imports import import_times
-from bench.loadgen import run_load, stack_on_redis_server
+from bench.loadgen import UNLIMITED, run_load, stack_on_redis_server
 from bench.refetch import run_refetch
 from bench.relay import relay_server, run_relay_load
 
@@ -58,7 +68,7 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(","))
 
 
-def measure(args: argparse.Namespace) -> dict[str, Any]:
+def measure(args: argparse.Namespace, baseline: Path | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "machine": {
@@ -74,6 +84,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "warm_calls": args.warm_calls,
         },
     }
+    if baseline is not None:
+        print(f"(h) the code before issue 24 ({args.baseline}): billed commands ...", flush=True)
+        with baseline_stack(baseline, **UNLIMITED) as (old_stack, old_url):
+            results["baseline_upstash_requests"] = requests_per_operation(old_stack)
+            results["baseline_billed_commands"] = billed_per_operation(old_stack, old_url).commands
     print(f"(b) import times, {args.import_runs} fresh processes each ...", flush=True)
     results["import_ms"] = import_times(args.import_runs)
     with stack_on_redis_server() as (stack, redis_url):
@@ -88,7 +103,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         results["transactions"] = billing.transactions
         results["undeclared_keys"] = billing.undeclared
         print(f"(g) cold starts, {args.coldstart_runs} per function and package ...", flush=True)
-        results["coldstart"] = coldstart.measure(args.coldstart_runs, args.warm_calls, stack)
+        results["coldstart"] = coldstart.measure(
+            args.coldstart_runs, args.warm_calls, stack, baseline
+        )
         print("(f) the largest history answer ...", flush=True)
         results["history"] = history_bound(stack)
         print(f"(e) refetch vs push at {args.histories} messages of history ...", flush=True)
@@ -105,19 +122,43 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 asyncio.run(run_relay_load(relay_url, rooms, messages)).summary()
             )
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["cost"] = cost_of(results)
     return results
+
+
+def cost_of(results: dict[str, Any]) -> dict[str, Any]:
+    """bench/cost.py's model on this run's measured counts and cold starts."""
+    counts = {"now": results["billed_commands"]}
+    cold: dict[str, dict[str, float]] = {"now": {}, "before": {}}
+    functions = results["coldstart"]["functions"]
+    for version, tree in (("now", "built"), ("before", "before")):
+        if tree in functions["HttpFunction"]:
+            cold[version] = {
+                "http": functions["HttpFunction"][tree]["total_ms"],
+                "ws": functions["DefaultFunction"][tree]["total_ms"],
+            }
+    if "baseline_billed_commands" in results:
+        counts["before"] = results["baseline_billed_commands"]
+    return cost.model(counts, cold)
 
 
 def table(results: dict[str, Any]) -> str:
     rows: list[tuple[str, str, str]] = []
+    old_requests = results.get("baseline_upstash_requests", {})
+    old_billed = results.get("baseline_billed_commands", {})
     for operation, count in results["upstash_requests"].items():
         billed = results["billed_commands"][operation]
         seed = f"; the seed app: ~{SEED_BILLED_PER_SEND}" if operation == "send" else ""
+        before = (
+            f"; before issue 24: {old_requests[operation]} / {old_billed[operation]}"
+            if operation in old_billed
+            else ""
+        )
         rows.append(
             (
                 f"Upstash requests / billed commands: {operation}",
                 f"{count} / {billed}",
-                f"target <= 5 billed{seed}",
+                f"target <= {MAX_BILLED[operation]} billed{before}{seed}",
             )
         )
     rows.append(("transactions (MULTI/EXEC)", str(results["transactions"]), "target 0"))
@@ -176,6 +217,29 @@ def table(results: dict[str, Any]) -> str:
     verdicts = [run["ok"] for run in results["load"] + results["relay"]]
     rows.append(
         ("every message exactly once, in order, stored", "yes" if all(verdicts) else "NO", "")
+    )
+    model = results["cost"]
+    for label, key in (("with typing", "now"), ("without typing", "now, no typing")):
+        old_key = key.replace("now", "before")
+        rows.append(
+            (
+                f"USD per 1M messages (10-min rooms of 50), {label}",
+                f"{model[key]['per_million_total']:.2f}",
+                f"before issue 24: {model[old_key]['per_million_total']:.2f}"
+                + (
+                    f"; ratio {model['share']:.2f} (target <= {cost.TARGET_SHARE})"
+                    if key == "now"
+                    else ""
+                ),
+            )
+        )
+    rows.append(
+        (
+            "USD per 10-minute room of 50 messages, with typing",
+            f"{model['now']['per_room_total']:.5f}",
+            f"before issue 24: {model['before']['per_room_total']:.5f}; Upstash commands "
+            f"{model['now']['room']['upstash_commands']:.0f} vs {model['before']['room']['upstash_commands']:.0f}",
+        )
     )
     width = max(len(r[0]) for r in rows)
     head = f"{'measure':<{width}}  {'PrivoChat':>15}  baseline"
@@ -238,13 +302,14 @@ def chart(results: dict[str, Any], path: Path) -> None:
 
 def passed(results: dict[str, Any]) -> bool:
     return (
-        all(count <= 5 for count in results["billed_commands"].values())
+        all(count <= MAX_BILLED[name] for name, count in results["billed_commands"].items())
         and results["transactions"] == 0
         and not results["undeclared_keys"]
         and results["history"]["largest_answer_bytes"] < results["history"]["limit_bytes"]
         and all(run["ok"] for run in results["load"] + results["relay"])
         and not results["refetch"]["problems"]
         and not results["coldstart"]["problems"]
+        and results["cost"]["share"] <= cost.TARGET_SHARE
     )
 
 
@@ -274,6 +339,11 @@ def main(argv: list[str] | None = None) -> int:
         "--warm-calls", type=int, default=200, help="warm HTTP calls per timed block (200)"
     )
     parser.add_argument(
+        "--baseline",
+        default=BASELINE,
+        help=f"the revision before issue 24, measured side by side ({BASELINE}; '' for none)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="a small run: 1:20,20:5; 10,100; 5 samples; 3 imports; 3 cold starts; 50 warm calls",
@@ -283,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
         args.levels, args.histories, args.samples, args.import_runs = "1:20,20:5", (10, 100), 5, 3
         args.coldstart_runs, args.warm_calls = 3, 50
     _levels(args.levels)  # fail early on a malformed option
-    results = measure(args)
+    with tempfile.TemporaryDirectory(prefix="privochat-baseline-") as folder:
+        tree = unpack(args.baseline, Path(folder)) if args.baseline else None
+        results = measure(args, tree)
     RESULTS.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2))

@@ -216,7 +216,12 @@ def remove_distribution(target: Path, name: str) -> bool:
 
 
 def trim_botocore(target: Path, services: Iterable[str] = KEPT_SERVICES) -> None:
+    """Since issue 24 the functions need no botocore (privochat/aws_sigv4.py signs their
+    two AWS calls) and requirements.txt no longer names it: nothing to trim then. An
+    older requirements file (bench/coldstart.py builds the code as it was) still has it."""
     data = target / "botocore" / "data"
+    if not (target / "botocore").is_dir():
+        return
     if not data.is_dir():
         raise BuildError(f"no botocore data in {data}")
     kept = set(services)

@@ -38,7 +38,6 @@ class _Room:
     verifier: str
     seats: dict[str, int] = field(default_factory=dict)
     hellos: dict[int, Hello] = field(default_factory=dict)
-    typed_at: dict[int, int] = field(default_factory=dict)
     messages: list[StoredMessage] = field(default_factory=list)
     by_client_id: dict[str, StoredMessage] = field(default_factory=dict)
     connections: dict[str, int] = field(default_factory=dict)
@@ -51,17 +50,16 @@ class InMemoryRoomStore:
         self._rooms: dict[str, _Room] = {}
         self._conn: dict[str, str] = {}
         self._counters: dict[tuple[str, int], int] = {}
-        self._frames: dict[str, tuple[int, int]] = {}  # connection -> (window, frames)
         self._lock = threading.Lock()
 
-    def _count(self, identifier: str, limit: Limit) -> None:
-        """A fixed-window counter."""
+    def _count(self, identifier: str, limit: Limit, now_ms: int) -> None:
+        """A fixed-window counter, on the caller's clock."""
         window_ms = limit.window_seconds * 1000
-        window = self.now_ms() // window_ms
+        window = now_ms // window_ms
         key = (identifier, window)
+        if self._counters.get(key, 0) + 1 > limit.max_requests:
+            raise RateLimited(max(1, -(-((window + 1) * window_ms - now_ms) // 1000)))
         self._counters[key] = self._counters.get(key, 0) + 1
-        if self._counters[key] > limit.max_requests:
-            raise RateLimited(max(1, -(-((window + 1) * window_ms - self.now_ms()) // 1000)))
 
     def _room(self, room_id: str) -> _Room | None:
         room = self._rooms.get(room_id)
@@ -79,9 +77,6 @@ class InMemoryRoomStore:
             raise Unauthorized()
         return room, room.seats[participant]
 
-    def _ttl(self, room: _Room) -> int:
-        return max(0, (room.expires_at_ms - self.now_ms()) // 1000)
-
     def create_room(
         self,
         room_id: str,
@@ -92,10 +87,10 @@ class InMemoryRoomStore:
         limit: Limit,
     ) -> bool:
         with self._lock:
-            self._count(f"create:{client}", limit)
+            self._count(f"create:{client}", limit, now_ms)
             if self._room(room_id) is not None:
                 return False
-            self._rooms[room_id] = _Room(self.now_ms() + ttl_seconds * 1000, verifier)
+            self._rooms[room_id] = _Room(now_ms + ttl_seconds * 1000, verifier)
             return True
 
     @staticmethod
@@ -114,29 +109,35 @@ class InMemoryRoomStore:
                     raise RoomFull()
                 room.seats[participant] = len(room.seats) + 1
             return Seating(
-                room.seats[participant], len(room.seats), self._ttl(room), self._hellos(room)
+                room.seats[participant], len(room.seats), room.expires_at_ms, self._hellos(room)
             )
 
     def publish_hello(
-        self, room_id: str, participant: str, hello: Hello, limit: Limit
+        self, room_id: str, participant: str, hello: Hello, limit: Limit, now_ms: int
     ) -> tuple[SeatHello, RoomConnections]:
         with self._lock:
             room, seat = self._seat(room_id, participant)
-            self._count(f"hello:{room_id}:{seat}", limit)
+            self._count(f"hello:{room_id}:{seat}", limit, now_ms)
             room.hellos[seat] = hello
             return SeatHello(seat, hello), RoomConnections(room_id, dict(room.connections))
 
-    def ttl(self, room_id: str, participant: str) -> int:
+    def expires_at(self, room_id: str, participant: str) -> int:
         with self._lock:
             room, _ = self._seat(room_id, participant)
-            return self._ttl(room)
+            return room.expires_at_ms
 
     def append_message(
-        self, room_id: str, participant: str, message: Message, client_id: str, limit: Limit
+        self,
+        room_id: str,
+        participant: str,
+        message: Message,
+        client_id: str,
+        limit: Limit,
+        now_ms: int,
     ) -> tuple[StoredMessage, RoomConnections]:
         with self._lock:
             room, seat = self._seat(room_id, participant)
-            self._count(f"send:{participant}", limit)
+            self._count(f"send:{participant}", limit, now_ms)
             key = f"{seat}:{client_id}"
             stored = room.by_client_id.get(key)
             if stored is None:
@@ -193,44 +194,15 @@ class InMemoryRoomStore:
             room.connected_at.pop(connection_id, None)
             return RoomConnections(room_id, dict(room.connections))
 
-    def connections_of(self, connection_id: str) -> RoomConnections | None:
+    def connections(
+        self, connection_id: str, room_id: str | None = None
+    ) -> tuple[RoomConnections, int] | None:
         with self._lock:
-            room_id = self._conn.get(connection_id)
-            room = self._room(room_id) if room_id else None
-            if room_id is None or room is None:
+            known = self._conn.get(connection_id)
+            room = self._room(known) if known else None
+            if known is None or room is None or room_id not in (None, known):
                 return None
-            return RoomConnections(room_id, dict(room.connections))
-
-    def ping(self, connection_id: str, now_ms: int, frames: Limit) -> RoomConnections | None:
-        connections = self.connections_of(connection_id)
-        if connections is not None:
-            self._count_frame(connection_id, now_ms, frames)
-        return connections
-
-    def typing(
-        self, connection_id: str, now_ms: int, every_ms: int, frames: Limit
-    ) -> tuple[RoomConnections, bool] | None:
-        connections = self.ping(connection_id, now_ms, frames)
-        if connections is None:
-            return None
-        with self._lock:
-            room = self._rooms[connections.room_id]
-            seat = connections.seats[connection_id]
-            relayed = now_ms - room.typed_at.get(seat, 0) >= every_ms
-            if relayed:
-                room.typed_at[seat] = now_ms
-            return connections, relayed
-
-    def _count_frame(self, connection_id: str, now_ms: int, frames: Limit) -> None:
-        """As count_frame in lua/lib.lua: a refused frame is not counted."""
-        window_ms = frames.window_seconds * 1000
-        window = now_ms // window_ms
-        with self._lock:
-            counted = self._frames.get(connection_id, (window, 0))
-            sent = counted[1] + 1 if counted[0] == window else 1
-            if sent > frames.max_requests:
-                raise RateLimited(-(-((window + 1) * window_ms - now_ms) // 1000))
-            self._frames[connection_id] = (window, sent)
+            return RoomConnections(known, dict(room.connections)), room.expires_at_ms
 
     def forget_connections(
         self, room_id: str, connection_ids: Iterable[str], connected_before_ms: int

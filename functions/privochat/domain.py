@@ -23,9 +23,9 @@ MAX_CONNECTIONS_PER_PARTICIPANT = 4
 # A room keeps its newest 500 messages (at most 500 x 11 KB); older ones are
 # dropped, as everything is when the room ends.
 HISTORY_CAP = 500
-# A participant's typing signals are relayed at most this often (clients send
-# one every 2 s while typing); a flood of frames is one push.
-TYPING_EVERY_MS = 1500
+# A connection's typing signals are relayed at most this often (the page sends
+# one every 4 s while typing); a flood of frames is one push.
+TYPING_EVERY_MS = 3000
 # The longest wire text of protocol v3 (docs/protocol.md): a 1000-character
 # message padded to the 8192-byte bucket, sealed and base64url-encoded, is 10,974.
 TEXT_MAX_CHARS = 11_000
@@ -261,6 +261,32 @@ FRAMES_PER_CONNECTION = Limit(max_requests=60, window_seconds=60)
 HELLOS_PER_SEAT = Limit(max_requests=10, window_seconds=60)
 
 
+class FrameBudget:
+    """FRAMES_PER_CONNECTION counted in this process's memory, not in the store:
+    counting a frame in the store cost two billed commands on every ping and
+    typing signal. A warm function sees most of a connection's frames; a flood
+    spread over N concurrent instances gets at most N budgets, and the stage's
+    route throttles (template.yaml) bound the rest. Forgets everything past
+    `max_tracked` connections (a fresh window for each)."""
+
+    def __init__(self, limit: Limit, max_tracked: int = 10_000) -> None:
+        self._limit = limit
+        self._max_tracked = max_tracked
+        self._counted: dict[str, tuple[int, int]] = {}  # connection -> (window, frames)
+
+    def count(self, connection_id: str, now_ms: int) -> None:
+        """One more frame; RateLimited (not counted) when it is one too many."""
+        window_ms = self._limit.window_seconds * 1000
+        window = now_ms // window_ms
+        counted_window, frames = self._counted.get(connection_id, (window, 0))
+        frames = frames + 1 if counted_window == window else 1
+        if frames > self._limit.max_requests:
+            raise RateLimited(max(1, -(-((window + 1) * window_ms - now_ms) // 1000)))
+        if len(self._counted) >= self._max_tracked and connection_id not in self._counted:
+            self._counted.clear()
+        self._counted[connection_id] = (window, frames)
+
+
 def hashed(value: str, secret: bytes) -> str:
     """An identifier for rate limits that does not store who asked: an HMAC under
     the server's secret (a plain hash of an IPv4 address is undone in seconds)."""
@@ -273,8 +299,13 @@ class Seating:
 
     seat: int
     participants: int
-    ttl: int
+    expires_at_ms: int  # when the room ends (ms since the epoch): fixed at its creation
     hellos: tuple[SeatHello, ...] = ()
+
+
+def seconds_left(expires_at_ms: int, now_ms: int) -> int:
+    """Whole seconds until `expires_at_ms` (rounded up, as a countdown shows them), never below 0."""
+    return max(0, -(-(expires_at_ms - now_ms) // 1000))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
+from . import lazy_models  # noqa: F401  (first: before FastAPI defines its models)
+
+# isort: split
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from mangum import Mangum
@@ -135,6 +138,7 @@ def create_app() -> FastAPI:
         return RoomJoined(
             roomId=joined.room_id,
             ttl=joined.ttl,
+            expiresAt=joined.expires_at_ms,
             participants=joined.participants,
             seat=joined.seat,
             hellos=[HelloOut.model_validate(hello_payload(each)) for each in joined.hellos],
@@ -155,7 +159,8 @@ def create_app() -> FastAPI:
 
     @app.get("/api/room/ttl", responses=error_responses(400, 401, 404))
     async def room_ttl(chat: Service, roomId: RoomId, cookies: Cookies) -> RoomTtl:
-        return RoomTtl(ttl=chat.ttl(roomId, room_token(cookies, roomId)))
+        expires_at = chat.expires_at(roomId, room_token(cookies, roomId))
+        return RoomTtl(ttl=chat.seconds_until(expires_at), expiresAt=expires_at)
 
     @app.delete("/api/room", responses=error_responses(400, 401, 403, 404))
     async def destroy_room(chat: Service, roomId: RoomId, cookies: Cookies) -> RoomDestroyed:

@@ -49,6 +49,8 @@ class HelloOut(BaseModel):
 class RoomJoined(BaseModel):
     roomId: str
     ttl: int
+    # When the room ends, ms since the epoch: the page counts down to it and asks no more.
+    expiresAt: int
     participants: int
     seat: int
     hellos: list[HelloOut]
@@ -67,6 +69,7 @@ class HelloPublished(BaseModel):
 
 class RoomTtl(BaseModel):
     ttl: int
+    expiresAt: int
 
 
 class RoomDestroyed(BaseModel):

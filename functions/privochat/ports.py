@@ -38,28 +38,34 @@ class RoomStore(Protocol):
 
     def join(self, room_id: str, participant: str, verifier: str, max_participants: int) -> Seating:
         """Give `participant` a seat (the same one again if it has one), with the
-        room's hellos. Raises `WrongKey` (changing nothing) unless `verifier` is
+        room's hellos and its expiry. Raises `WrongKey` (changing nothing) unless `verifier` is
         the room's."""
 
     def publish_hello(
-        self, room_id: str, participant: str, hello: Hello, limit: Limit
+        self, room_id: str, participant: str, hello: Hello, limit: Limit, now_ms: int
     ) -> tuple[SeatHello, RoomConnections]:
         """Keep `hello` as the latest of the participant's seat; return it with
         its seat, and the room's connections. Raises `RateLimited` (changing
         nothing) past `limit` hellos of that seat in the window."""
 
-    def ttl(self, room_id: str, participant: str) -> int:
-        """Seconds the room has left."""
+    def expires_at(self, room_id: str, participant: str) -> int:
+        """When the room ends (ms since the epoch; set at its creation from `now_ms`)."""
 
     def append_message(
-        self, room_id: str, participant: str, message: Message, client_id: str, limit: Limit
+        self,
+        room_id: str,
+        participant: str,
+        message: Message,
+        client_id: str,
+        limit: Limit,
+        now_ms: int,
     ) -> tuple[StoredMessage, RoomConnections]:
         """Store `message`, unless `client_id` was already used by this participant:
         then return the message stored the first time (once the history dropped
         it, its ID and time with this text if it is the same text, else raise
         `ClientIdReused`). Also returns the room's connections, so that the caller
         can push without asking again. Raises `RateLimited` (storing nothing) over
-        the participant's `limit`."""
+        the participant's `limit` in the window that `now_ms` falls in."""
 
     def messages(self, room_id: str, participant: str, after: str | None, limit: int) -> History:
         """At most `limit` messages, oldest first: from the start, or after message
@@ -80,20 +86,12 @@ class RoomStore(Protocol):
         """Remove a connection; the room's remaining connections, or None if the
         connection was not known (or its room is gone)."""
 
-    def connections_of(self, connection_id: str) -> RoomConnections | None:
-        """The room a connection belongs to, with all of its connections."""
-
-    def ping(self, connection_id: str, now_ms: int, frames: Limit) -> RoomConnections | None:
-        """The connection's room with all of its connections, once this frame is
-        counted (RateLimited past `frames` per window for this connection); None
-        if the connection is not known."""
-
-    def typing(
-        self, connection_id: str, now_ms: int, every_ms: int, frames: Limit
-    ) -> tuple[RoomConnections, bool] | None:
-        """The connection's room, and whether its participant's typing signal is
-        relayed now (at most once per `every_ms` per participant), once this frame
-        is counted as ping() counts it; None if the connection is not known."""
+    def connections(
+        self, connection_id: str, room_id: str | None = None
+    ) -> tuple[RoomConnections, int] | None:
+        """The connection's room with all of its connections, and when the room ends
+        (ms); None if the connection is not one of the room's (`room_id`: the room
+        the connection claims, checked; None: looked up)."""
 
     def forget_connections(
         self, room_id: str, connection_ids: Iterable[str], connected_before_ms: int

@@ -12,10 +12,12 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from importlib import resources
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 from upstash_redis import Redis
+from upstash_redis import http as upstash_http
 from upstash_redis.errors import UpstashError
 
 from .domain import (
@@ -65,11 +67,22 @@ class Script:
         return cls(source, hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest())
 
 
-def connect_upstash(url: str, token: str, timeout_seconds: float) -> Redis:
+def connect_upstash(
+    url: str, token: str, timeout_seconds: float, http: httpx.Client | None = None
+) -> Redis:
     """The REST client, with a timeout (the SDK's default has none) and no
-    retries: a retried write could be applied twice, and a fast 503 beats a slow one."""
-    redis = Redis(url, token, rest_retries=0, allow_telemetry=False)
-    # The SDK offers no timeout setting; its httpx client accepts one.
+    retries: a retried write could be applied twice, and a fast 503 beats a slow one.
+    With `http`, the SDK uses that client instead of making its own (a second SSL
+    context, tens of ms of a cold start): the SDK offers no setting for either."""
+    if http is None:
+        redis = Redis(url, token, rest_retries=0, allow_telemetry=False)
+    else:
+        saved = getattr(upstash_http, "httpx")  # noqa: B009
+        setattr(upstash_http, "httpx", SimpleNamespace(Client=lambda **_: http))  # noqa: B010
+        try:
+            redis = Redis(url, token, rest_retries=0, allow_telemetry=False)
+        finally:
+            setattr(upstash_http, "httpx", saved)  # noqa: B010
     redis._http._client.timeout = httpx.Timeout(timeout_seconds)
     return redis
 
@@ -77,13 +90,16 @@ def connect_upstash(url: str, token: str, timeout_seconds: float) -> Redis:
 class Scripts:
     """The scripts of `lua/`, run by name; refusals raised as domain errors."""
 
-    def __init__(self, redis: Redis, names: tuple[str, ...]) -> None:
+    def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._scripts = {name: Script.load(name) for name in names}
+        self._scripts: dict[str, Script] = {}
 
     def run(self, name: str, keys: list[str], args: list[str]) -> Reply:
-        """EVALSHA (EVAL when the server does not know the script yet)."""
-        script = self._scripts[name]
+        """EVALSHA (EVAL when the server does not know the script yet). Scripts are
+        found by name in lua/ and read on first use: a new one needs no list."""
+        script = self._scripts.get(name)
+        if script is None:
+            script = self._scripts[name] = Script.load(name)
         reply = self.command(lambda: self._evalsha_or_eval(script, keys, args))
         if isinstance(reply, list) and reply and reply[0] == "rate-limited":
             raise RateLimited(max(1, int(reply[1]) if len(reply) > 1 else 1))

@@ -13,9 +13,11 @@ from .domain import (
     HELLOS_PER_SEAT,
     MAX_PARTICIPANTS,
     TYPING_EVERY_MS,
+    FrameBudget,
     History,
     Limit,
     RateLimited,
+    RoomConnections,
     SeatHello,
     StoredMessage,
     Unauthorized,
@@ -31,6 +33,7 @@ from .domain import (
     new_message,
     new_token,
     participant_key,
+    seconds_left,
     verifier_of,
 )
 from .payloads import hello_payload, message_payload
@@ -46,6 +49,14 @@ CONNECTING_GRACE_MS = 10_000
 # 2 MB of texts (wire texts are ASCII: bytes are characters; README says the total).
 PAGE_MESSAGES = 200
 PAGE_TEXT_BYTES = 2_000_000
+# How long a warm function relays to the connections it last read for a connection
+# without asking the store again: a relay (typing, a receipt) costs no command then.
+# A page that opens a further tab meanwhile misses relays for at most this long; one
+# that reconnects replaces a connection that is then gone, and the first push to a
+# gone one (410) drops what was remembered, so the next relay reads afresh.
+PEERS_FRESH_MS = 60_000
+# Connections whose peers are remembered, at most (then forgotten all at once).
+PEERS_REMEMBERED = 10_000
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,7 @@ class Joined:
     room_id: str
     token: str
     ttl: int
+    expires_at_ms: int
     participants: int
     seat: int
     hellos: tuple[SeatHello, ...]
@@ -97,6 +109,10 @@ class ChatService:
         self._limits = limits
         self._secret = secret
         self._clock_ms = clock_ms
+        # Per warm process (domain.FrameBudget): frames, typing turns, and peers.
+        self._frames = FrameBudget(FRAMES_PER_CONNECTION)
+        self._typed_at: dict[str, int] = {}
+        self._peers: dict[str, tuple[RoomConnections, int, int]] = {}
 
     def create_room(self, client: str, verifier: str) -> tuple[str, int]:
         """`client` identifies who asks (an IP address) for the rate limit; only a
@@ -137,7 +153,10 @@ class ChatService:
         seat = self._store.join(
             room_id, participant_key(room_id, token), verifier, MAX_PARTICIPANTS
         )
-        return Joined(room_id, token, seat.ttl, seat.participants, seat.seat, seat.hellos)
+        ttl = seconds_left(seat.expires_at_ms, self._clock_ms())
+        return Joined(
+            room_id, token, ttl, seat.expires_at_ms, seat.participants, seat.seat, seat.hellos
+        )
 
     def publish_hello(
         self,
@@ -152,15 +171,22 @@ class ChatService:
         room_id, participant = self._participant(room_id, token)
         hello = new_hello(generation, commit, mac, pub)
         stored, connections = self._store.publish_hello(
-            room_id, participant, hello, HELLOS_PER_SEAT
+            room_id, participant, hello, HELLOS_PER_SEAT, self._clock_ms()
         )
         event: dict[str, object] = {"type": "hello", "hello": hello_payload(stored)}
         self._push(room_id, connections.ids(), event)
         return stored
 
-    def ttl(self, room_id: str | None, token: str | None) -> int:
+    def expires_at(self, room_id: str | None, token: str | None) -> int:
+        """When the room ends (ms since the epoch); the page counts down to it."""
         room_id, participant = self._participant(room_id, token)
-        return self._store.ttl(room_id, participant)
+        return self._store.expires_at(room_id, participant)
+
+    def ttl(self, room_id: str | None, token: str | None) -> int:
+        return self.seconds_until(self.expires_at(room_id, token))
+
+    def seconds_until(self, expires_at_ms: int) -> int:
+        return seconds_left(expires_at_ms, self._clock_ms())
 
     def send(
         self,
@@ -172,7 +198,12 @@ class ChatService:
         room_id, participant = self._participant(room_id, token)
         message = new_message(text, self._clock_ms())
         stored, connections = self._store.append_message(
-            room_id, participant, message, check_client_id(client_id), self._limits.messages
+            room_id,
+            participant,
+            message,
+            check_client_id(client_id),
+            self._limits.messages,
+            message.timestamp,
         )
         # A retry (same clientId) pushes again: the first push may never have
         # happened. Clients drop a message whose id they already show.
@@ -219,48 +250,76 @@ class ChatService:
             presence = {"type": "presence", "online": connections.online}
             self._push(connections.room_id, connections.ids(), presence)
 
-    def ping(self, connection_id: str) -> bool:
-        """Answer a ping with a pong that carries the presence count (and so tell
-        the page that the server still knows its connection; one it forgot is
-        hung up instead)."""
+    def ping(self, connection_id: str, room_id: str | None = None) -> bool:
+        """Answer a ping with a pong that carries the presence count and when the
+        room ends (and so tell the page that the server still knows its connection;
+        one it forgot is hung up instead). One store read (the frame names its room)."""
         with self._frame(connection_id):
-            connections = self._store.ping(connection_id, self._clock_ms(), FRAMES_PER_CONNECTION)
-        if connections is None:
+            self._frames.count(connection_id, self._clock_ms())
+        found = self._read_peers(connection_id, room_id)
+        if found is None:
             return self._forgotten(connection_id)
-        self.reply(connection_id, {"type": "pong", "online": connections.online})
+        connections, expires_at_ms = found
+        pong: dict[str, object] = {
+            "type": "pong",
+            "online": connections.online,
+            "expiresAt": expires_at_ms,
+        }
+        self.reply(connection_id, pong)
         return True
 
     def reply(self, connection_id: str, event: dict[str, object]) -> None:
         """Send an event to one connection (the answer to something it sent)."""
         self._pusher.push([connection_id], event)
 
-    def typing(self, connection_id: str) -> bool:
-        """Tell the other participant's connections that this one is typing."""
+    def relay(
+        self, connection_id: str, frame: dict[str, object], room_id: str | None = None
+    ) -> bool:
+        """Push `frame` to the other participant's connections, never storing it:
+        typing, and any small signal from one page to the other. Counted against the
+        connection's frame budget; the peers come from this process's memory when
+        read in the last PEERS_FRESH_MS (no store command), else from one read.
+        False (and the connection hung up) when the store does not know it."""
+        now = self._clock_ms()
         with self._frame(connection_id):
-            turn = self._store.typing(
-                connection_id, self._clock_ms(), TYPING_EVERY_MS, FRAMES_PER_CONNECTION
-            )
-        if turn is None:
-            return self._forgotten(connection_id)
-        connections, relayed = turn
-        if relayed:
-            own_seat = connections.seats.get(connection_id)
-            targets = connections.ids(excluding_seat=own_seat)
-            self._push(connections.room_id, targets, {"type": "typing"})
+            self._frames.count(connection_id, now)
+        remembered = self._peers.get(connection_id)
+        if remembered is not None and now - remembered[2] < PEERS_FRESH_MS:
+            connections = remembered[0]
+        else:
+            found = self._read_peers(connection_id, room_id)
+            if found is None:
+                return self._forgotten(connection_id)
+            connections = found[0]
+        own_seat = connections.seats.get(connection_id)
+        self._push(connections.room_id, connections.ids(excluding_seat=own_seat), frame)
         return True
 
-    def receipt(self, connection_id: str, text: str) -> bool:
-        """Relay a sealed receipt to the other participant's connections; never
-        stored (docs/protocol.md: a lost one is said again by the next message or
-        receipt, since each says all the sender had). It counts as a frame."""
-        with self._frame(connection_id):
-            connections = self._store.ping(connection_id, self._clock_ms(), FRAMES_PER_CONNECTION)
-        if connections is None:
-            return self._forgotten(connection_id)
-        own_seat = connections.seats.get(connection_id)
-        targets = connections.ids(excluding_seat=own_seat)
-        self._push(connections.room_id, targets, {"type": "receipt", "text": text})
-        return True
+    def typing(self, connection_id: str, room_id: str | None = None) -> bool:
+        """Tell the other participant's connections that this one is typing: at most
+        once per TYPING_EVERY_MS per connection (frames between are dropped, counted)."""
+        now = self._clock_ms()
+        if now - self._typed_at.get(connection_id, -TYPING_EVERY_MS) < TYPING_EVERY_MS:
+            with self._frame(connection_id):
+                self._frames.count(connection_id, now)
+            return True
+        if len(self._typed_at) >= PEERS_REMEMBERED:
+            self._typed_at.clear()
+        self._typed_at[connection_id] = now
+        return self.relay(connection_id, {"type": "typing"}, room_id)
+
+    def _read_peers(
+        self, connection_id: str, room_id: str | None
+    ) -> tuple[RoomConnections, int] | None:
+        """The connection's room from the store (remembered for relays), or None."""
+        found = self._store.connections(connection_id, room_id)
+        if found is None:
+            self._peers.pop(connection_id, None)
+            return None
+        if len(self._peers) >= PEERS_REMEMBERED:
+            self._peers.clear()
+        self._peers[connection_id] = (found[0], found[1], self._clock_ms())
+        return found
 
     @contextmanager
     def _frame(self, connection_id: str) -> Iterator[None]:
@@ -298,6 +357,12 @@ class ChatService:
             return
         gone = self._pusher.push(targets, event)
         if gone:
+            # Remembered peers that include a gone connection are read again.
+            self._peers = {
+                key: value
+                for key, value in self._peers.items()
+                if key not in gone and not gone & value[0].seats.keys()
+            }
             try:
                 self._store.forget_connections(
                     room_id, gone, self._clock_ms() - CONNECTING_GRACE_MS

@@ -2,19 +2,18 @@
 
 Key layout (the braces keep a room's keys in one hash slot):
 
-    meta:{room}         hash: verifier, seats, p:<participant> -> seat,
-                        hello:<seat> -> hello JSON, c:<connection> -> '<seat>:<since ms>',
-                        rl:<seat>:<window> -> sends in that window,
-                        t:<seat> -> when its last typing signal was relayed,
-                        f:<connection> -> '<window>:<frames>' it sent ($default)
-    messages:{room}     list of '<seat>|<id>|<timestamp>|<text>', the newest HISTORY_CAP
-    client-ids:{room}   hash: '<seat>:<clientId>' -> '<id>|<timestamp>'
-    conn:<connection>   the room ID of a connection (for $disconnect and $default)
+    meta:{room}         the room, one hash: its verifier and expiry, seats, hellos,
+                        connections, rate counters, clientIds and the newest
+                        HISTORY_CAP messages as a ring (lua/lib.lua lists the fields)
+    conn:<connection>   the room ID of a connection (for $disconnect, and for a
+                        frame that does not name its room)
     ratelimit:create:<hashed client>   rooms created in the current window
 
 Every key of a room expires with it; destroy deletes them all. Upstash bills
-each command, the scripts' own included: each operation spends at most five
-(tests/functions/test_store_scripts.py counts them on a real redis-server).
+each command, the scripts' own included: send 3 (a retry 4), join 3, $connect 4,
+the time left 1, a ping or a relay 1 (tests/functions/test_store_scripts.py counts
+them on a real redis-server). The scripts are found by name in lua/: adding one
+needs no list.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import time
 from collections.abc import Iterable
 
 from upstash_redis import Redis
@@ -35,38 +33,17 @@ from .domain import (
     Limit,
     Message,
     RoomConnections,
+    RoomNotFound,
     SeatHello,
     Seating,
     StoredMessage,
+    Unauthorized,
 )
 from .scripts import Scripts
-
-_SCRIPTS = (
-    "create_room",
-    "join",
-    "publish_hello",
-    "ttl",
-    "send",
-    "messages",
-    "destroy",
-    "connect",
-    "disconnect",
-    "forget_connections",
-    "typing",
-    "ping",
-)
 
 
 def _meta(room_id: str) -> str:
     return f"meta:{{{room_id}}}"
-
-
-def _messages(room_id: str) -> str:
-    return f"messages:{{{room_id}}}"
-
-
-def _client_ids(room_id: str) -> str:
-    return f"client-ids:{{{room_id}}}"
 
 
 def _conn(connection_id: str) -> str:
@@ -107,31 +84,28 @@ def _parse_connections(room_id: str, flat: list[str]) -> RoomConnections:
     )
 
 
-def _connections_in_meta(room_id: str, fields: dict[str, str]) -> RoomConnections:
-    """From a room's hash: its c:<connection> fields."""
-    flat = [
-        item
-        for name, value in fields.items()
-        if name.startswith("c:")
-        for item in (name[2:], value)
-    ]
+def _parse_conns(room_id: str, text: str | None) -> RoomConnections:
+    """From the room's conns field: '<connection> <seat>:<connected at>,...'."""
+    flat = [part for entry in (text or "").split(",") if entry for part in entry.split(" ", 1)]
     return _parse_connections(room_id, flat)
 
 
-def _frame_args(frames: Limit) -> list[str]:
-    return [str(frames.window_seconds * 1000), str(frames.max_requests)]
+def _expiry(verifier_field: str) -> int:
+    """The room's expiry (ms) from its verifier field, '<verifier>:<expiry>'."""
+    return int(verifier_field.rpartition(":")[2])
 
 
-def _window(limit: Limit, now: float) -> tuple[int, int]:
-    """The fixed window `now` falls in, and the whole seconds until it ends."""
-    number = int(now // limit.window_seconds)
-    return number, max(1, math.ceil((number + 1) * limit.window_seconds - now))
+def _window(limit: Limit, now_ms: int) -> tuple[int, int]:
+    """The fixed window `now_ms` falls in, and the whole seconds until it ends."""
+    window_ms = limit.window_seconds * 1000
+    number = now_ms // window_ms
+    return number, max(1, math.ceil(((number + 1) * window_ms - now_ms) / 1000))
 
 
 class UpstashRoomStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._scripts = Scripts(redis, _SCRIPTS)
+        self._scripts = Scripts(redis)
 
     def create_room(
         self,
@@ -145,20 +119,26 @@ class UpstashRoomStore:
         result = self._scripts.run(
             "create_room",
             [_meta(room_id), f"ratelimit:create:{client}"],
-            [str(ttl_seconds), verifier, str(limit.max_requests), str(limit.window_seconds)],
+            [
+                str(ttl_seconds),
+                verifier,
+                str(limit.max_requests),
+                str(limit.window_seconds),
+                str(now_ms),
+            ],
         )
         return bool(result == 1)
 
     def join(self, room_id: str, participant: str, verifier: str, max_participants: int) -> Seating:
-        _, seat, participants, ttl, hello1, hello2 = self._scripts.run(
+        _, seat, participants, expiry, hello1, hello2 = self._scripts.run(
             "join", [_meta(room_id)], [participant, str(max_participants), verifier]
         )
-        return Seating(int(seat), int(participants), int(ttl), _parse_hellos(hello1, hello2))
+        return Seating(int(seat), int(participants), int(expiry), _parse_hellos(hello1, hello2))
 
     def publish_hello(
-        self, room_id: str, participant: str, hello: Hello, limit: Limit
+        self, room_id: str, participant: str, hello: Hello, limit: Limit, now_ms: int
     ) -> tuple[SeatHello, RoomConnections]:
-        window, seconds_left = _window(limit, time.time())
+        window, seconds_left = _window(limit, now_ms)
         _, seat, connections = self._scripts.run(
             "publish_hello",
             [_meta(room_id)],
@@ -172,16 +152,30 @@ class UpstashRoomStore:
         )
         return SeatHello(int(seat), hello), _parse_connections(room_id, connections)
 
-    def ttl(self, room_id: str, participant: str) -> int:
-        return int(self._scripts.run("ttl", [_meta(room_id)], [participant])[1])
+    def expires_at(self, room_id: str, participant: str) -> int:
+        """One plain HMGET: a read needs no script."""
+        verifier, seat = self._scripts.command(
+            lambda: self._redis.hmget(_meta(room_id), "verifier", f"p:{participant}")
+        )
+        if verifier is None:
+            raise RoomNotFound()
+        if seat is None:
+            raise Unauthorized()
+        return _expiry(verifier)
 
     def append_message(
-        self, room_id: str, participant: str, message: Message, client_id: str, limit: Limit
+        self,
+        room_id: str,
+        participant: str,
+        message: Message,
+        client_id: str,
+        limit: Limit,
+        now_ms: int,
     ) -> tuple[StoredMessage, RoomConnections]:
-        window, seconds_left = _window(limit, time.time())
+        window, seconds_left = _window(limit, now_ms)
         _, stored, connections = self._scripts.run(
             "send",
-            [_meta(room_id), _messages(room_id), _client_ids(room_id)],
+            [_meta(room_id)],
             [
                 participant,
                 client_id,
@@ -198,8 +192,8 @@ class UpstashRoomStore:
     def messages(self, room_id: str, participant: str, after: str | None, limit: int) -> History:
         _, seat, page, more, hello1, hello2 = self._scripts.run(
             "messages",
-            [_meta(room_id), _messages(room_id)],
-            [participant, after or "", str(limit)],
+            [_meta(room_id)],
+            [participant, after or "", str(limit), str(HISTORY_CAP)],
         )
         return History(
             int(seat),
@@ -209,11 +203,7 @@ class UpstashRoomStore:
         )
 
     def destroy(self, room_id: str, participant: str) -> RoomConnections:
-        _, connections = self._scripts.run(
-            "destroy",
-            [_meta(room_id), _messages(room_id), _client_ids(room_id)],
-            [participant],
-        )
+        _, connections = self._scripts.run("destroy", [_meta(room_id)], [participant])
         gone = _parse_connections(room_id, connections)
         if gone.seats:
             # The reverse keys, by name now that the room is gone (they would
@@ -225,7 +215,7 @@ class UpstashRoomStore:
     def connect(
         self, room_id: str, participant: str, connection_id: str, now_ms: int
     ) -> RoomConnections:
-        _, connections = self._scripts.run(
+        _, _, connections = self._scripts.run(
             "connect",
             [_meta(room_id), _conn(connection_id)],
             [
@@ -242,47 +232,28 @@ class UpstashRoomStore:
         room_id = self._room_of(connection_id)
         if room_id is None:
             return None
-        result = self._scripts.run(
-            "disconnect", [_meta(room_id), _conn(connection_id)], [connection_id]
-        )
+        result = self._scripts.run("disconnect", [_meta(room_id)], [connection_id])
         if result[0] == "gone":
             return None
         return _parse_connections(room_id, result[1])
 
-    def connections_of(self, connection_id: str) -> RoomConnections | None:
-        """Read only: two plain commands, no script, no lock."""
-        room_id = self._room_of(connection_id)
+    def connections(
+        self, connection_id: str, room_id: str | None = None
+    ) -> tuple[RoomConnections, int] | None:
+        """Read only, no script: one HMGET when the frame named its room (checked:
+        the connection must be one of that room's), else a GET of the reverse key first."""
+        room_id = room_id or self._room_of(connection_id)
         if room_id is None:
             return None
-        fields = self._scripts.command(lambda: self._redis.hgetall(_meta(room_id)))
-        connections = _connections_in_meta(room_id, fields)
-        return connections if connection_id in connections.seats else None
-
-    def ping(self, connection_id: str, now_ms: int, frames: Limit) -> RoomConnections | None:
-        room_id = self._room_of(connection_id)
-        if room_id is None:
-            return None
-        result = self._scripts.run(
-            "ping", [_meta(room_id)], [connection_id, str(now_ms), *_frame_args(frames)]
+        verifier, conns = self._scripts.command(
+            lambda: self._redis.hmget(_meta(room_id), "verifier", "conns")
         )
-        if result[0] == "gone":
+        if verifier is None:
             return None
-        return _parse_connections(room_id, result[1])
-
-    def typing(
-        self, connection_id: str, now_ms: int, every_ms: int, frames: Limit
-    ) -> tuple[RoomConnections, bool] | None:
-        room_id = self._room_of(connection_id)
-        if room_id is None:
+        found = _parse_conns(room_id, conns)
+        if connection_id not in found.seats:
             return None
-        result = self._scripts.run(
-            "typing",
-            [_meta(room_id)],
-            [connection_id, str(now_ms), str(every_ms), *_frame_args(frames)],
-        )
-        if result[0] == "gone":
-            return None
-        return _parse_connections(room_id, result[2]), result[1] == 1
+        return found, _expiry(verifier)
 
     def forget_connections(
         self, room_id: str, connection_ids: Iterable[str], connected_before_ms: int

@@ -7,36 +7,38 @@ Nothing is read at import time."""
 
 from __future__ import annotations
 
-import functools
+import json
 import logging
+import os
 import secrets
-from typing import TYPE_CHECKING, cast
 
-import botocore.session
+import httpx
 
 from . import logs
+from .aws_sigv4 import Credentials, region, sign
 from .config import Settings
 from .domain import Limit
-from .pusher_apigw import ApiGatewayPusher, management_client
+from .pusher_apigw import ApiGatewayPusher, ManagementApi
 from .scripts import connect_upstash
 from .service import ChatService, Limits
 from .store_upstash import UpstashRoomStore
 
-if TYPE_CHECKING:
-    from mypy_boto3_ssm import SSMClient
-
-
 _settings: Settings | None = None
 _service: ChatService | None = None
+_http: httpx.Client | None = None
 
 
-def configure(settings: Settings | None = None, service: ChatService | None = None) -> None:
+def configure(
+    settings: Settings | None = None,
+    service: ChatService | None = None,
+    http: httpx.Client | None = None,
+) -> None:
     """What the handlers run with from now on: these settings (None: the
-    environment's, read at the next request) and this service (None: built from
-    the settings at the next request). Forgets whatever was built before."""
-    global _settings, _service
-    _settings, _service = settings, service
-    aws_session.cache_clear()
+    environment's, read at the next request), this service (None: built from
+    the settings at the next request) and this HTTP client for Upstash and AWS
+    (None: one made at the next request). Forgets whatever was built before."""
+    global _settings, _service, _http
+    _settings, _service, _http = settings, service, http
     if settings is not None:
         _quiet_logs(settings)
 
@@ -52,18 +54,47 @@ def settings() -> Settings:
 def _quiet_logs(config: Settings) -> None:
     logs.configure(config.log_level)
     # Client libraries log every request at INFO; our own line per event is enough.
-    for noisy in ("httpx", "botocore", "boto3", "urllib3"):
+    for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-@functools.cache
-def aws_session() -> botocore.session.Session:
-    """One botocore session per cold start for both clients (SSM, Management API):
-    its loader reads endpoints.json, partitions.json and the defaults once, not twice."""
-    return botocore.session.get_session()
+def http_client(config: Settings) -> httpx.Client:
+    """The process's one HTTP client (and so one SSL context: each costs tens of ms of a
+    cold start) for Upstash, SSM and the Management API; each AWS call sets its own timeout."""
+    global _http
+    if _http is None:
+        _http = httpx.Client(timeout=httpx.Timeout(config.redis_timeout_seconds))
+    return _http
 
 
-def _secrets(config: Settings) -> tuple[str, bytes]:
+def _ssm_parameters(http: httpx.Client, names: list[str]) -> dict[str, str]:
+    """SSM GetParameters (decrypted), signed with the function's own credentials."""
+    place = region()
+    url = (
+        os.environ.get("AWS_ENDPOINT_URL_SSM")
+        or os.environ.get("AWS_ENDPOINT_URL")
+        or f"https://ssm.{place}.amazonaws.com"
+    ).rstrip("/") + "/"
+    body = json.dumps({"Names": names, "WithDecryption": True}).encode()
+    headers = sign(
+        "POST",
+        url,
+        body,
+        service="ssm",
+        region=place,
+        credentials=Credentials.from_env(),
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AmazonSSM.GetParameters",
+        },
+    )
+    answer = http.post(url, content=body, headers=headers, timeout=httpx.Timeout(5.0))
+    if answer.status_code != 200:
+        raise RuntimeError(f"SSM GetParameters answered {answer.status_code}: {answer.text[:200]}")
+    return {each["Name"]: each["Value"] for each in answer.json().get("Parameters", [])}
+
+
+def _secrets(config: Settings, http: httpx.Client) -> tuple[str, bytes]:
     """The Upstash token and the app secret: from the environment, else from SSM
     (both in one request, once per cold start)."""
     wanted = {
@@ -76,9 +107,7 @@ def _secrets(config: Settings) -> tuple[str, bytes]:
     }
     found: dict[str, str] = {}
     if wanted:
-        ssm = cast("SSMClient", aws_session().create_client("ssm"))
-        answer = ssm.get_parameters(Names=sorted(set(wanted.values())), WithDecryption=True)
-        values = {each["Name"]: each["Value"] for each in answer["Parameters"]}
+        values = _ssm_parameters(http, sorted(set(wanted.values())))
         missing = set(wanted.values()) - values.keys()
         if missing:
             raise RuntimeError(f"SSM parameters not found: {sorted(missing)}")
@@ -100,9 +129,10 @@ def service() -> ChatService:
 
 
 def _build(config: Settings) -> ChatService:
-    upstash_token, app_secret = _secrets(config)
-    redis = connect_upstash(config.upstash_url, upstash_token, config.redis_timeout_seconds)
-    pusher = ApiGatewayPusher(management_client(config.websocket_management_url, aws_session()))
+    http = http_client(config)
+    upstash_token, app_secret = _secrets(config, http)
+    redis = connect_upstash(config.upstash_url, upstash_token, config.redis_timeout_seconds, http)
+    pusher = ApiGatewayPusher(ManagementApi(config.websocket_management_url, http))
     limits = Limits(
         room_creations=Limit(config.room_creations_per_minute, 60),
         messages=Limit(config.messages_per_minute, 60),

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import wiring
 from .cookies import parse_cookie_header, room_token
-from .domain import BadRequest, ChatError, check_receipt
+from .domain import BadRequest, ChatError, check_receipt, check_room_id
 from .errors import error_body, error_of
 from .gateway_events import LambdaResponse, WebSocketEvent
 from .logs import event_ids, log_event
@@ -84,35 +84,42 @@ def on_disconnect(event: WebSocketEvent) -> LambdaResponse:
 @_route("$default")
 def on_default(event: WebSocketEvent) -> LambdaResponse:
     """`{"action": "ping"}`, `{"action": "typing"}` and `{"action": "receipt", "text":
-    <sealed>}`; anything else is answered with a bad-request error on the connection
-    and changes nothing. A frame past the connection's budget is a 429 (the service
-    tells it why and hangs up)."""
+    <sealed>}`, each optionally with the page's `"roomId"` (the store checks the
+    connection is that room's; naming it saves the lookup of the connection's room:
+    one billed command instead of two); anything else is answered with a bad-request
+    error on the connection and changes nothing. A frame past the connection's budget
+    is a 429 (the service tells it why and hangs up)."""
     connection_id = event["requestContext"]["connectionId"]
     chat = wiring.service()
     try:
-        action, frame = _action(event)
+        action, room_id, frame = _action(event)
         receipt = check_receipt(frame.get("text")) if action == "receipt" else None
     except BadRequest as error:
         chat.reply(connection_id, {"type": "error", "error": error.code, "message": str(error)})
         raise
-    if receipt is not None:
-        known = chat.receipt(connection_id, receipt)
+    if action == "ping":
+        known = chat.ping(connection_id, room_id)
+    elif receipt is not None:
+        # Relayed to the other participant, never stored (docs/protocol.md, receipts).
+        known = chat.relay(connection_id, {"type": "receipt", "text": receipt}, room_id)
     else:
-        known = chat.ping(connection_id) if action == "ping" else chat.typing(connection_id)
+        known = chat.typing(connection_id, room_id)
     return _OK if known else _refusal(410, "room-not-found")
 
 
 _ACTIONS = ("ping", "typing", "receipt")
 
 
-def _action(event: WebSocketEvent) -> tuple[str, dict[str, Any]]:
+def _action(event: WebSocketEvent) -> tuple[str, str | None, dict[str, Any]]:
     if event.get("isBase64Encoded"):
         raise BadRequest('Binary frames are not understood; send JSON like {"action": "ping"}.')
     try:
         frame = json.loads(event.get("body") or "")
-        action = frame.get("action")
+        action, room_id = frame.get("action"), frame.get("roomId")
     except (ValueError, AttributeError, RecursionError):
         raise BadRequest('Send JSON like {"action": "ping"} or {"action": "typing"}.') from None
     if action not in _ACTIONS:
         raise BadRequest('Unknown action; use "ping", "typing" or "receipt".')
-    return str(action), frame
+    if room_id is not None:
+        room_id = check_room_id(room_id if isinstance(room_id, str) else None)
+    return str(action), room_id, frame

@@ -6,7 +6,7 @@ import { loadDraft, saveDraft } from "./drafts.js";
 import { TEXT_LIMIT } from "./protocol.js";
 
 const COUNTER_FROM = 800; // the counter shows from here on
-const TYPING_EVERY_MS = 2000; // at most one typing signal this often (the server relays one per 1.5 s)
+const TYPING_EVERY_MS = 4000; // at most one typing signal this often (the server relays one per 3 s)
 
 /**
  * What the counter and the note under the box say for a text of `length` characters. The

@@ -1,12 +1,13 @@
 // The room's time left: the header's chip ("9 min left", urgent under five minutes), the
 // sentences that say when the room deletes itself (.life), the warning a minute before the
-// end, and the end. The deadline is set from the server's ttl and set again every minute,
-// so a sleeping laptop or a skewed clock does not keep a wrong count.
+// end, and the end. The deadline is set once, from the join answer's ttl counted on this
+// page's own clock (so a skewed clock does not matter), and never asked for again: a room's
+// end is fixed when it is created, and a sleeping laptop reads Date.now() afresh on waking.
+// (A resync every minute cost 3 Upstash commands per participant and minute: issue 24.)
 import { clockLeft, shortLeft, wordsLeft } from "./time-left.js";
 
 const WARN_BEFORE_S = 60;
 const URGENT_BELOW_S = 300;
-const TTL_RESYNC_MS = 60000;
 
 export class Countdown {
   /** render(seconds): shows the time left; warn(): once, in the last minute; end(): each tick at zero. */
@@ -45,11 +46,10 @@ export class Countdown {
     }
   }
 
-  /** Ticks every second, and resyncs every minute. */
-  start(fetchTtl, onError) {
+  /** Ticks every second. (fetchTtl and onError are kept for callers; nothing polls any more.) */
+  start(_fetchTtl, _onError) {
     this.tick();
     setInterval(() => this.tick(), 1000);
-    setInterval(() => this.resync(fetchTtl, onError), TTL_RESYNC_MS);
   }
 }
 

@@ -4,7 +4,7 @@
 // only through the functions given, so they run in a test with a fake clock.
 
 const LEFT_AFTER_MS = 6000; // a reload is not "left": only an absence that lasts
-const TYPING_SHOWN_MS = 3000;
+const TYPING_SHOWN_MS = 5000; // longer than the 4 s between two typing signals (composer.js), so it does not flicker
 
 export class Presence {
   /**

@@ -4,8 +4,11 @@
 // it was forgotten) hangs it up when it pings; a ping without a pong (the network silently died)
 // closes it here. Either way it is opened again, which registers it anew, and the page catches
 // up: pushes stop for at most 20 s + 10% + 6 s. Each ping is an invocation of the $default
-// function and 4 Upstash commands, so a hidden tab does not ping (it checks when shown again),
-// and the interval is jittered so that a room's tabs do not ping in step.
+// function and 1 Upstash command (every frame names its room, which saves the server a
+// lookup), so a hidden tab does not ping (it checks when shown again), and the interval is
+// jittered so that a room's tabs do not ping in step. A ping the gateway throttled is answered
+// by the gateway itself (a frame with a "message" and no "type"): the socket is alive, so it is
+// not replaced (a reconnect would only add load); the next ping asks again.
 // When the page comes back (the network returns, the tab shows again, the back-forward cache
 // restores it) the socket is checked at once: mobile browsers kill background sockets silently.
 
@@ -30,6 +33,7 @@ export class RoomSocket {
     this.retryTimer = null;
     this.pingTimer = null;
     this.pongTimer = null;
+    this.roomId = new URL(url, "http://page.invalid").searchParams.get("roomId");
     addEventListener("online", () => this.check());
     addEventListener("pageshow", (event) => { if (event.persisted) this.check(); });
     document.addEventListener("visibilitychange", () => {
@@ -57,6 +61,9 @@ export class RoomSocket {
       if (event.type === "pong") {
         this.failures = 0;
         clearTimeout(this.pongTimer);
+      } else if (event.type === undefined && typeof event.message === "string") {
+        clearTimeout(this.pongTimer); // the gateway's own answer (throttled): alive, ask again later
+        return;
       }
       this.handlers.onEvent(event);
     });
@@ -116,7 +123,7 @@ export class RoomSocket {
 
   send(action) {
     if (!this.isOpen) return false;
-    this.socket.send(JSON.stringify(action));
+    this.socket.send(JSON.stringify(this.roomId ? { ...action, roomId: this.roomId } : action));
     return true;
   }
 

@@ -7,7 +7,7 @@
 import { openReceipt, parseWire, sealReceipt, WIRE_VERSION } from "./protocol.js";
 
 /** How long a page waits to batch what it received before it says so (a message sent meanwhile says it instead). */
-export const RECEIPT_DELAY_MS = 1500;
+export const RECEIPT_DELAY_MS = 2000;
 
 /**
  * deps: roomId, seat, name() -> our display name; keys: {current() -> session | null, sessionFor(epoch)};

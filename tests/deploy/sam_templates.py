@@ -34,8 +34,10 @@ CHILD_PARAMETERS = {
     "ConnectFunctionArn": _FUNCTION_ARN.format("connect"),
     "DisconnectFunctionArn": _FUNCTION_ARN.format("disconnect"),
     "DefaultFunctionArn": _FUNCTION_ARN.format("default"),
-    "ThrottlingBurstLimit": "50",
-    "ThrottlingRateLimit": "20",
+    "ThrottlingBurstLimit": "800",
+    "ThrottlingRateLimit": "400",
+    "PingThrottlingBurstLimit": "2000",
+    "PingThrottlingRateLimit": "1000",
 }
 
 SAM_VENV = Path(os.environ.get("SAM_VENV", ROOT / ".venv-sam"))

@@ -106,7 +106,7 @@ def test_sam_transform_gives_cloudformation_only(
         ]
 
 
-def test_websocket_api_has_its_three_routes_integrations_permissions_and_throttled_stage(
+def test_websocket_api_has_its_routes_integrations_permissions_and_throttled_stage(
     root_cfn: dict[str, Any], websocket_cfn: dict[str, Any]
 ) -> None:
     assert not resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Api")
@@ -122,15 +122,20 @@ def test_websocket_api_has_its_three_routes_integrations_permissions_and_throttl
         "$connect",
         "$default",
         "$disconnect",
+        "ping",
     ]
     assert len(resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Integration")) == 3
     stage = _only(resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Stage"))["Properties"]
     assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ThrottlingRateLimit"}
+    # The heartbeat has a throttle of its own: typing never throttles it (issue 24).
+    assert stage["RouteSettings"]["ping"]["ThrottlingRateLimit"] == {
+        "Ref": "PingThrottlingRateLimit"
+    }
     permissions = resources_of_type(websocket_cfn, "AWS::Lambda::Permission")
     assert {p["Properties"]["Principal"] for p in permissions.values()} == {
         "apigateway.amazonaws.com"
     }
-    assert len(permissions) == 3
+    assert len(permissions) == 4
     child = root_cfn["Resources"]["WebSocket"]["Properties"]["Parameters"]
     assert child["ApiId"] == {"Ref": "WebSocketApi"}
     assert {
@@ -153,6 +158,20 @@ def test_websocket_stage_auto_deploys_every_route_and_integration_change(
     assert "DeploymentId" not in stage["Properties"]
     routes = resources_of_type(websocket_cfn, "AWS::ApiGatewayV2::Route")
     assert sorted(stage["DependsOn"]) == sorted(routes)
+
+
+def test_default_throttles_serve_500_active_rooms_with_twice_the_headroom(
+    root_cfn: dict[str, Any],
+) -> None:
+    """README, "Sizing": an active room makes 0.2 HTTP requests/s, 0.4 $default frames/s
+    (typing) and 0.1 pings/s."""
+    defaults = {name: p.get("Default") for name, p in root_cfn["Parameters"].items()}
+    rooms = 500
+    assert defaults["HttpThrottlingRateLimit"] >= 2 * 0.2 * rooms
+    assert defaults["WebSocketThrottlingRateLimit"] >= 2 * 0.4 * rooms
+    assert defaults["PingThrottlingRateLimit"] >= 2 * 0.1 * rooms
+    for kind in ("Http", "WebSocket", "Ping"):
+        assert defaults[f"{kind}ThrottlingBurstLimit"] >= defaults[f"{kind}ThrottlingRateLimit"]
 
 
 def test_http_api_serves_api_paths_and_is_throttled(root_cfn: dict[str, Any]) -> None:
@@ -448,6 +467,8 @@ def _ssm_calls_in_the_code() -> set[str]:
             r"\.(get_parameters_by_path|get_parameters|get_parameter)\(", source.read_text()
         ):
             found.add("ssm:" + "".join(part.title() for part in method.split("_")))
+        # A signed request of our own (aws_sigv4.py): its X-Amz-Target names the action.
+        found |= {"ssm:" + action for action in re.findall(r"AmazonSSM\.(\w+)", source.read_text())}
     return found
 
 

@@ -8,16 +8,13 @@ import io
 import json
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from http.cookies import SimpleCookie
 from typing import Any, NamedTuple, Protocol
-from urllib.parse import quote
 
 import pytest
-from moto import mock_aws
-from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
-from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from devkit.credentials import PROOF, VERIFIER, WRONG_PROOF
 from devkit.events import http_event, websocket_event
@@ -27,10 +24,9 @@ from privochat.config import Settings
 from privochat.domain import FRAMES_PER_CONNECTION, RECEIPT_MAX_CHARS, TEXT_MAX_CHARS, Limit
 from privochat.gateway_events import LambdaResponse, WebSocketEvent
 from privochat.logs import JsonLines
-from privochat.pusher_apigw import ApiGatewayPusher
 from privochat.service import PAGE_MESSAGES, PAGE_TEXT_BYTES, Limits
 from tests.functions.conftest import UpstashSetup
-from tests.support.gateway_faults import inject_faults, record_requests
+from tests.support.fake_aws import CREDENTIALS, FakeAws
 from tests.support.rooms import key32
 
 SITE = "https://chat.example.com"
@@ -58,12 +54,8 @@ class Handlers(NamedTuple):
 def handlers(
     upstash_embedded: UpstashSetup, monkeypatch: pytest.MonkeyPatch, lambda_event_loop: None
 ) -> Iterator[Handlers]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
-        monkeypatch.setenv(name, value)  # botocore's own, for moto
+    for name, value in {**CREDENTIALS, "AWS_REGION": "eu-west-1"}.items():
+        monkeypatch.setenv(name, value)  # what Lambda gives the functions
     # Each test starts from an empty store: the session's earlier rooms (and their per-address
     # creation counters, 20 a minute) must not decide this test's answers.
     upstash_embedded.backend.execute(["FLUSHALL"])
@@ -74,32 +66,23 @@ def handlers(
             websocket_management_url="https://ws123.execute-api.eu-west-1.amazonaws.com/prod",
             allowed_origins=(SITE,),
             app_secret="handler tests' secret",
-        )
+        ),
+        http=AWS.client(),
     )
-    with mock_aws():
-        from privochat import http_api, ws_api
+    from privochat import http_api, ws_api
 
-        yield Handlers(http_api.handler, ws_api)
+    yield Handlers(http_api.handler, ws_api)
     wiring.configure()
+    AWS.__init__()  # type: ignore[misc]  # a fresh gateway for the next test
 
 
-def _management_client() -> Any:
-    """The botocore client the service pushes with (faults are injected below it)."""
-    pusher = wiring.service()._pusher
-    assert isinstance(pusher, ApiGatewayPusher)
-    return pusher._client
+# The Management API (and SSM) the handlers reach, in-process (tests/support/fake_aws.py).
+AWS = FakeAws()
 
 
 def posted(connection_id: str) -> list[dict[str, Any]]:
-    """The events moto recorded for a connection (it keeps no frame boundaries)."""
-    backend = apigatewaymanagementapi_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"]
-    connection = backend.connections.get(quote(connection_id, safe=""))
-    raw = bytes(connection.data).decode() if connection else ""
-    decoder, events, position = json.JSONDecoder(), [], 0
-    while position < len(raw):
-        event, position = decoder.raw_decode(raw, position)
-        events.append(event)
-    return events
+    """The events delivered to a connection, frame by frame."""
+    return AWS.posted(connection_id)
 
 
 def call(
@@ -166,6 +149,8 @@ def test_join_sets_a_strict_httponly_secure_host_cookie_and_never_returns_the_to
         http, "POST", "/api/room/join", {"roomId": room_id}, {"proof": PROOF}
     )
     assert status == 200
+    expires_at = body.pop("expiresAt")
+    assert 0 <= expires_at - time.time() * 1000 <= 600_000
     assert body == {"roomId": room_id, "ttl": 600, "participants": 1, "seat": 1, "hellos": []}
     [cookie] = response["cookies"]
     morsel = SimpleCookie(cookie)["__Host-x-auth-token"]
@@ -252,7 +237,10 @@ def test_ping_gets_a_pong_with_presence_and_typing_reaches_the_other(handlers: H
         ]
         == 200
     )
-    assert posted("B2=") == [{"type": "pong", "online": 2}]
+    [pong] = posted("B2=")
+    expires_at = pong.pop("expiresAt")
+    assert pong == {"type": "pong", "online": 2}
+    assert 0 < expires_at - time.time() * 1000 <= 600_000
     ws.on_default(websocket_event("$default", "B2=", body='{"action":"typing"}'), None)
     assert posted("A2=")[-1] == {"type": "typing"}
     ws.on_disconnect(websocket_event("$disconnect", "B2="), None)
@@ -291,6 +279,25 @@ def test_a_receipt_that_is_no_wire_text_gets_an_error_and_is_not_relayed(
     assert ws.on_default(websocket_event("$default", "RC=", body=frame), None)["statusCode"] == 400
     assert posted("RC=")[-1]["error"] == "bad-request"
     assert posted("RD=") == before
+
+
+def test_a_frame_that_names_its_room_is_answered_and_one_naming_another_is_hung_up(
+    handlers: Handlers,
+) -> None:
+    http, ws = handlers
+    room_id, ann, _ = create_and_join(http)
+    other_room, _, _ = create_and_join(http)
+    ws.on_connect(websocket_event("$connect", "R1=", room_id, ann), None)
+    ping = json.dumps({"action": "ping", "roomId": room_id})
+    assert ws.on_default(websocket_event("$default", "R1=", body=ping), None)["statusCode"] == 200
+    assert posted("R1=")[-1]["type"] == "pong"
+    elsewhere = json.dumps({"action": "ping", "roomId": other_room})
+    response = ws.on_default(websocket_event("$default", "R1=", body=elsewhere), None)
+    assert response["statusCode"] == 410
+    malformed = json.dumps({"action": "ping", "roomId": "../x"})
+    assert (
+        ws.on_default(websocket_event("$default", "R1=", body=malformed), None)["statusCode"] == 400
+    )
 
 
 @pytest.mark.parametrize("body", ["not json", "[]", '{"action":"shout"}', '{"nothing":1}', ""])
@@ -361,13 +368,13 @@ def test_a_gone_connection_is_pruned_and_the_sender_still_gets_200(
     # A minute later (a 410 for a connection still connecting is not taken as gone).
     clock = wiring.service()._clock_ms
     monkeypatch.setattr(wiring.service(), "_clock_ms", lambda: clock() + 60_000)
-    inject_faults(_management_client(), lambda c: 410 if c == "A4=" else None)
+    AWS.status_for = lambda c: 410 if c == "A4=" else None
     status, body, _ = send(http, room_id, bob, "you there?")
     assert status == 200
     assert posted("B4=")[-1]["message"]["id"] == body["message"]["id"]
-    assert wiring.service()._store.connections_of("A4=") is None
-    remaining = wiring.service()._store.connections_of("B4=")
-    assert remaining is not None and remaining.seats == {"B4=": 2}
+    assert wiring.service()._store.connections("A4=") is None
+    remaining = wiring.service()._store.connections("B4=")
+    assert remaining is not None and remaining[0].seats == {"B4=": 2}
 
 
 def test_a_frame_past_the_connections_budget_is_a_429_an_error_frame_and_a_hang_up(
@@ -378,7 +385,8 @@ def test_a_frame_past_the_connections_budget_is_a_429_an_error_frame_and_a_hang_
     ws.on_connect(websocket_event("$connect", "A9=", room_id, ann), None)
     now = 1_800_000_000_000  # the start of a minute: every frame in one window
     monkeypatch.setattr(wiring.service(), "_clock_ms", lambda: now)
-    requests = record_requests(_management_client())
+    AWS.requests.clear()
+    requests = AWS.requests
     budget = FRAMES_PER_CONNECTION.max_requests
     statuses = [
         ws.on_default(websocket_event("$default", "A9=", body=f'{{"action":"{action}"}}'), None)[
@@ -405,7 +413,8 @@ def test_destroy_pushes_destroy_to_both_then_everything_is_404(
     room_id, ann, bob = create_and_join(http)
     ws.on_connect(websocket_event("$connect", "A5=", room_id, ann), None)
     ws.on_connect(websocket_event("$connect", "B5=", room_id, bob), None)
-    requests = record_requests(_management_client())
+    AWS.requests.clear()
+    requests = AWS.requests
     status, body, _ = call(http, "DELETE", "/api/room", {"roomId": room_id}, cookie=ann)
     assert (status, body) == (200, {"destroyed": True})
     destroy = json.dumps({"type": "destroy"}, separators=(",", ":")).encode()
@@ -677,7 +686,7 @@ def test_a_route_that_raises_is_a_json_500_with_its_log_lines(
     def broken(*_: Any) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(wiring.service(), "ttl", broken)
+    monkeypatch.setattr(wiring.service(), "expires_at", broken)
     event = http_event("GET", "/api/room/ttl", {"roomId": "Z" * 21})
     response = http(event, None)
     assert response["statusCode"] == 500

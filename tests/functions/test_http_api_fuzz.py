@@ -54,7 +54,7 @@ def _aim(case: schemathesis.Case[Any], store: InMemoryRoomStore) -> None:
     """Aims a case at the room, with the cookie of its seated participant: seats
     them first (again, after a fuzzed destroy or once the room expired)."""
     if store._room(ROOM) is None:
-        store.create_room(ROOM, VERIFIER, 600, 0, "seed", Limit(10**9, 60))
+        store.create_room(ROOM, VERIFIER, 600, store.now_ms(), "seed", Limit(10**9, 60))
         store.join(ROOM, participant_key(ROOM, TOKEN), VERIFIER, 2)
     if case.query is not None and "roomId" in case.query:
         case.query["roomId"] = ROOM

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from devkit.credentials import PROOF, VERIFIER, WRONG_PROOF
@@ -11,10 +13,12 @@ from privochat.domain import (
     HELLOS_PER_SEAT,
     HISTORY_CAP,
     TEXT_MAX_CHARS,
+    TYPING_EVERY_MS,
     BadRequest,
     ClientIdReused,
     Limit,
     RateLimited,
+    RoomConnections,
     RoomFull,
     RoomNotFound,
     StoredMessage,
@@ -25,7 +29,7 @@ from privochat.domain import (
     participant_key,
 )
 from privochat.payloads import message_payload
-from privochat.service import PAGE_TEXT_BYTES, ChatService, Limits
+from privochat.service import PAGE_TEXT_BYTES, PEERS_FRESH_MS, ChatService, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
 from tests.support.rooms import SECRET, join, key32
 
@@ -39,8 +43,9 @@ def pusher() -> RecordingPusher:
 
 
 @pytest.fixture
-def store() -> InMemoryRoomStore:
-    return InMemoryRoomStore()
+def store(clock: list[int]) -> InMemoryRoomStore:
+    """On the test's clock: the one the service passes in (the store stands for Redis's)."""
+    return InMemoryRoomStore(clock_ms=lambda: clock[0])
 
 
 @pytest.fixture
@@ -526,7 +531,7 @@ def test_connect_is_refused_to_strangers_and_stores_nothing(
         chat.connect(room[0], new_token(room[0], SECRET), "cx")  # issued, but no seat
     with pytest.raises(RoomNotFound):
         chat.connect("B" * 21, new_token("B" * 21, SECRET), "cx")
-    assert store.connections_of("cx") is None
+    assert store.connections("cx") is None
 
 
 def test_typing_reaches_only_the_other_participant(
@@ -546,14 +551,76 @@ def test_a_burst_of_typing_frames_is_one_push_per_interval(
 ) -> None:
     room_id, ann, bob = room
     chat.connect(room_id, ann, "ca1")
-    chat.connect(room_id, ann, "ca2")
     chat.connect(room_id, bob, "cb")
-    for i in range(100):  # 50 frames per connection: within their budget
-        assert chat.typing("ca1" if i % 2 else "ca2")
+    for _ in range(50):  # within the connection's frame budget
+        assert chat.typing("ca1")
     assert pusher.events_for("cb").count({"type": "typing"}) == 1
-    clock[0] += 1_500
-    chat.typing("ca1")
+    assert {"type": "typing"} not in pusher.events_for("ca1"), "never to its own seat"
+    clock[0] += TYPING_EVERY_MS
+    chat.typing("ca1", room_id)
     assert pusher.events_for("cb").count({"type": "typing"}) == 2
+
+
+class CountingStore(InMemoryRoomStore):
+    """Counts the reads a relay or a ping makes (each one billed command at Upstash)."""
+
+    def __init__(self, clock_ms: Callable[[], int]) -> None:
+        super().__init__(clock_ms)
+        self.reads = 0
+
+    def connections(
+        self, connection_id: str, room_id: str | None = None
+    ) -> tuple[RoomConnections, int] | None:
+        self.reads += 1
+        return super().connections(connection_id, room_id)
+
+
+def test_a_relay_reads_the_store_at_most_once_per_freshness_window_and_stores_nothing(
+    pusher: RecordingPusher, clock: list[int]
+) -> None:
+    store = CountingStore(lambda: clock[0])
+    chat = ChatService(store, pusher, 600, GENEROUS, SECRET, clock_ms=lambda: clock[0])
+    room_id, _ = chat.create_room(CLIENT, VERIFIER)
+    ann, bob = join(chat, room_id).token, join(chat, room_id).token
+    chat.connect(room_id, ann, "ca")
+    chat.connect(room_id, bob, "cb")
+    receipt: dict[str, object] = {"type": "receipt", "sealed": "2.AAAAAAAAAAA.aGk"}
+    for _ in range(10):
+        assert chat.relay("ca", receipt, room_id)
+        clock[0] += 1_000
+    assert pusher.events_for("cb") == [receipt] * 10
+    assert store.reads == 1, "one read, then the remembered peers"
+    clock[0] += PEERS_FRESH_MS
+    chat.relay("ca", receipt, room_id)
+    assert store.reads == 2
+    assert chat.messages(room_id, ann).messages == [], "a relayed frame is never stored"
+    # A peer that is gone is forgotten at once: the next relay reads again.
+    pusher.gone.add("cb")
+    chat.relay("ca", receipt, room_id)
+    chat.relay("ca", receipt, room_id)
+    assert store.reads == 3
+
+
+def test_a_relay_from_an_unknown_connection_is_hung_up(
+    chat: ChatService, pusher: RecordingPusher, room: tuple[str, str, str]
+) -> None:
+    room_id, ann, _ = room
+    assert chat.relay("nobody", {"type": "receipt"}) is False
+    assert chat.relay("nobody", {"type": "receipt"}, room_id) is False
+    assert pusher.closed == ["nobody", "nobody"]
+    chat.connect(room_id, ann, "ca")
+    assert chat.relay("ca", {"type": "receipt"}, "B" * 21) is False, "not its room"
+
+
+def test_a_pong_carries_the_rooms_expiry_and_reads_the_store_every_time(
+    chat: ChatService, pusher: RecordingPusher, room: tuple[str, str, str], clock: list[int]
+) -> None:
+    room_id, ann, _ = room
+    chat.connect(room_id, ann, "ca")
+    assert chat.ping("ca", room_id)
+    expires_at = join(chat, room_id, ann).expires_at_ms
+    assert pusher.events_for("ca") == [{"type": "pong", "online": 1, "expiresAt": expires_at}]
+    assert expires_at == 1_700_000_000_000 + 600_000
 
 
 def test_a_gone_connection_is_forgotten_and_the_push_goes_on(
@@ -570,8 +637,8 @@ def test_a_gone_connection_is_forgotten_and_the_push_goes_on(
     pusher.gone.add("ca")
     message = send(chat, room_id, bob, "still there?")
     assert pusher.events_for("cb")[-1]["message"] == message_payload(message, True)
-    remaining = store.connections_of("cb")
-    assert remaining is not None and remaining.seats == {"cb": 2}
+    remaining = store.connections("cb")
+    assert remaining is not None and remaining[0].seats == {"cb": 2}
 
 
 def test_a_connection_past_its_frame_budget_is_told_why_and_hung_up(
@@ -673,7 +740,7 @@ def test_a_410_for_a_connection_still_connecting_does_not_forget_it(
     pusher.gone.add("ca")
     now[0] += 500
     chat.connect(room_id, bob, "cb")
-    assert store.connections_of("ca") is not None
+    assert store.connections("ca") is not None
     now[0] += 60_000  # long after: a 410 now means gone
     send(chat, room_id, bob, "hello?")
-    assert store.connections_of("ca") is None
+    assert store.connections("ca") is None

@@ -19,6 +19,7 @@ from privochat.domain import (
     Limit,
     Message,
     RateLimited,
+    RoomConnections,
     RoomFull,
     RoomNotFound,
     SeatHello,
@@ -36,8 +37,19 @@ T = TypeVar("T")
 T0 = 1_700_000_000_000  # a connection time, ms
 ROOMS = Limit(max_requests=10_000, window_seconds=60)
 MESSAGES = Limit(max_requests=10_000, window_seconds=60)
-FRAMES = Limit(max_requests=10_000, window_seconds=60)
 HELLOS = Limit(max_requests=10_000, window_seconds=60)
+
+
+def _now() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _conns(
+    store: RoomStore, connection_id: str, room_id: str | None = None
+) -> RoomConnections | None:
+    """The connection's room's connections, or None (store.connections, without the expiry)."""
+    found = store.connections(connection_id, room_id)
+    return None if found is None else found[0]
 
 
 def known(value: T | None) -> T:
@@ -48,7 +60,7 @@ def known(value: T | None) -> T:
 
 def _room(store: RoomStore, ttl: int = 60) -> str:
     room_id = new_id()
-    assert store.create_room(room_id, VERIFIER, ttl, 0, "client", ROOMS) is True
+    assert store.create_room(room_id, VERIFIER, ttl, _now(), "client", ROOMS) is True
     return room_id
 
 
@@ -73,13 +85,13 @@ def test_a_new_room_is_empty_and_has_its_ttl(store: RoomStore) -> None:
     room_id = _room(store, ttl=60)
     seat = store.join(room_id, "p1", VERIFIER, 2)
     assert (seat.seat, seat.participants) == (1, 1)
-    assert 58 <= seat.ttl <= 60
+    assert 58_000 <= seat.expires_at_ms - _now() <= 60_000
 
 
 def test_an_existing_room_is_never_overwritten(store: RoomStore) -> None:
     room_id = _room(store)
     store.join(room_id, "p1", VERIFIER, 2)
-    assert store.create_room(room_id, VERIFIER, 60, 0, "client", ROOMS) is False
+    assert store.create_room(room_id, VERIFIER, 60, _now(), "client", ROOMS) is False
     assert store.join(room_id, "p1", VERIFIER, 2).participants == 1
 
 
@@ -122,11 +134,11 @@ def test_concurrent_joiners_get_exactly_two_seats(store: RoomStore) -> None:
 def test_only_participants_read_the_ttl(store: RoomStore) -> None:
     room_id = _room(store, ttl=30)
     store.join(room_id, "p1", VERIFIER, 2)
-    assert 28 <= store.ttl(room_id, "p1") <= 30
+    assert 28_000 <= store.expires_at(room_id, "p1") - _now() <= 30_000
     with pytest.raises(Unauthorized):
-        store.ttl(room_id, "stranger")
+        store.expires_at(room_id, "stranger")
     with pytest.raises(RoomNotFound):
-        store.ttl(new_id(), "p1")
+        store.expires_at(new_id(), "p1")
 
 
 def test_messages_come_back_in_order_with_their_authors_seat(store: RoomStore) -> None:
@@ -134,9 +146,9 @@ def test_messages_come_back_in_order_with_their_authors_seat(store: RoomStore) -
     store.join(room_id, "p1", VERIFIER, 2)
     store.join(room_id, "p2", VERIFIER, 2)
     sent = [_message("one"), _message("two"), _message("three")]
-    store.append_message(room_id, "p1", sent[0], new_id(), MESSAGES)
-    store.append_message(room_id, "p2", sent[1], new_id(), MESSAGES)
-    store.append_message(room_id, "p1", sent[2], new_id(), MESSAGES)
+    store.append_message(room_id, "p1", sent[0], new_id(), MESSAGES, _now())
+    store.append_message(room_id, "p2", sent[1], new_id(), MESSAGES, _now())
+    store.append_message(room_id, "p1", sent[2], new_id(), MESSAGES, _now())
     seat, stored = _messages(store, room_id, "p2", None)
     assert seat == 2
     assert [(s.seat, s.message) for s in stored] == [(1, sent[0]), (2, sent[1]), (1, sent[2])]
@@ -147,7 +159,7 @@ def test_after_returns_only_later_messages_and_all_for_an_unknown_id(store: Room
     store.join(room_id, "p1", VERIFIER, 2)
     sent = [_message(str(i)) for i in range(4)]
     for message in sent:
-        store.append_message(room_id, "p1", message, new_id(), MESSAGES)
+        store.append_message(room_id, "p1", message, new_id(), MESSAGES, _now())
     _, later = _messages(store, room_id, "p1", sent[1].id)
     assert [s.message for s in later] == sent[2:]
     _, none_later = _messages(store, room_id, "p1", sent[3].id)
@@ -160,10 +172,10 @@ def test_a_retried_client_id_stores_once_and_returns_the_first_message(store: Ro
     room_id = _room(store)
     store.join(room_id, "p1", VERIFIER, 2)
     store.join(room_id, "p2", VERIFIER, 2)
-    first, _ = store.append_message(room_id, "p1", _message("hi"), "c-1", MESSAGES)
-    retry, _ = store.append_message(room_id, "p1", _message("hi"), "c-1", MESSAGES)
+    first, _ = store.append_message(room_id, "p1", _message("hi"), "c-1", MESSAGES, _now())
+    retry, _ = store.append_message(room_id, "p1", _message("hi"), "c-1", MESSAGES, _now())
     assert retry == first
-    other, _ = store.append_message(room_id, "p2", _message("hi"), "c-1", MESSAGES)
+    other, _ = store.append_message(room_id, "p2", _message("hi"), "c-1", MESSAGES, _now())
     assert other.message.id != first.message.id
     _, stored = _messages(store, room_id, "p1", None)
     assert len(stored) == 2
@@ -173,7 +185,7 @@ def test_strangers_can_neither_read_nor_write(store: RoomStore) -> None:
     room_id = _room(store)
     store.join(room_id, "p1", VERIFIER, 2)
     for attempt in (
-        lambda: store.append_message(room_id, "stranger", _message(), new_id(), MESSAGES),
+        lambda: store.append_message(room_id, "stranger", _message(), new_id(), MESSAGES, _now()),
         lambda: _messages(store, room_id, "stranger", None),
         lambda: store.destroy(room_id, "stranger"),
         lambda: store.connect(room_id, "stranger", "conn-x", T0),
@@ -181,7 +193,7 @@ def test_strangers_can_neither_read_nor_write(store: RoomStore) -> None:
         with pytest.raises(Unauthorized):
             attempt()
     assert _messages(store, room_id, "p1", None) == (1, [])
-    assert store.connections_of("conn-x") is None
+    assert _conns(store, "conn-x") is None
 
 
 def test_connections_carry_their_seat_and_presence_counts_people(store: RoomStore) -> None:
@@ -193,56 +205,35 @@ def test_connections_carry_their_seat_and_presence_counts_people(store: RoomStor
     both = store.connect(room_id, "p2", "b1", T0)
     assert both.seats == {"a1": 1, "a2": 1, "b1": 2}
     assert both.online == 2
-    _, connections = store.append_message(room_id, "p1", _message(), new_id(), MESSAGES)
+    _, connections = store.append_message(room_id, "p1", _message(), new_id(), MESSAGES, _now())
     assert set(connections.ids()) == {"a1", "a2", "b1"}
-    assert known(store.connections_of("b1")).seats == both.seats
+    assert known(_conns(store, "b1")).seats == both.seats
     left = known(store.disconnect("b1"))
     assert (left.room_id, left.online, set(left.ids())) == (room_id, 1, {"a1", "a2"})
     assert store.disconnect("b1") is None
     store.forget_connections(room_id, ["a2"], T0 + 1)
-    assert store.connections_of("a2") is None
-    assert known(store.connections_of("a1")).seats == {"a1": 1}
+    assert _conns(store, "a2") is None
+    assert known(_conns(store, "a1")).seats == {"a1": 1}
 
 
-def test_typing_is_relayed_at_most_once_per_interval_per_participant(store: RoomStore) -> None:
-    room_id = _room(store)
-    store.join(room_id, "p1", VERIFIER, 2)
-    store.join(room_id, "p2", VERIFIER, 2)
-    store.connect(room_id, "p1", f"t1-{room_id}", T0)
-    store.connect(room_id, "p1", f"t2-{room_id}", T0)
-    store.connect(room_id, "p2", f"t3-{room_id}", T0)
-    turns = [
-        known(store.typing(f"t{1 + i % 2}-{room_id}", T0 + i * 100, 1_500, FRAMES))[1]
-        for i in range(20)
-    ]
-    assert turns == [True] + [False] * 14 + [True] + [False] * 4
-    connections, relayed = known(store.typing(f"t3-{room_id}", T0, 1_500, FRAMES))
-    assert relayed and connections.online == 2
-    assert store.typing("nobody", T0, 1_500, FRAMES) is None
-
-
-def test_a_connections_frames_are_bounded_per_window_pings_and_typing_alike(
+def test_a_connection_is_found_by_its_room_or_by_its_reverse_key_with_the_expiry(
     store: RoomStore,
 ) -> None:
-    room_id = _room(store)
+    room_id = _room(store, ttl=60)
     store.join(room_id, "p1", VERIFIER, 2)
-    store.connect(room_id, "p1", f"f1-{room_id}", T0)
-    store.connect(room_id, "p1", f"f2-{room_id}", T0)
-    three = Limit(max_requests=3, window_seconds=60)
-    start = T0 - T0 % 60_000  # the start of a window
-    assert known(store.ping(f"f1-{room_id}", start, three)).online == 1
-    assert known(store.typing(f"f1-{room_id}", start + 1, 1_500, three))[1] is True
-    assert known(store.ping(f"f1-{room_id}", start + 2, three)).online == 1
-    with pytest.raises(RateLimited) as refused:
-        store.ping(f"f1-{room_id}", start + 10_000, three)
-    assert refused.value.retry_after_seconds == 50
-    with pytest.raises(RateLimited):
-        store.typing(f"f1-{room_id}", start + 10_000, 1_500, three)
-    # Per connection: the participant's other tab is not refused...
-    assert store.ping(f"f2-{room_id}", start + 10_000, three) is not None
-    # ...and the next window starts afresh.
-    assert store.ping(f"f1-{room_id}", start + 60_000, three) is not None
-    assert store.ping("nobody", start, three) is None
+    store.connect(room_id, "p1", f"r1-{room_id}", _now())
+    by_lookup = known(store.connections(f"r1-{room_id}"))
+    by_name = known(store.connections(f"r1-{room_id}", room_id))
+    assert by_lookup == by_name
+    assert by_name[0].seats == {f"r1-{room_id}": 1}
+    assert by_name[1] == store.join(room_id, "p1", VERIFIER, 2).expires_at_ms
+    # A connection is found only in its own room, and only while it is connected.
+    assert store.connections(f"r1-{room_id}", _room(store)) is None
+    assert store.connections(f"r1-{room_id}", new_id()) is None
+    assert store.connections("nobody", room_id) is None
+    store.disconnect(f"r1-{room_id}")
+    assert store.connections(f"r1-{room_id}", room_id) is None
+    assert store.connections(f"r1-{room_id}") is None
 
 
 def test_a_connection_that_connected_after_the_cutoff_is_not_forgotten(store: RoomStore) -> None:
@@ -252,8 +243,8 @@ def test_a_connection_that_connected_after_the_cutoff_is_not_forgotten(store: Ro
     store.connect(room_id, "p1", "old", T0)
     store.connect(room_id, "p1", "young", T0 + 5_000)
     store.forget_connections(room_id, ["old", "young"], T0 + 1_000)
-    assert known(store.connections_of("young")).seats == {"young": 1}
-    assert store.connections_of("old") is None
+    assert known(_conns(store, "young")).seats == {"young": 1}
+    assert _conns(store, "old") is None
 
 
 def test_destroy_returns_the_connections_and_leaves_nothing(
@@ -264,13 +255,13 @@ def test_destroy_returns_the_connections_and_leaves_nothing(
     store.join(room_id, "p2", VERIFIER, 2)
     store.connect(room_id, "p1", "d1", T0)
     store.connect(room_id, "p2", "d2", T0)
-    store.append_message(room_id, "p1", _message(), "c-1", MESSAGES)
+    store.append_message(room_id, "p1", _message(), "c-1", MESSAGES, _now())
     assert set(store.destroy(room_id, "p2").ids()) == {"d1", "d2"}
     with pytest.raises(RoomNotFound):
         _messages(store, room_id, "p1", None)
     with pytest.raises(RoomNotFound):
         store.join(room_id, "p1", VERIFIER, 2)
-    assert store.connections_of("d1") is None
+    assert _conns(store, "d1") is None
     assert store.disconnect("d2") is None
     if upstash_setup is not None:
         assert upstash_setup.keys(f"*{room_id}*") == []
@@ -283,16 +274,16 @@ def test_every_key_of_a_room_expires_with_it(
     room_id = _room(store, ttl=1)
     store.join(room_id, "p1", VERIFIER, 2)
     store.connect(room_id, "p1", f"e-{room_id}", T0)
-    store.append_message(room_id, "p1", _message(), "c-1", MESSAGES)
+    store.append_message(room_id, "p1", _message(), "c-1", MESSAGES, _now())
     if upstash_setup is not None:
         keys = upstash_setup.keys(f"*{room_id}*")
-        assert len(keys) == 4  # meta, messages, client-ids, conn:
+        assert len(keys) == 2  # meta (messages and clientIds inside), conn:
         for key in keys:
             assert 0 < upstash_setup.backend.execute(["PTTL", key.decode()]) <= 1000
     time.sleep(1.2)
     with pytest.raises(RoomNotFound):
         store.join(room_id, "p1", VERIFIER, 2)
-    assert store.connections_of(f"e-{room_id}") is None
+    assert _conns(store, f"e-{room_id}") is None
     if upstash_setup is not None:
         assert upstash_setup.keys(f"*{room_id}*") == []
 
@@ -304,8 +295,8 @@ def test_stored_messages_are_the_authors_seat_id_time_and_text(
     room_id = _room(store)
     store.join(room_id, "p1", VERIFIER, 2)
     message = _message("<b>kept|as text</b> é 🙂")
-    store.append_message(room_id, "p1", message, new_id(), MESSAGES)
-    [raw] = upstash_embedded.backend.execute(["LRANGE", f"messages:{{{room_id}}}", "0", "-1"])
+    store.append_message(room_id, "p1", message, new_id(), MESSAGES, _now())
+    raw = upstash_embedded.backend.execute(["HGET", f"meta:{{{room_id}}}", "m:1"])
     assert raw.decode() == f"1|{message.id}|{message.timestamp}|{message.text}"
     assert _messages(store, room_id, "p1", None)[1][0].message == message
 
@@ -315,7 +306,7 @@ def test_a_wrong_verifier_takes_no_seat(store: RoomStore) -> None:
     with pytest.raises(WrongKey):
         store.join(room_id, "p1", key32("W"), 2)
     with pytest.raises(Unauthorized):
-        store.ttl(room_id, "p1")
+        store.expires_at(room_id, "p1")
     assert store.join(room_id, "p2", VERIFIER, 2).seat == 1
     with pytest.raises(WrongKey):
         store.join(room_id, "p2", key32("W"), 2)
@@ -326,20 +317,20 @@ def test_each_seat_keeps_its_latest_hello_for_joiners_and_readers(store: RoomSto
     store.join(room_id, "p1", VERIFIER, 2)
     store.connect(room_id, "p1", "h1", T0)
     first = Hello(1, key32("C"), key32("M"))
-    stored, connections = store.publish_hello(room_id, "p1", first, HELLOS)
+    stored, connections = store.publish_hello(room_id, "p1", first, HELLOS, _now())
     assert stored == SeatHello(1, first) and connections.ids() == ["h1"]
     revealed = Hello(1, key32("C"), key32("M"), key32("P"))
-    store.publish_hello(room_id, "p1", revealed, HELLOS)
+    store.publish_hello(room_id, "p1", revealed, HELLOS, _now())
     joined = store.join(room_id, "p2", VERIFIER, 2)
     assert joined.hellos == (SeatHello(1, revealed),)
     theirs = Hello(2, key32("D"), key32("N"), key32("Q"))
-    assert store.publish_hello(room_id, "p2", theirs, HELLOS)[0] == SeatHello(2, theirs)
+    assert store.publish_hello(room_id, "p2", theirs, HELLOS, _now())[0] == SeatHello(2, theirs)
     assert store.messages(room_id, "p1", None, 10).hellos == (
         SeatHello(1, revealed),
         SeatHello(2, theirs),
     )
     with pytest.raises(Unauthorized):
-        store.publish_hello(room_id, "stranger", first, HELLOS)
+        store.publish_hello(room_id, "stranger", first, HELLOS, _now())
 
 
 def test_hellos_past_the_seats_limit_are_refused_and_keep_nothing(store: RoomStore) -> None:
@@ -349,13 +340,15 @@ def test_hellos_past_the_seats_limit_are_refused_and_keep_nothing(store: RoomSto
     two = Limit(max_requests=2, window_seconds=60)
     kept = [Hello(g, key32(f"C{g}"), key32(f"M{g}")) for g in (1, 2)]
     for hello in kept:
-        store.publish_hello(room_id, "p1", hello, two)
+        store.publish_hello(room_id, "p1", hello, two, _now())
     with pytest.raises(RateLimited) as refused:
-        store.publish_hello(room_id, "p1", Hello(3, key32("C3"), key32("M3")), two)
+        store.publish_hello(room_id, "p1", Hello(3, key32("C3"), key32("M3")), two, _now())
     assert 1 <= refused.value.retry_after_seconds <= 60
     assert store.messages(room_id, "p1", None, 10).hellos == (SeatHello(1, kept[1]),)
     theirs = Hello(1, key32("D"), key32("N"))
-    assert store.publish_hello(room_id, "p2", theirs, two)[0] == SeatHello(2, theirs), "per seat"
+    assert store.publish_hello(room_id, "p2", theirs, two, _now())[0] == SeatHello(2, theirs), (
+        "per seat"
+    )
 
 
 def test_history_pages_are_bounded_and_say_when_more_follow(store: RoomStore) -> None:
@@ -363,7 +356,7 @@ def test_history_pages_are_bounded_and_say_when_more_follow(store: RoomStore) ->
     store.join(room_id, "p1", VERIFIER, 2)
     sent = [_message(str(i)) for i in range(5)]
     for message in sent:
-        store.append_message(room_id, "p1", message, new_id(), MESSAGES)
+        store.append_message(room_id, "p1", message, new_id(), MESSAGES, _now())
     first = store.messages(room_id, "p1", None, 2)
     assert [s.message for s in first.messages] == sent[:2] and first.more
     last = store.messages(room_id, "p1", sent[3].id, 2)
@@ -377,15 +370,17 @@ def test_room_creation_is_limited_per_client_and_refused_creations_store_nothing
 ) -> None:
     limit = Limit(max_requests=2, window_seconds=60)
     client = new_id()
-    assert store.create_room(new_id(), VERIFIER, 60, 0, client, limit)
-    assert store.create_room(new_id(), VERIFIER, 60, 0, client, limit)
+    assert store.create_room(new_id(), VERIFIER, 60, _now(), client, limit)
+    assert store.create_room(new_id(), VERIFIER, 60, _now(), client, limit)
     refused = new_id()
     with pytest.raises(RateLimited) as caught:
-        store.create_room(refused, VERIFIER, 60, 0, client, limit)
+        store.create_room(refused, VERIFIER, 60, _now(), client, limit)
     assert 1 <= caught.value.retry_after_seconds <= 60
     with pytest.raises(RoomNotFound):
         store.join(refused, "p1", VERIFIER, 2)
-    assert store.create_room(new_id(), VERIFIER, 60, 0, new_id(), limit)  # someone else still can
+    assert store.create_room(
+        new_id(), VERIFIER, 60, _now(), new_id(), limit
+    )  # someone else still can
 
 
 def test_messages_are_limited_per_participant_and_refused_ones_are_not_stored(
@@ -396,13 +391,35 @@ def test_messages_are_limited_per_participant_and_refused_ones_are_not_stored(
     ann, bob = new_id(), new_id()  # participants are unique per room (hashes)
     store.join(room_id, ann, VERIFIER, 2)
     store.join(room_id, bob, VERIFIER, 2)
+    now = _now() // 60_000 * 60_000 + 1_000  # one window for every send
     for i in range(3):
-        store.append_message(room_id, ann, _message(f"{i}"), new_id(), limit)
+        store.append_message(room_id, ann, _message(f"{i}"), new_id(), limit, now)
     with pytest.raises(RateLimited):
-        store.append_message(room_id, ann, _message("one too many"), new_id(), limit)
-    store.append_message(room_id, bob, _message("my own budget"), new_id(), limit)
+        store.append_message(room_id, ann, _message("one too many"), new_id(), limit, now)
+    store.append_message(room_id, bob, _message("my own budget"), new_id(), limit, now)
     _, stored = _messages(store, room_id, ann, None)
     assert [s.message.text for s in stored] == ["0", "1", "2", "my own budget"]
+
+
+def test_a_windows_edge_is_where_the_callers_clock_puts_it(store: RoomStore) -> None:
+    """Issue 23: one clock, the service's, passed into every store call that needs
+    time; no store reads its own. The last millisecond of a window is in it, the next
+    starts a new one: for sends and hellos alike."""
+    limit = Limit(max_requests=2, window_seconds=60)
+    room_id = _room(store)
+    ann = new_id()
+    store.join(room_id, ann, VERIFIER, 2)
+    edge = (_now() // 60_000 + 1) * 60_000  # where the current window ends
+    for i in range(2):
+        store.append_message(room_id, ann, _message(f"{i}"), new_id(), limit, edge - 1)
+        store.publish_hello(room_id, ann, Hello(i + 1, key32("C"), key32("M")), limit, edge - 1)
+    with pytest.raises(RateLimited) as refused:
+        store.append_message(room_id, ann, _message("late"), new_id(), limit, edge - 1)
+    assert refused.value.retry_after_seconds == 1
+    with pytest.raises(RateLimited):
+        store.publish_hello(room_id, ann, Hello(3, key32("C"), key32("M")), limit, edge - 1)
+    store.append_message(room_id, ann, _message("next window"), new_id(), limit, edge)
+    store.publish_hello(room_id, ann, Hello(3, key32("C"), key32("M")), limit, edge)
 
 
 def test_send_counters_live_in_the_room_and_go_with_it(
@@ -411,7 +428,7 @@ def test_send_counters_live_in_the_room_and_go_with_it(
     store = upstash_embedded.store()
     room_id = _room(store)
     store.join(room_id, "p1", VERIFIER, 2)
-    store.append_message(room_id, "p1", _message(), new_id(), MESSAGES)
+    store.append_message(room_id, "p1", _message(), new_id(), MESSAGES, _now())
     assert upstash_embedded.keys("ratelimit:send:*") == []
     store.destroy(room_id, "p1")
     assert upstash_embedded.keys(f"*{room_id}*") == []
@@ -425,7 +442,7 @@ def test_a_participant_holds_a_bounded_number_of_connections(store: RoomStore) -
         store.connect(room_id, "p1", f"m{i}-{room_id}", T0)
     with pytest.raises(TooManyConnections):
         store.connect(room_id, "p1", f"one-more-{room_id}", T0)
-    assert store.connections_of(f"one-more-{room_id}") is None
+    assert _conns(store, f"one-more-{room_id}") is None
     assert store.connect(room_id, "p2", f"other-{room_id}", T0).online == 2
     store.disconnect(f"m0-{room_id}")
     store.connect(room_id, "p1", f"again-{room_id}", T0)
@@ -436,11 +453,11 @@ def test_the_history_keeps_the_newest_messages_up_to_the_cap(store: RoomStore) -
     store.join(room_id, "p1", VERIFIER, 2)
     sent = [_message(f"m{i}") for i in range(HISTORY_CAP + 3)]
     for message in sent:
-        store.append_message(room_id, "p1", message, message.id, MESSAGES)
+        store.append_message(room_id, "p1", message, message.id, MESSAGES, _now())
     _, stored = _messages(store, room_id, "p1", None)
     assert [s.message for s in stored] == sent[3:]
     # A retry of a message that is still kept gets it back, stored once.
-    retried, _ = store.append_message(room_id, "p1", sent[-1], sent[-1].id, MESSAGES)
+    retried, _ = store.append_message(room_id, "p1", sent[-1], sent[-1].id, MESSAGES, _now())
     assert retried.message == sent[-1]
     assert len(_messages(store, room_id, "p1", None)[1]) == HISTORY_CAP
 
@@ -454,12 +471,14 @@ def test_a_retry_whose_message_was_dropped_never_answers_another_text(
     room_id = _room(store)
     store.join(room_id, "p1", VERIFIER, 2)
     first = _message("the first text")
-    store.append_message(room_id, "p1", first, "c-first", MESSAGES)
+    store.append_message(room_id, "p1", first, "c-first", MESSAGES, _now())
     for i in range(HISTORY_CAP):
-        store.append_message(room_id, "p1", _message(f"m{i}"), new_id(), MESSAGES)
+        store.append_message(room_id, "p1", _message(f"m{i}"), new_id(), MESSAGES, _now())
     with pytest.raises(ClientIdReused):
-        store.append_message(room_id, "p1", _message("another text"), "c-first", MESSAGES)
-    retried, _ = store.append_message(room_id, "p1", _message(first.text), "c-first", MESSAGES)
+        store.append_message(room_id, "p1", _message("another text"), "c-first", MESSAGES, _now())
+    retried, _ = store.append_message(
+        room_id, "p1", _message(first.text), "c-first", MESSAGES, _now()
+    )
     assert retried == StoredMessage(1, first)
     _, stored = _messages(store, room_id, "p1", None)
     assert len(stored) == HISTORY_CAP
@@ -474,6 +493,6 @@ def test_a_limited_call_after_a_script_cache_flush_counts_once(upstash_setup: Up
     store.join(room_id, ann, VERIFIER, 2)
     upstash_setup.backend.execute(["SCRIPT", "FLUSH"])
     limit = Limit(max_requests=1, window_seconds=60)
-    store.append_message(room_id, ann, _message("first, after the flush"), new_id(), limit)
+    store.append_message(room_id, ann, _message("first, after the flush"), new_id(), limit, _now())
     with pytest.raises(RateLimited):
-        store.append_message(room_id, ann, _message("second"), new_id(), limit)
+        store.append_message(room_id, ann, _message("second"), new_id(), limit, _now())

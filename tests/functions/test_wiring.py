@@ -1,5 +1,6 @@
 """How AWS gets its secrets: the Upstash token and the app secret from SSM
-SecureStrings, read together once per cold start (moto's SSM)."""
+SecureStrings, read together once per cold start (a signed GetParameters, answered
+in-process by tests/support/fake_aws.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
-import botocore.session
 import pytest
-from moto import mock_aws
 
 from devkit.credentials import VERIFIER
 from devkit.events import http_event
@@ -21,59 +19,58 @@ from privochat.config import Settings
 from privochat.domain import Limit
 from privochat.service import ChatService, Limits
 from tests.fakes import InMemoryRoomStore, RecordingPusher
+from tests.support.fake_aws import CREDENTIALS, FakeAws
 from tests.support.rooms import SECRET
 
 
 @pytest.fixture
-def ssm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }.items():
+def ssm(monkeypatch: pytest.MonkeyPatch) -> FakeAws:
+    for name, value in {**CREDENTIALS, "AWS_REGION": "eu-west-1"}.items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
-        client = botocore.session.get_session().create_client("ssm", region_name="eu-west-1")
-        yield client
+    monkeypatch.delenv("AWS_ENDPOINT_URL_SSM", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    return FakeAws()
 
 
-def _put(ssm: Any, name: str, value: str) -> None:
-    ssm.put_parameter(Name=name, Value=value, Type="SecureString")
+def _put(ssm: FakeAws, name: str, value: str) -> None:
+    ssm.parameters[name] = value
 
 
-def test_both_secrets_come_from_their_secure_strings(ssm: Any) -> None:
+def test_both_secrets_come_from_their_secure_strings(ssm: FakeAws) -> None:
     _put(ssm, "/privochat/upstash-token", "upstash-token-value")
     _put(ssm, "/privochat/app-secret", "app-secret-value")
     settings = Settings(
         upstash_token_parameter="/privochat/upstash-token",
         app_secret_parameter="/privochat/app-secret",
     )
-    assert wiring._secrets(settings) == ("upstash-token-value", b"app-secret-value")
+    assert wiring._secrets(settings, ssm.client()) == ("upstash-token-value", b"app-secret-value")
+    assert ssm.ssm_requests == 1, "both in one request"
 
 
-def test_values_in_the_environment_win_and_ssm_is_not_asked(ssm: Any) -> None:
+def test_values_in_the_environment_win_and_ssm_is_not_asked(ssm: FakeAws) -> None:
     settings = Settings(
         upstash_token="from-env",
         upstash_token_parameter="/privochat/missing",
         app_secret="also-from-env",
         app_secret_parameter="/privochat/missing-too",
     )
-    assert wiring._secrets(settings) == ("from-env", b"also-from-env")
+    assert wiring._secrets(settings, ssm.client()) == ("from-env", b"also-from-env")
+    assert ssm.ssm_requests == 0
 
 
-def test_a_missing_parameter_is_a_clear_error_at_cold_start(ssm: Any) -> None:
+def test_a_missing_parameter_is_a_clear_error_at_cold_start(ssm: FakeAws) -> None:
     _put(ssm, "/privochat/upstash-token", "upstash-token-value")
     settings = Settings(
         upstash_token_parameter="/privochat/upstash-token",
         app_secret_parameter="/privochat/app-secret",
     )
     with pytest.raises(RuntimeError, match="/privochat/app-secret"):
-        wiring._secrets(settings)
+        wiring._secrets(settings, ssm.client())
 
 
-def test_without_any_app_secret_a_random_one_is_used(ssm: Any) -> None:
-    first = wiring._secrets(Settings())[1]
-    assert len(first) >= 32 and first != wiring._secrets(Settings())[1]
+def test_without_any_app_secret_a_random_one_is_used(ssm: FakeAws) -> None:
+    first = wiring._secrets(Settings(), ssm.client())[1]
+    assert len(first) >= 32 and first != wiring._secrets(Settings(), ssm.client())[1]
 
 
 def test_importing_the_handlers_reads_no_setting() -> None:

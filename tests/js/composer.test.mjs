@@ -41,22 +41,22 @@ test("Enter sends, but not with Shift, not inside an IME composition, and not wh
   assert.equal(enterSends(enter, false), false);
 });
 
-test("typing is signalled on input with text, at most once per two seconds, and anew after a send", () => {
+test("typing is signalled on input with text, at most once per four seconds, and anew after a send", () => {
   const clock = { now: 0 };
   const signals = [];
   const typing = new TypingSignal(() => signals.push(clock.now) > 0, () => clock.now);
   typing.input("h");
-  clock.now = 1000;
-  typing.input("he");
   clock.now = 2000;
+  typing.input("he");
+  clock.now = 4000;
   typing.input("hel");
-  clock.now = 2001;
+  clock.now = 4001;
   typing.input("hell");
   typing.input("");
-  clock.now = 2500;
+  clock.now = 4500;
   typing.sent();
   typing.input("n");
-  assert.deepEqual(signals, [0, 2001, 2500]);
+  assert.deepEqual(signals, [0, 4001, 4500]);
 });
 
 test("a typing signal that could not go (socket closed) is tried on the next input", () => {

@@ -61,3 +61,14 @@ test("a resync sets the deadline from the server's answer, and a failure goes to
   assert.deepEqual(errors, [refused]);
   assert.equal(c.msLeft(), 120_000);
 });
+
+test("start ticks every second and never asks the server again (the end is fixed at creation)", (t) => {
+  t.mock.timers.enable({ apis: ["setInterval"] });
+  const { c, said } = countdown();
+  let asked = 0;
+  c.set(600);
+  c.start(async () => { asked += 1; return 600; }, () => assert.fail("no error"));
+  t.mock.timers.tick(10 * 60_000);
+  assert.equal(asked, 0);
+  assert.equal(said.length, 1 + 600);
+});

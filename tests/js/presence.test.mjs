@@ -104,15 +104,15 @@ test("pongs (not pushed) change the chip but never the log", () => {
   assert.equal(t.chip.at(-2), "alone:1 of 2 here");
 });
 
-test("typing shows for 3 s after the last signal, and hides at once when asked", () => {
+test("typing shows for 5 s after the last signal (signals come every 4 s), and hides at once when asked", () => {
   const timers = fakeTimers();
   const node = { textContent: "" };
   const typing = new Typing(node, () => "Ada", timers);
   typing.show();
   assert.equal(node.textContent, "Ada is typing…");
-  timers.advance(2000);
+  timers.advance(4000);
   typing.show();
-  timers.advance(2999);
+  timers.advance(4999);
   assert.equal(node.textContent, "Ada is typing…");
   timers.advance(1);
   assert.equal(node.textContent, "");

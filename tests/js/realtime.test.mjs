@@ -120,6 +120,27 @@ describe("the heartbeat", () => {
     }
   });
 
+  test("every frame names the room, so the server reads it with one command", () => {
+    const { socket, first } = openSocket();
+    socket.send({ action: "typing" });
+    assert.deepEqual(first.sent, [{ action: "ping", roomId: "r" }, { action: "typing", roomId: "r" }]);
+    socket.stop();
+  });
+
+  test("a ping the gateway throttled keeps the socket: no reconnect loop, the next ping asks again", () => {
+    mock.method(Math, "random", () => 1);
+    const { socket, first } = openSocket();
+    mock.timers.tick(PING_EVERY_MS * 1.1);
+    assert.equal(first.pings, 2);
+    first.receive({ message: "Too Many Requests", connectionId: "c", requestId: "q" });
+    mock.timers.tick(PONG_WITHIN_MS * 2);
+    assert.equal(first.readyState, FakeSocket.OPEN);
+    assert.equal(FakeSocket.made.at(-1), first);
+    mock.timers.tick(PING_EVERY_MS * 1.1);
+    assert.equal(first.pings, 3);
+    socket.stop();
+  });
+
   test("a hidden page does not ping (each ping is an invocation and Upstash commands)", () => {
     const { socket, first } = openSocket();
     document.visibilityState = "hidden";

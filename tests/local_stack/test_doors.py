@@ -83,9 +83,9 @@ def joined_room(stack: LocalStack, *persons: Person) -> str:
 
 def connection_ids(stack: LocalStack, room_id: str) -> list[str]:
     """The room's connections, as the store keeps them (store_upstash.py's layout)."""
-    fields = stack.redis("HKEYS", f"meta:{{{room_id}}}")
-    assert isinstance(fields, list)
-    return [str(field)[2:] for field in fields if str(field).startswith("c:")]
+    conns = stack.redis("HGET", f"meta:{{{room_id}}}", "conns") or ""
+    assert isinstance(conns, str)
+    return [entry.split(" ", 1)[0] for entry in conns.split(",") if entry]
 
 
 def management_client(stack: LocalStack, secret: str) -> Any:

@@ -1,10 +1,9 @@
--- Deletes every key of the room in one step, so a destroyed room is never half
--- there (its hash holds the participants' send counters too). The connections'
--- reverse keys are named by the caller afterwards, from the connections returned.
--- KEYS: meta, messages, client-ids   ARGV: participant
+-- Deletes the room, its messages and counters included (all in its one hash), so
+-- a destroyed room is never half there. The connections' reverse keys are named
+-- by the caller afterwards, from the connections returned.
+-- KEYS: meta   ARGV: participant
 -- Returns {'ok', connections (taken before deleting)} or {refusal}.
-local fields, flat = read_hash(KEYS[1])
-local seat, refusal = seat_in(fields, ARGV[1])
-if not seat then return {refusal} end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-return {'ok', connections_in(flat)}
+local got, refusal = seat_and(KEYS[1], ARGV[1], 'conns')
+if not got then return {refusal} end
+redis.call('DEL', KEYS[1])
+return {'ok', connections_in(got[3])}

@@ -4,10 +4,12 @@
 -- The proof arrives hashed (ARGV[3]): equality of two hashes, one of them of the
 -- caller's own guess, leaks nothing useful through timing.
 -- KEYS: meta   ARGV: participant, max participants, SHA-256 of the proof
--- Returns {'ok', seat, participants, ttl, hello of seat 1, hello of seat 2} or {refusal}.
+-- Returns {'ok', seat, participants, expiry (ms), hello of seat 1, hello of seat 2}
+-- or {refusal}.
 local got = redis.call('HMGET', KEYS[1], 'verifier', 'p:' .. ARGV[1], 'seats', 'hello:1', 'hello:2')
 if not got[1] then return {'room-not-found'} end
-if got[1] ~= ARGV[3] then return {'wrong-key'} end
+local verifier, expiry = split_verifier(got[1])
+if verifier ~= ARGV[3] then return {'wrong-key'} end
 local seat, seats = got[2], tonumber(got[3] or '0')
 if not seat then
   if seats >= tonumber(ARGV[2]) then return {'room-full'} end
@@ -15,4 +17,4 @@ if not seat then
   seat = seats
   redis.call('HSET', KEYS[1], 'p:' .. ARGV[1], seat, 'seats', seats)
 end
-return {'ok', tonumber(seat), seats, redis.call('TTL', KEYS[1]), got[4], got[5]}
+return {'ok', tonumber(seat), seats, expiry, got[4], got[5]}

@@ -2,30 +2,27 @@
 -- after the shebang that lets Upstash lock only the keys in KEYS: every key a
 -- script touches is in KEYS, none is built from stored data.
 --
--- A room's hash (KEYS[1] of every room script) holds, besides its verifier:
+-- A room is one hash (KEYS[1] of every room script), read with HMGET of named
+-- fields only (never HGETALL: the messages live in it too). Its fields:
+--   verifier -> '<SHA-256 of the proof>:<expiry, ms since the epoch>'
 --   p:<participant> -> seat    seats -> seats taken    hello:<seat> -> hello JSON
---   c:<connection> -> '<seat>:<connected at, ms>'     rl:<seat>:<window> -> sends
---   t:<seat> -> when its last typing signal was relayed (ms)
---   f:<connection> -> '<window>:<frames>' the connection sent in that window
+--   conns -> '<connection> <seat>:<connected at, ms>,...' (all connections, one field)
+--   rl:<participant>:<window> -> sends    hl:<participant>:<window> -> hellos
+--   n -> messages stored so far    m:<n mod cap> -> '<seat>|<id>|<timestamp>|<text>'
+--     (a ring: the newest `cap` messages; a new one overwrites the oldest, so a send
+--     never trims and never sets an expiry: the hash already expires with the room)
+--   k:<participant>:<clientId> -> '<n>|<id>|<timestamp>|<SHA-256 of the text>'
+-- One hash means no second key to expire on a room's first message and no LTRIM
+-- once it is full: a send costs the same 3 billed commands from the first to the last.
 
--- The fields of a hash, as a table and as HGETALL's flat list.
-local function read_hash(key)
-  local flat = redis.call('HGETALL', key)
-  local fields = {}
-  for i = 1, #flat, 2 do fields[flat[i]] = flat[i + 1] end
-  return fields, flat
-end
-
--- The caller's seat from a room's fields, or nil and the refusal to answer with.
-local function seat_in(fields, participant)
-  if not fields.verifier then return nil, 'room-not-found' end
-  local seat = fields['p:' .. participant]
-  if not seat then return nil, 'unauthorized' end
-  return seat
+-- The verifier and the room's expiry (ms) from the verifier field.
+local function split_verifier(value)
+  local verifier, expiry = string.match(value, '^(.*):(%d+)$')
+  return verifier, expiry
 end
 
 -- The same, read with one HMGET of the verifier, the caller's field and `...`
--- (their values follow at [3], [4], ...): for scripts that need no more.
+-- (their values follow at [3], [4], ...).
 local function seat_and(meta, participant, ...)
   local got = redis.call('HMGET', meta, 'verifier', 'p:' .. participant, ...)
   if not got[1] then return nil, 'room-not-found' end
@@ -33,27 +30,19 @@ local function seat_and(meta, participant, ...)
   return got
 end
 
--- The room's connections as a flat list: connection ID, '<seat>:<connected at>', ...
-local function connections_in(flat)
+-- The conns field as a flat list: connection ID, '<seat>:<connected at>', ...
+local function connections_in(text)
   local found = {}
-  for i = 1, #flat, 2 do
-    if string.sub(flat[i], 1, 2) == 'c:' then
-      found[#found + 1] = string.sub(flat[i], 3)
-      found[#found + 1] = flat[i + 1]
-    end
+  for id, value in string.gmatch(text or '', '([^ ,]+) ([^ ,]+)') do
+    found[#found + 1] = id
+    found[#found + 1] = value
   end
   return found
 end
 
--- Counts one more $default frame of a connection: at most `limit` per fixed
--- window of `window_ms`. Returns the value for its f:<connection> field (the
--- caller writes it with its own HSET), or nil and the seconds until the
--- window ends when the frame is one too many (then nothing is written).
-local function count_frame(fields, connection, now, window_ms, limit)
-  local window = math.floor(now / window_ms)
-  local frames = 1
-  local stored_window, stored_frames = string.match(fields['f:' .. connection] or '', '^(%d+):(%d+)$')
-  if tonumber(stored_window) == window then frames = tonumber(stored_frames) + 1 end
-  if frames > limit then return nil, math.ceil(((window + 1) * window_ms - now) / 1000) end
-  return string.format('%d:%d', window, frames)
+-- A flat list back into the conns field.
+local function conns_text(flat)
+  local parts = {}
+  for i = 1, #flat, 2 do parts[#parts + 1] = flat[i] .. ' ' .. flat[i + 1] end
+  return table.concat(parts, ',')
 end

@@ -1,44 +1,38 @@
--- Appends a message. Guarantees: a participant's clientId stores at most one
--- message, and a retry is answered only with that message: the stored entry
--- while the history keeps it; once it was dropped (the cap), its ID and time with
--- the retry's text if that is the same text (its SHA-256 is kept with the
--- clientId), else the refusal 'client-id-reused'; a retry never publishes a text
--- that was not stored. Over the participant's limit (ARGV[4] sends in window
--- ARGV[5]) nothing is written; the list keeps the newest ARGV[6] messages (older
--- ones are dropped); every key expires with the room.
--- KEYS: meta, messages, client-ids
+-- Appends a message to the room's ring (lib.lua). Guarantees: a participant's
+-- clientId stores at most one message, and a retry is answered only with that
+-- message: the stored entry while the ring keeps it; once it was overwritten,
+-- its ID and time with the retry's text if that is the same text (its SHA-256 is
+-- kept with the clientId), else the refusal 'client-id-reused'; a retry never
+-- publishes a text that was not stored. Over the participant's limit (ARGV[4]
+-- sends in window ARGV[5]) nothing is written; the ring keeps the newest ARGV[6].
+-- Billed: EVALSHA, HMGET, HSET (a retry: one HGET more). No expiry and no trim.
+-- KEYS: meta
 -- ARGV: participant, clientId, '<id>|<timestamp>|<text>', limit, window, history cap,
 --       seconds until the window ends (for a refusal), SHA-256 of the text (hex)
 -- Returns {'ok', '<seat>|<id>|<timestamp>|<text>', connections} or {refusal, ...}.
-local fields, flat = read_hash(KEYS[1])
-local seat, refusal = seat_in(fields, ARGV[1])
-if not seat then return {refusal} end
-if redis.call('HINCRBY', KEYS[1], 'rl:' .. seat .. ':' .. ARGV[5], 1) > tonumber(ARGV[4]) then
-  return {'rate-limited', ARGV[7]}
-end
+local counter = 'rl:' .. ARGV[1] .. ':' .. ARGV[5]
+local client_field = 'k:' .. ARGV[1] .. ':' .. ARGV[2]
+local got, refusal = seat_and(KEYS[1], ARGV[1], 'conns', 'n', counter, client_field)
+if not got then return {refusal} end
+local seat, stored_count = got[2], tonumber(got[4] or '0')
+local sent = tonumber(got[5] or '0') + 1
+if sent > tonumber(ARGV[4]) then return {'rate-limited', ARGV[7]} end
+local cap = tonumber(ARGV[6])
+local connections = connections_in(got[3])
 local id, timestamp, text = string.match(ARGV[3], '^([^|]*)|([^|]*)|(.*)$')
-local stored = seat .. '|' .. ARGV[3]
-local client_key = seat .. ':' .. ARGV[2]
-if redis.call('HSETNX', KEYS[3], client_key, id .. '|' .. timestamp .. '|' .. ARGV[8]) == 1 then
-  local length = redis.call('RPUSH', KEYS[2], stored)
-  if length == 1 then
-    local ttl = redis.call('PTTL', KEYS[1])
-    redis.call('PEXPIRE', KEYS[2], ttl)
-    redis.call('PEXPIRE', KEYS[3], ttl)
-  elseif length > tonumber(ARGV[6]) then
-    redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
-  end
-  return {'ok', stored, connections_in(flat)}
+if not got[6] then
+  local n = stored_count + 1
+  local stored = seat .. '|' .. ARGV[3]
+  redis.call('HSET', KEYS[1], counter, sent, 'n', n, 'm:' .. string.format('%d', n % cap), stored,
+    client_field, string.format('%d', n) .. '|' .. id .. '|' .. timestamp .. '|' .. ARGV[8])
+  return {'ok', stored, connections}
 end
--- A retry: the message stored the first time, if the history still holds it.
-local first_id, first_timestamp, digest =
-  string.match(redis.call('HGET', KEYS[3], client_key), '^([^|]*)|([^|]*)|?(.*)$')
-local marker = '|' .. first_id .. '|' .. first_timestamp .. '|'
-local all = redis.call('LRANGE', KEYS[2], 0, -1)
-for i = #all, 1, -1 do
-  if string.sub(all[i], #seat + 1, #seat + #marker) == marker then
-    return {'ok', all[i], connections_in(flat)}
-  end
+-- A retry: the message stored the first time, while the ring still holds it.
+redis.call('HSET', KEYS[1], counter, sent)
+local first_n, first_id, first_timestamp, digest =
+  string.match(got[6], '^(%d+)|([^|]*)|([^|]*)|(.*)$')
+if tonumber(first_n) > stored_count - cap then
+  return {'ok', redis.call('HGET', KEYS[1], 'm:' .. string.format('%d', tonumber(first_n) % cap)), connections}
 end
 if digest ~= ARGV[8] then return {'client-id-reused'} end
-return {'ok', seat .. marker .. text, connections_in(flat)}
+return {'ok', seat .. '|' .. first_id .. '|' .. first_timestamp .. '|' .. text, connections}
