@@ -209,7 +209,9 @@ def _operations(stack: LocalStack) -> Iterator[str | None]:
         # after the typing frame above: the warm function remembers the peers, so this is
         # the common case of a receipt in a conversation.
         yield "receipt"
-        ann_ws.send(json.dumps({"action": "receipt", "text": wire_text("receipt"), "roomId": room_id}))
+        ann_ws.send(
+            json.dumps({"action": "receipt", "text": wire_text("receipt"), "roomId": room_id})
+        )
         next_event(bob_ws, "receipt")
         yield "$disconnect"
         ann_ws.close()

@@ -26,6 +26,7 @@ from tests.browser.room_helpers import (
     stored_keys,
     two_people_in_a_room,
 )
+from tests.support.room_keys import RoomKeys
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -65,7 +66,7 @@ def test_the_store_holds_no_names_no_plaintext_and_only_bucket_lengths(
     expect(bubbles(alice, "other")).to_have_count(2)
     expect(bubbles(bob, "other")).to_have_text([SECRET])
 
-    stored = stack.redis("LRANGE", f"messages:{{{room_id(link)}}}", "0", "-1")
+    stored = RoomKeys(stack, room_id(link)).entries()
     assert len(stored) == 3, stored
     everything = json.dumps(stored)
     # Not "4471" alone: a timestamp or a random ID may hold those four digits.
@@ -115,7 +116,7 @@ def test_messages_written_before_the_other_joins_wait_then_go_out_encrypted(
     mine = alice.locator("#messages .msg.own")
     expect(mine).to_have_attribute("data-status", "waiting")
     expect(mine).to_contain_text("Sends when they join")
-    assert stack.redis("LRANGE", f"messages:{{{room_id(link)}}}", "0", "-1") == []
+    assert RoomKeys(stack, room_id(link)).entries() == []
 
     bob = person()
     open_room(bob, link)

@@ -2,7 +2,7 @@
 
 Bob is the Python oracle (`tests/support/e2ee.py`): he joins with the link's key through the
 real local stack and seals what he likes. The server's part is played by writes to the store
-(`messages:{room}` entries are '<seat>|<id>|<timestamp>|<text>') and by Playwright's routing of
+(entries '<seat>|<id>|<timestamp>|<text>', through tests/support/room_keys.py) and by Playwright's routing of
 Alice's WebSocket and HTTP answers (`HostileServer`). Each case must be detected and shown as
 docs/protocol.md says; each assertion is one the page would fail without its check.
 """
@@ -41,6 +41,7 @@ from tests.browser.room_helpers import (
 )
 from tests.support import e2ee
 from tests.support.e2ee import Participant, Verdict
+from tests.support.room_keys import RoomKeys
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -178,15 +179,16 @@ class HostileServer:
 
 
 class Store:
-    """The room's keys in the stack's store, as the server would touch them."""
+    """The room's keys in the stack's store, as the server would touch them (the layout is
+    tests/support/room_keys.py's to know)."""
 
     def __init__(self, stack: LocalStack, room: str) -> None:
         self.stack = stack
         self.room = room
-        self.key = f"messages:{{{room}}}"
+        self.keys = RoomKeys(stack, room)
 
     def entries(self) -> list[str]:
-        return list(self.stack.redis("LRANGE", self.key, "0", "-1"))
+        return self.keys.entries()
 
     def messages(self) -> list[Event]:
         """The stored messages as the API hands them to seat 1 (Alice)."""
@@ -206,17 +208,16 @@ class Store:
         return out
 
     def append(self, message: Event) -> None:
-        entry = f"{message['seat']}|{message['id']}|{message['timestamp']}|{message['text']}"
-        self.stack.redis("RPUSH", self.key, entry)
+        self.keys.append(
+            f"{message['seat']}|{message['id']}|{message['timestamp']}|{message['text']}"
+        )
 
     def remove(self, message: Event) -> None:
         entry = f"{message['seat']}|{message['id']}|{message['timestamp']}|{message['text']}"
-        assert self.stack.redis("LREM", self.key, "0", entry) == 1
+        assert self.keys.remove(entry) == 1
 
     def swap(self, first: int, second: int) -> None:
-        entries = self.entries()
-        self.stack.redis("LSET", self.key, str(first), entries[second])
-        self.stack.redis("LSET", self.key, str(second), entries[first])
+        self.keys.swap(first, second)
 
     def hello(self, seat: int) -> Hello | None:
         stored = self.stack.redis("HGET", f"meta:{{{self.room}}}", f"hello:{seat}")

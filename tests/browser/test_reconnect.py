@@ -20,6 +20,7 @@ from tests.browser.room_helpers import (
     send,
     two_people_in_a_room,
 )
+from tests.support.room_keys import RoomKeys
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -185,12 +186,9 @@ def test_a_connection_the_server_forgot_is_back_within_30_s_with_what_it_missed(
     sockets = Sockets(bob)
     open_room(bob, link)
     expect_presence(alice, "Both here")
-    meta = f"meta:{{{room_id(link)}}}"
-    fields = stack.redis("HGETALL", meta)
-    seats = dict(zip(fields[::2], fields[1::2], strict=True))
-    (bobs,) = [name[2:] for name, seat in seats.items() if name.startswith("c:") and seat[0] == "2"]
-    stack.redis("HDEL", meta, f"c:{bobs}")  # what forget_connections does after a 410
-    stack.redis("DEL", f"conn:{bobs}")
+    keys = RoomKeys(stack, room_id(link))
+    (bobs,) = [connection for connection, seat in keys.connections().items() if seat == 2]
+    keys.forget(bobs)  # what forget_connections does after a 410
     send(alice, "while you were forgotten")
     expect(bubbles(bob, "other")).to_have_text(["while you were forgotten"], timeout=30_000)
     assert sockets.opened == 2
