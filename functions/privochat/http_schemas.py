@@ -69,6 +69,13 @@ class RoomTtl(BaseModel):
     ttl: int
 
 
+class RoomStatus(BaseModel):
+    """`GET /api/room/status`: the room exists; `seated` says whether this browser's
+    cookie holds a seat in it (nothing else: no TTL, no count, to one without a seat)."""
+
+    seated: bool
+
+
 class RoomDestroyed(BaseModel):
     destroyed: bool
 

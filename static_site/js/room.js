@@ -21,7 +21,9 @@ import { helloKey, joinCredentials, parseLinkKey } from "./protocol.js";
 import { Presence, Typing, showPresence } from "./presence.js";
 import { RoomSocket } from "./realtime.js";
 import { RoomKeys } from "./room-keys.js";
-import { askToJoin, setUpKeyForm, showKeyProblem, showOpenFailure, showRoom, showUnsupported } from "./screens.js";
+import {
+  askToJoin, setUpKeyForm, showClosedDoor, showKeyProblem, showOpenFailure, showRoom, showUnsupported,
+} from "./screens.js";
 import { toast } from "./toast.js";
 
 const HELLO_RETRY_MS = 3000;
@@ -275,12 +277,26 @@ function setUpButtons() {
 
 // ---------- start ----------
 
-/** Takes (or takes back) our seat with the link's proof; null when the page has moved on. */
-async function join() {
+/** Before any Join: a link whose room is gone opens to a screen that says so (GET
+ * /api/room/status, read-only). An answer that fails leaves the question to the join. */
+async function roomIsGone() {
+  try {
+    await api.status(roomId);
+    return false;
+  } catch (error) {
+    return error.status === 404;
+  }
+}
+
+/** Takes (or takes back) our seat with the link's proof; null when the page has moved on.
+ * A room gone or full under the Join click closes its door here, as it would have before. */
+async function join({ asked }) {
   try {
     return await api.joinRoom(roomId, proof);
   } catch (error) {
-    if (!followRefusal(error, false)) showOpenFailure(error);
+    const next = asked ? afterRefusedJoin(error.status) : null;
+    if (next === "notFound" || next === "full") showClosedDoor(next === "full" ? "full" : "gone");
+    else if (!followRefusal(error, false)) showOpenFailure(error);
     return null;
   }
 }
@@ -298,8 +314,12 @@ async function main() {
   ({ proof } = await joinCredentials(L));
 
   // A browser that holds a record of this room (it created it, or joined before) rejoins by itself.
-  if (!(await store.get(roomId).catch(() => null))) await askToJoin();
-  const joined = await join();
+  const asked = !(await store.get(roomId).catch(() => null));
+  if (asked) {
+    if (await roomIsGone()) return showClosedDoor("gone");
+    await askToJoin();
+  }
+  const joined = await join({ asked });
   if (!joined) return;
   countdown.set(joined.ttl);
   if (joined.seat === 2 || joined.participants >= 2) markFull();

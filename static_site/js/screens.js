@@ -1,7 +1,9 @@
 // The room page's full-page states, shown instead of the room: a link with no key, a damaged
 // key or the wrong one (each with a form to paste the whole link again), the card that asks
-// before joining, a browser that cannot run a room, and a room that could not be opened. A room that ended or is gone has no
-// screen here: the page leaves for the lobby, which says why (leave() in room.js).
+// before joining, a browser that cannot run a room, a room that could not be opened, and a
+// link whose room is gone or full (a closed door: said before any Join, or after one). A room
+// this page sat in that ends under it has no screen here: the page leaves for the lobby,
+// which says why (leave() in room.js).
 import { unsupportedText } from "./capabilities.js";
 import { getName, setName } from "./identity.js";
 import { parseRoomLink } from "./links.js";
@@ -15,6 +17,17 @@ const KEY_PROBLEMS = {
     "The part of the link after the “#” is not a valid key, so this room can't be opened with it. Paste the complete link you were sent."],
   wrong: ["Wrong key for this room",
     "The key in your link is not this room's key, so you can't join it. Ask for the invite link again and paste it whole."],
+};
+
+/** A link that opens no room for this person: gone (never existed, expired or destroyed: the
+ * server keeps nothing to tell these apart) or full. */
+const CLOSED_DOORS = {
+  gone: ["This room doesn't exist",
+    "It expired or was destroyed, or the link never opened a room. Once a room ends, PrivoChat keeps nothing of it, so it can't tell which.",
+    "timer"],
+  full: ["This room is full",
+    "A PrivoChat room holds exactly two people, and both seats are taken. Ask the person who invited you to create a new room for the two of you.",
+    "people"],
 };
 
 function showScreen({ title, text, icon = "lock", tone = "", form = null }) {
@@ -72,6 +85,14 @@ export function askToJoin() {
       resolve();
     }, { once: true });
   });
+}
+
+/** kind: "gone" or "full"; body[data-door] says which. Nothing was joined; the way back is the lobby. */
+export function showClosedDoor(kind) {
+  const [title, text, icon] = CLOSED_DOORS[kind];
+  document.body.dataset.door = kind;
+  showScreen({ title, text, icon, tone: "danger" });
+  $("screen-home").focus();
 }
 
 /** This browser cannot run a room (capabilities.js): said before anything is joined. */
