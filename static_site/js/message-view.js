@@ -15,12 +15,21 @@ const PROBLEMS = {
   "out-of-order": "arrived out of order",
 };
 
-/** What a bubble says when its send failed (`online`: whether the browser has a network). */
-export function failureText(error, online) {
-  if (error.status === 413 || error.status === 422 || error.status === 400) return "Not sent: too long or invalid.";
-  if (error.status === 429) return "Not sent: slow down a moment.";
-  if (!online) return "Offline: sends when you're back.";
-  return "Not sent.";
+/**
+ * What an own message whose send did not go through is: "pending" when it will go out by
+ * itself (the network or the server is away, or asked to slow down: the page tries again, see
+ * room.js), "failed" when it will not without the person (the server refused it for good).
+ * `online`: whether the browser has a network. Returns {status, text}.
+ */
+export function deliveryOf(error, online) {
+  const status = error?.status ?? 0;
+  if (status === 413 || status === 422 || status === 400) return { status: "failed", text: "Not sent: too long or invalid." };
+  if (!online) return { status: "pending", text: "Waiting for a connection: sends by itself when you're back online." };
+  if (status === 429) return { status: "pending", text: "Waiting a moment (too many at once): sends by itself." };
+  if (status === 0 || status === 401 || status >= 500) {
+    return { status: "pending", text: "Can't reach the server: sends by itself when it answers." };
+  }
+  return { status: "failed", text: "Not sent." };
 }
 
 function el(tag, className, text) {
@@ -54,7 +63,7 @@ export class MessageView {
 
   /**
    * Appends a message. entry: {own, sender (null when unknown), text (null when not shown),
-   * timestamp?, status: "waiting" | "sending" | "sent" | "failed", problem?}. Returns the element to update later.
+   * timestamp?, status: "waiting" | "sending" | "pending" | "sent" | "failed", problem?}. Returns the element to update later.
    */
   add(entry) {
     const stick = entry.own || this.nearBottom();
@@ -133,9 +142,10 @@ export class MessageView {
       meta.append(el("span", "state", "sending…"));
       return;
     }
-    if (status === "failed") {
-      meta.append(el("span", "failed", error || "Not sent."));
-      const retry = el("button", "retry", "Retry");
+    if (status === "pending" || status === "failed") {
+      // Pending is neutral and says what will happen; failed is red and needs the person.
+      meta.append(el("span", status, error || "Not sent."));
+      const retry = el("button", "retry", status === "pending" ? "Send now" : "Retry");
       retry.type = "button";
       retry.addEventListener("click", () => this.onRetry(node));
       meta.append(retry);

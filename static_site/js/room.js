@@ -15,11 +15,12 @@ import { hideKeyChange, showHelloProblem, showKeyChange, showSession, usable } f
 import { getName } from "./identity.js";
 import { setUpInvite } from "./invite.js";
 import { openKeystore } from "./keystore.js";
-import { MessageView, failureText } from "./message-view.js";
+import { MessageView, deliveryOf } from "./message-view.js";
 import { Notifier, UnreadTitle } from "./notify.js";
 import { helloKey, joinCredentials, parseLinkKey } from "./protocol.js";
 import { Presence, Typing, showPresence } from "./presence.js";
 import { RoomSocket } from "./realtime.js";
+import { Resender } from "./resend.js";
 import { RoomKeys } from "./room-keys.js";
 import {
   askToJoin, setUpKeyForm, showClosedDoor, showKeyProblem, showOpenFailure, showRoom, showUnsupported,
@@ -69,6 +70,7 @@ function leave(ending) {
   if (ending === "expired") keepUnsent(storage, [...(conversation?.unsent() ?? []), $("text").value]);
   saveDraft(storage, DRAFT_KEY, "");
   socket?.stop();
+  resender.stop();
   // Its keys go first, then the page.
   Promise.resolve(store?.remove(roomId)).catch(() => {}).finally(() => location.replace(lobbyUrl(ending)));
 }
@@ -151,6 +153,19 @@ async function rejoin() {
     followRefusal(error, true);
   }
 }
+
+/** A send's state as its bubble shows it: a failure that will go by itself is pending (and
+ * tried again by the resender), one that will not is failed. */
+function shownDelivery(patch) {
+  if (patch.status === "sent") resender.sent();
+  if (patch.status === "waiting" && handshake.current) return { ...patch, waitingFor: "accept" };
+  if (patch.status !== "failed") return patch;
+  const { status, text } = deliveryOf(patch.error, navigator.onLine);
+  if (status === "pending") resender.pending();
+  return { ...patch, status, error: text };
+}
+
+const resender = new Resender({ retry: () => conversation?.retryFailed() });
 
 // ---------- presence (presence.js), time left (countdown.js) ----------
 
@@ -356,11 +371,7 @@ async function main() {
     onHellos: takeHellos,
     view: {
       add: (entry) => view.add(entry),
-      update: (node, patch) => view.update(node, {
-        ...patch,
-        ...(patch.error && { error: failureText(patch.error, navigator.onLine) }),
-        ...(patch.status === "waiting" && handshake.current && { waitingFor: "accept" }),
-      }),
+      update: (node, patch) => view.update(node, shownDelivery(patch)),
       remove: (node) => view.remove(node),
       addGap: (missing) => view.addGap(missing),
       updateGap: (node, missing) => view.updateGap(node, missing),

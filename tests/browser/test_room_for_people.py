@@ -76,8 +76,8 @@ def test_offline_then_back_says_offline_and_resends_by_itself(person: Person) ->
 
     send(alice, "written on the train")
     mine = alice.locator("#messages .msg.own")
-    expect(mine).to_have_attribute("data-status", "failed")
-    expect(mine).to_contain_text("sends when you're back")
+    expect(mine).to_have_attribute("data-status", "pending")
+    expect(mine).to_contain_text("sends by itself when you're back online")
 
     alice.context.set_offline(False)
     # No click on Retry: the network's return sends it, well before any socket timeout.
@@ -172,8 +172,12 @@ def test_error_text_is_red_focus_rings_are_solid_and_retry_is_a_real_target(pers
     assert ring.startswith("rgb("), f"a solid ring, not a see-through one: {ring}"
 
     alice, _, _ = two_people_in_a_room(person)
+    refused = {"error": "bad-request", "message": "Not the route's shape."}
     alice.route(
-        "**/api/messages?*", lambda r: r.abort() if r.request.method == "POST" else r.continue_()
+        "**/api/messages?*",
+        lambda r: r.fulfill(status=422, json=refused)
+        if r.request.method == "POST"
+        else r.continue_(),
     )
     send(alice, "will fail")
     retry = alice.locator("#messages .msg.own").get_by_role("button", name="Retry")
