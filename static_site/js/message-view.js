@@ -32,6 +32,13 @@ export function deliveryOf(error, online) {
   return { status: "failed", text: "Not sent." };
 }
 
+/** Text a person wrote (a message, a name) takes its own direction from its first strong
+ * letter, whatever the page's (dir="auto"). */
+function withDirection(node) {
+  node.dir = "auto";
+  return node;
+}
+
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -75,9 +82,9 @@ export class MessageView {
     node.dataset.sender = sender;
     if (!sameAuthor) {
       node.classList.add("first");
-      if (!entry.own && sender) node.append(el("div", "sender", sender));
+      if (!entry.own && sender) node.append(withDirection(el("div", "sender", sender)));
     }
-    const bubble = el("div", "bubble");
+    const bubble = withDirection(el("div", "bubble")); // Arabic or Hebrew reads right to left
     if (entry.problem) node.dataset.problem = entry.problem;
     if (entry.text === null) {
       node.classList.add("undecryptable");

@@ -169,7 +169,9 @@ const resender = new Resender({ retry: () => conversation?.retryFailed() });
 
 // ---------- presence (presence.js), time left (countdown.js) ----------
 
-const otherPerson = () => otherName || "The other person";
+// The other's name inside a sentence ("… joined") is isolated (U+2068 … U+2069), so a name
+// in Arabic or Hebrew does not reorder the words around it.
+const otherPerson = () => (otherName ? `\u2068${otherName}\u2069` : "The other person");
 const typing = new Typing($("typing"), otherPerson);
 const presence = new Presence({
   show: showPresence,

@@ -9,7 +9,14 @@ import os
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests.browser.room_helpers import PHONE, Person, send, two_people_in_a_room
+from tests.browser.room_helpers import (
+    PHONE,
+    Person,
+    create_room,
+    expect_presence,
+    send,
+    two_people_in_a_room,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -85,3 +92,38 @@ def test_pending_is_neutral_and_says_it_goes_by_itself_failed_is_red(
     expect(bob.locator("#messages .msg.other .bubble").first).to_have_text(
         "while the server is away"
     )
+
+
+# ---------- 3. right to left ----------
+
+
+def test_a_right_to_left_conversation_reads_right_to_left(person: Person) -> None:
+    alice = person(PHONE)
+    link = create_room(alice)
+    bob = person(PHONE)
+    bob.goto(link)
+    bob.locator("#join-name").fill("سارة")
+    expect(bob.locator("#join-name")).to_have_js_property("dir", "auto")
+    assert bob.locator("#join-name").evaluate("e => getComputedStyle(e).direction") == "rtl"
+    bob.get_by_role("button", name="Join", exact=True).click()
+    expect_presence(alice, "Both here")
+    expect_presence(bob, "Both here")
+    send(bob, "مرحبا! كيف حالك اليوم؟")
+    send(bob, "Hello in English")
+    other = alice.locator("#messages .msg.other .bubble")
+    expect(other).to_have_count(2)
+    direction = "e => getComputedStyle(e).direction"
+    assert other.nth(0).evaluate(direction) == "rtl"
+    assert other.nth(1).evaluate(direction) == "ltr"
+    sender = alice.locator("#messages .msg.other .sender").first
+    expect(sender).to_have_text("سارة")
+    assert sender.evaluate(direction) == "rtl"
+    alice.locator("#text").fill("أهلا سارة")
+    assert alice.locator("#text").evaluate(direction) == "rtl"
+    alice.locator("#text").press("Enter")
+    own = alice.locator("#messages .msg.own .bubble")
+    expect(own).to_have_text(["أهلا سارة"])
+    assert own.first.evaluate(direction) == "rtl"
+    assert bob.locator("#my-name").evaluate(direction) == "rtl"
+    shoot(alice, "rtl-conversation-390")
+    shoot(bob, "rtl-conversation-joiner-390")
