@@ -2,6 +2,7 @@
 // sentences that say when the room deletes itself (.life), the warning a minute before the
 // end, and the end. The deadline is set from the server's ttl and set again every minute,
 // so a sleeping laptop or a skewed clock does not keep a wrong count.
+import { t } from "./i18n.js";
 import { clockLeft, shortLeft, wordsLeft } from "./time-left.js";
 
 const WARN_BEFORE_S = 60;
@@ -62,13 +63,13 @@ export function showTimeLeft(left) {
   const chip = document.getElementById("ttl");
   setText(document.getElementById("ttl-text"), shortLeft(left));
   chip.toggleAttribute("data-urgent", left < URGENT_BELOW_S);
-  chip.title = `This room and every message in it are deleted in ${clockLeft(left)}`;
-  const life = `This room deletes itself in ${wordsLeft(left)}, with everything in it.`;
+  chip.title = t("time.chipTitle", { clock: clockLeft(left) });
+  const life = t("time.life", { left: wordsLeft(left) });
   for (const node of document.querySelectorAll(".life")) setText(node, life);
 }
 
 export function showExpiryWarning() {
   const warning = document.getElementById("expiry-warning");
-  warning.textContent = "Less than a minute left: then this room and every message in it are deleted. Copy anything you want to keep.";
+  warning.textContent = t("time.warning");
   warning.hidden = false;
 }

@@ -1,18 +1,18 @@
 // Renders the message log. Message data only ever reaches the page through textContent.
 // A message that fails a check of the protocol is shown in place, with data-problem saying which.
 // Web links in a message become <a> elements built here (http and https only, see linkify.js).
+import { t } from "./i18n.js";
 import { splitLinks } from "./linkify.js";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
-/** What a page shows instead of (or beside) a message that failed a check. */
+/** What a page shows instead of (or beside) a message that failed a check (i18n.js keys). */
 const PROBLEMS = {
-  unverifiable: "This message could not be verified: it was not sealed by the other person for this room, so it is not shown.",
-  "earlier-keys": "Sent before you reopened this room: this browser no longer holds the keys to read it.",
-  reflection: "Your own message was handed back as if the other person had written it. It is not shown again.",
-  replay: "A copy of a message already shown was delivered again. It is not shown twice.",
-  "out-of-order": "arrived out of order",
+  unverifiable: "msg.unverifiable",
+  reflection: "msg.reflection",
+  replay: "msg.replay",
+  "out-of-order": "msg.outOfOrder",
 };
 
 /**
@@ -23,13 +23,11 @@ const PROBLEMS = {
  */
 export function deliveryOf(error, online) {
   const status = error?.status ?? 0;
-  if (status === 413 || status === 422 || status === 400) return { status: "failed", text: "Not sent: too long or invalid." };
-  if (!online) return { status: "pending", text: "Waiting for a connection: sends by itself when you're back online." };
-  if (status === 429) return { status: "pending", text: "Waiting a moment (too many at once): sends by itself." };
-  if (status === 0 || status === 401 || status >= 500) {
-    return { status: "pending", text: "Can't reach the server: sends by itself when it answers." };
-  }
-  return { status: "failed", text: "Not sent." };
+  if (status === 413 || status === 422 || status === 400) return { status: "failed", text: t("msg.invalid") };
+  if (!online) return { status: "pending", text: t("msg.pendingOffline") };
+  if (status === 429) return { status: "pending", text: t("msg.pendingBusy") };
+  if (status === 0 || status === 401 || status >= 500) return { status: "pending", text: t("msg.pendingServer") };
+  return { status: "failed", text: t("msg.notSent") };
 }
 
 /** Text a person wrote (a message, a name) takes its own direction from its first strong
@@ -73,6 +71,7 @@ export class MessageView {
    * timestamp?, status: "waiting" | "sending" | "pending" | "sent" | "failed", problem?}. Returns the element to update later.
    */
   add(entry) {
+    if (entry.problem === "earlier-keys") return this.addEarlier();
     const stick = entry.own || this.nearBottom();
     const node = el("div", `msg ${entry.own ? "own" : "other"}`);
     const sender = entry.sender ?? "";
@@ -88,7 +87,7 @@ export class MessageView {
     if (entry.problem) node.dataset.problem = entry.problem;
     if (entry.text === null) {
       node.classList.add("undecryptable");
-      bubble.textContent = PROBLEMS[entry.problem] ?? PROBLEMS.unverifiable;
+      bubble.textContent = t(PROBLEMS[entry.problem] ?? PROBLEMS.unverifiable);
     } else {
       bubble.append(...textWithLinks(entry.text));
     }
@@ -96,6 +95,31 @@ export class MessageView {
     this.append(node, stick);
     this.update(node, entry);
     return node;
+  }
+
+  /**
+   * Messages sent before this browser reopened the room, whose keys it no longer holds: one
+   * compact line that counts them ("5 earlier messages can't be read in this browser"), not a
+   * bubble each. Consecutive ones share the line; it is their handle.
+   */
+  addEarlier() {
+    const last = this.log.lastElementChild;
+    if (last?.classList.contains("earlier")) {
+      this.countEarlier(last, Number(last.dataset.count) + 1);
+      return last;
+    }
+    const node = el("div", "msg earlier");
+    node.dataset.problem = "earlier-keys";
+    node.setAttribute("role", "note");
+    node.title = t("msg.earlierKeysWhy");
+    this.countEarlier(node, 1);
+    this.append(node, this.nearBottom());
+    return node;
+  }
+
+  countEarlier(node, count) {
+    node.dataset.count = String(count);
+    node.textContent = t("msg.earlierKeys", { count });
   }
 
   /** A marker where `missing` messages of the other side may be missing. */
@@ -110,7 +134,7 @@ export class MessageView {
 
   updateGap(node, missing) {
     node.dataset.missing = String(missing);
-    node.textContent = missing === 1 ? "A message may be missing here." : `${missing} messages may be missing here.`;
+    node.textContent = t("msg.gap", { count: missing });
   }
 
   removeGap(node) {
@@ -136,23 +160,24 @@ export class MessageView {
 
   /** Shows the delivery state and time of a message element. */
   update(node, { own = node.classList.contains("own"), timestamp, status = "sent", error, waitingFor = "join" }) {
+    if (node.classList.contains("earlier")) return; // a line, not a bubble: no state, no time
     node.classList.toggle("own", own);
     node.classList.toggle("other", !own);
     node.dataset.status = status;
     const meta = node.querySelector(".meta");
     meta.replaceChildren();
     if (status === "waiting") {
-      meta.append(el("span", "state", waitingFor === "accept" ? "Sends once you accept the new keys" : "Sends when they join"));
+      meta.append(el("span", "state", t(waitingFor === "accept" ? "msg.waitingAccept" : "msg.waitingJoin")));
       return;
     }
     if (status === "sending") {
-      meta.append(el("span", "state", "sending…"));
+      meta.append(el("span", "state", t("msg.sending")));
       return;
     }
     if (status === "pending" || status === "failed") {
       // Pending is neutral and says what will happen; failed is red and needs the person.
-      meta.append(el("span", status, error || "Not sent."));
-      const retry = el("button", "retry", status === "pending" ? "Send now" : "Retry");
+      meta.append(el("span", status, error || t("msg.notSent")));
+      const retry = el("button", "retry", t(status === "pending" ? "msg.sendNow" : "msg.retry"));
       retry.type = "button";
       retry.addEventListener("click", () => this.onRetry(node));
       meta.append(retry);
@@ -163,18 +188,18 @@ export class MessageView {
     time.dateTime = when.toISOString();
     time.title = fullFormat.format(when);
     meta.append(time);
-    if (node.dataset.problem === "out-of-order") meta.append(el("span", "note", PROBLEMS["out-of-order"]));
+    if (node.dataset.problem === "out-of-order") meta.append(el("span", "note", t(PROBLEMS["out-of-order"])));
     if (own && !node.dataset.problem) {
       // ✓ means stored by the server, sealed, for the other person to fetch: not that they read it.
       const sent = el("span", "sent");
-      sent.title = "Sent: stored encrypted in the room for the other person";
+      sent.title = t("msg.sentTitle");
       const tick = document.createElementNS("http://www.w3.org/2000/svg", "svg");
       tick.setAttribute("class", "i");
       tick.setAttribute("aria-hidden", "true");
       const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
       use.setAttribute("href", "/icons.svg#check");
       tick.append(use);
-      sent.append(tick, el("span", "sr-only", "Sent"));
+      sent.append(tick, el("span", "sr-only", t("msg.sent")));
       meta.append(sent);
     }
   }

@@ -12,8 +12,10 @@ import { afterRefusedJoin, lobbyUrl, vanished } from "./endings.js";
 import { missingForRoom } from "./capabilities.js";
 import { Handshake } from "./handshake.js";
 import { hideKeyChange, showHelloProblem, showKeyChange, showSession, usable } from "./handshake-view.js";
+import { setUpSwitcher, t, translatePage } from "./i18n.js";
 import { getName } from "./identity.js";
 import { setUpInvite } from "./invite.js";
+import { Announcer } from "./live.js";
 import { openKeystore } from "./keystore.js";
 import { MessageView, deliveryOf } from "./message-view.js";
 import { Notifier, UnreadTitle } from "./notify.js";
@@ -34,6 +36,10 @@ const roomId = location.pathname.replace(/^\/room\//, "").replace(/\/$/, ""); //
 const keyText = location.hash.slice(1);
 const storage = tabStorage();
 const DRAFT_KEY = draftKey(location.pathname);
+translatePage();
+setUpSwitcher($("language"));
+const announcer = new Announcer($("live-polite"), $("live-assertive"));
+let settled = false; // the first history is drawn: from now on a message is news, and said
 
 let store = null;
 let proof = null;
@@ -66,6 +72,7 @@ setUpKeyForm(roomId);
 function leave(ending) {
   if (leaving) return;
   leaving = true;
+  if (ending === "expired" || ending === "destroyed") announcer.say(t("live.ended"), { urgent: true });
   // The room expired under what was being written: the lobby shows it, once.
   if (ending === "expired") keepUnsent(storage, [...(conversation?.unsent() ?? []), $("text").value]);
   saveDraft(storage, DRAFT_KEY, "");
@@ -123,7 +130,7 @@ function onIncoming({ name }) {
   otherName = name;
   typing.hide();
   unread.count();
-  notifier?.notify(`New message from ${name}`, "Open the room to read it. PrivoChat never shows message text here.");
+  notifier?.notify(t("notify.newMessage", { name }), t("notify.newMessageBody"));
 }
 
 function handleApiError(error) {
@@ -171,14 +178,15 @@ const resender = new Resender({ retry: () => conversation?.retryFailed() });
 
 // The other's name inside a sentence ("… joined") is isolated (U+2068 … U+2069), so a name
 // in Arabic or Hebrew does not reorder the words around it.
-const otherPerson = () => (otherName ? `\u2068${otherName}\u2069` : "The other person");
+const otherPerson = () => (otherName ? `\u2068${otherName}\u2069` : t("presence.otherPerson"));
 const typing = new Typing($("typing"), otherPerson);
 const presence = new Presence({
   show: showPresence,
   announce: (line, kind) => {
     view.addEvent(line, kind);
+    announcer.say(line);
     if (kind === "left") return;
-    notifier?.notify(line, "in your private PrivoChat room");
+    notifier?.notify(line, t("notify.inRoom"));
     unread.count();
   },
   full: () => markFull(),
@@ -187,14 +195,18 @@ const presence = new Presence({
   online: navigator.onLine,
 });
 
-/** Both seats are taken: the invite gives way to a greeting. */
+/** Both seats are taken: the invite gives way to a greeting. Focus that was on what goes
+ * away (the invite card, its dialog, the Invite button) moves to the composer. */
 function markFull() {
   if (roomFull) return;
   roomFull = true;
+  const active = document.activeElement;
+  const focusWasHere = [$("invite"), $("invite-card"), inviteDialog].some((node) => node?.contains(active));
   $("invite").hidden = true;
   $("invite-card").hidden = true;
   $("hello-card").hidden = false;
   if (inviteDialog?.open) inviteDialog.close();
+  if (focusWasHere && !$("app").hidden) $("text").focus();
 }
 
 function setOnline(isOnline) {
@@ -210,7 +222,8 @@ const countdown = new Countdown({
   render: showTimeLeft,
   warn: () => {
     showExpiryWarning();
-    notifier?.notify("Your room closes in a minute", "Then it and every message in it are deleted.");
+    announcer.say(t("time.warning"));
+    notifier?.notify(t("notify.closesSoon"), t("notify.closesSoonBody"));
   },
   end: () => leave("expired"),
 });
@@ -278,7 +291,7 @@ function setUpButtons() {
     } catch (error) {
       if (error.status !== 404) {
         destroying = false;
-        toast(`Couldn't destroy the room: ${error.message}`, "error");
+        toast(t("room.destroyFailed", { reason: error.message }), "error");
         return;
       }
     }
@@ -372,7 +385,13 @@ async function main() {
     },
     onHellos: takeHellos,
     view: {
-      add: (entry) => view.add(entry),
+      add: (entry) => {
+        // The other person's new message is said once; the history drawn at a (re)load is not.
+        if (settled && !entry.own && entry.text !== null) {
+          announcer.say(t("live.message", { name: entry.sender || otherPerson(), text: entry.text }));
+        }
+        return view.add(entry);
+      },
       update: (node, patch) => view.update(node, shownDelivery(patch)),
       remove: (node) => view.remove(node),
       addGap: (missing) => view.addGap(missing),
@@ -401,6 +420,7 @@ async function main() {
   await conversation.catchUp();
   await conversation.idle();
   if (leaving || document.body.dataset.keyProblem) return;
+  settled = true;
   showRoom();
   if ($("empty").hidden) view.scrollToEnd(); // else the room's first card shows from its top
   $("text").focus();

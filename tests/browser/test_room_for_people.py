@@ -592,7 +592,10 @@ def test_joined_and_left_are_lines_in_the_conversation(person: Person) -> None:
     bob_name = bob.locator("#my-name").inner_text()
     bob.close()
     # "left" only once the absence lasts (6 s), so a reload never says it.
-    expect(events).to_have_text(["The other person joined", f"{bob_name} left"], timeout=20000)
+    # The name is isolated (U+2068 … U+2069) so that a right-to-left one keeps the sentence's order.
+    expect(events).to_have_text(
+        ["The other person joined", f"\u2068{bob_name}\u2069 left"], timeout=20000
+    )
     expect(alice.locator("#messages .msg.own, #messages .msg.other")).to_have_count(1)
 
 
