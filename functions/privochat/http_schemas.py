@@ -70,9 +70,10 @@ class RoomTtl(BaseModel):
 
 
 class RoomStatus(BaseModel):
-    """`GET /api/room/status`: the room exists; `seated` says whether this browser's
-    cookie holds a seat in it (nothing else: no TTL, no count, to one without a seat)."""
+    """`GET /api/room/status`: whether the room exists and whether this browser's cookie
+    holds a seat in it (nothing else: no TTL, no count of seats)."""
 
+    exists: bool
     seated: bool
 
 

@@ -72,6 +72,7 @@ export default {
   "room.notVerified": "Nicht verifiziert",
   "room.compared": "Wir haben ihn verglichen",
   "room.offline": "Du bist offline. Was du schreibst, bleibt erhalten und wird gesendet, sobald die Verbindung zurück ist.",
+  "room.offlineShort": "Offline: sendet, sobald du zurück bist.",
   "room.keysNote": "Dieser Browser kann die Schlüssel des Raums nicht speichern, also hält nur dieser Tab sie: Nach einem Neuladen oder in einem anderen Tab werden neue Schlüssel vereinbart, und frühere Nachrichten sind dort nicht lesbar.",
   "room.messages": "Nachrichten",
   "room.ready": "Dein Raum ist bereit",

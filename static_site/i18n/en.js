@@ -78,6 +78,7 @@ export default {
   "room.notVerified": "Not verified",
   "room.compared": "We compared it",
   "room.offline": "You're offline. What you write is kept and sent when the connection is back.",
+  "room.offlineShort": "Offline: sends when you're back.",
   "room.keysNote": "This browser can't store the room's keys, so this tab alone holds them: after a reload or in another tab, new keys are agreed and earlier messages can't be read there.",
   "room.messages": "Messages",
   "room.ready": "Your room is ready",

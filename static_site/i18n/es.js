@@ -72,6 +72,7 @@ export default {
   "room.notVerified": "Sin verificar",
   "room.compared": "Lo hemos comparado",
   "room.offline": "No tienes conexión. Lo que escribas se guarda y se envía cuando vuelva la conexión.",
+  "room.offlineShort": "Sin conexión: se envía al volver.",
   "room.keysNote": "Este navegador no puede guardar las claves de la sala, así que solo esta pestaña las tiene: al recargar o en otra pestaña se acuerdan claves nuevas y allí no se pueden leer los mensajes anteriores.",
   "room.messages": "Mensajes",
   "room.ready": "Tu sala está lista",

@@ -211,7 +211,10 @@ function markFull() {
 
 function setOnline(isOnline) {
   presence.setOnline(isOnline);
+  // The banner takes its line above the log; a reader at the newest message stays there.
+  const stick = view?.nearBottom();
   $("offline").hidden = isOnline;
+  if (stick) view.scrollToEnd();
   if (!isOnline || !conversation) return;
   // Back: what failed while offline goes out now, and anything pushed meanwhile is fetched.
   conversation.retryFailed();
@@ -311,10 +314,9 @@ function setUpButtons() {
  * /api/room/status, read-only). An answer that fails leaves the question to the join. */
 async function roomIsGone() {
   try {
-    await api.status(roomId);
+    return (await api.status(roomId)).exists === false;
+  } catch {
     return false;
-  } catch (error) {
-    return error.status === 404;
   }
 }
 

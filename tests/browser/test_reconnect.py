@@ -80,7 +80,9 @@ def _stored(page: Page) -> list[dict[str, Any]]:
     return stored
 
 
-def test_a_send_that_did_not_go_through_is_pending_then_goes_by_itself_with_the_same_client_id(person: Person) -> None:
+def test_a_send_that_did_not_go_through_is_pending_then_goes_by_itself_with_the_same_client_id(
+    person: Person,
+) -> None:
     alice, bob, _ = two_people_in_a_room(person)
     posted: list[str] = []
 

@@ -5,6 +5,7 @@ this browser can't read as one line. Each test failed before the change it cover
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 import pytest
 from playwright.sync_api import Page, Route, expect
@@ -14,6 +15,9 @@ from tests.browser.room_helpers import (
     Person,
     create_room,
     expect_presence,
+    forget_keys,
+    join,
+    room_id,
     send,
     two_people_in_a_room,
 )
@@ -46,7 +50,7 @@ def _css_color(page: Page, variable: str) -> str:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_pending_is_neutral_and_says_it_goes_by_itself_failed_is_red(
-    person: Person, scheme: str
+    person: Person, scheme: Literal["light", "dark"]
 ) -> None:
     alice, bob, _ = two_people_in_a_room(person)
     alice.emulate_media(color_scheme=scheme)
@@ -127,3 +131,128 @@ def test_a_right_to_left_conversation_reads_right_to_left(person: Person) -> Non
     assert bob.locator("#my-name").evaluate(direction) == "rtl"
     shoot(alice, "rtl-conversation-390")
     shoot(bob, "rtl-conversation-joiner-390")
+
+
+# ---------- 6. focus is not lost ----------
+
+
+@pytest.mark.parametrize("where", ["invite card", "invite dialog"])
+def test_focus_moves_to_the_composer_when_the_invite_it_was_on_goes_away(
+    person: Person, where: str
+) -> None:
+    alice = person()
+    link = create_room(alice)
+    if where == "invite card":
+        alice.locator("#invite-card .show-qr").focus()
+    else:
+        alice.locator("#invite").focus()
+        alice.keyboard.press("Enter")
+        expect(alice.locator("#invite-dialog")).to_be_visible()
+    bob = person()
+    bob.goto(link)
+    bob.get_by_role("button", name="Join", exact=True).click()
+    expect(alice.locator("#invite-card")).to_be_hidden()
+    expect(alice.locator("#invite-dialog")).to_be_hidden()
+    expect(alice.locator("#text")).to_be_focused()
+    alice.keyboard.type("typed straight away")
+    expect(alice.locator("#text")).to_have_value("typed straight away")
+
+
+# ---------- 7. the offline banner covers nothing ----------
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_the_offline_banner_covers_no_message(person: Person, width: int) -> None:
+    """In flow above the log (nothing drawn over a message), one short line on a phone, and
+    the newest message stays in sight when it appears."""
+    alice = person({"width": width, "height": 640})
+    link = create_room(alice)
+    bob = person()
+    bob.goto(link)
+    bob.get_by_role("button", name="Join", exact=True).click()
+    expect_presence(alice, "Both here")
+    for n in range(10):
+        send(bob, f"message {n}")
+    expect(alice.locator("#messages .msg.other")).to_have_count(10)
+    alice.locator("#messages").evaluate("log => { log.scrollTop = log.scrollHeight; }")
+    alice.context.set_offline(True)
+    banner = alice.locator("#offline")
+    expect(banner).to_be_visible()
+    seen = alice.evaluate(
+        """() => {
+            const box = (node) => node.getBoundingClientRect();
+            const log = box(document.getElementById('messages'));
+            const banner = box(document.getElementById('offline'));
+            const last = box([...document.querySelectorAll('#messages .msg')].at(-1));
+            const hit = document.elementFromPoint(last.left + 8, last.top + 4);
+            return { bannerBottom: banner.bottom, bannerHeight: banner.height, logTop: log.top,
+                     logBottom: log.bottom, lastBottom: last.bottom,
+                     lastCovered: !document.getElementById('messages').contains(hit) };
+        }"""
+    )
+    assert seen["bannerBottom"] <= seen["logTop"] + 0.5, seen  # above the log, never over it
+    assert seen["bannerHeight"] <= 48, seen  # one line on a phone
+    assert seen["lastBottom"] <= seen["logBottom"] + 1, seen  # the newest message still shows
+    assert not seen["lastCovered"], seen
+    shoot(alice, f"offline-banner-{width}")
+    alice.context.set_offline(False)
+    expect(banner).to_be_hidden()
+
+
+# ---------- 8. no console error ----------
+
+
+def test_no_console_error_on_any_screen_and_config_json_is_served(person: Person) -> None:
+    errors: list[str] = []
+    alice = person()
+    bob = person(PHONE)
+    for page in (alice, bob):
+        page.on(
+            "console",
+            lambda message: errors.append(message.text) if message.type == "error" else None,
+        )
+        page.on(
+            "response",
+            lambda response: (
+                errors.append(f"{response.status} {response.url}")
+                if response.status >= 400
+                else None
+            ),
+        )
+    alice.goto("/")
+    link = create_room(alice)
+    bob.goto(link)
+    bob.get_by_role("button", name="Join", exact=True).click()
+    expect_presence(alice, "Both here")
+    send(bob, "hello")
+    expect(alice.locator("#messages .msg.other")).to_have_count(1)
+    bob.goto(f"/room/{'Z' * 21}#{'A' * 43}")
+    expect(bob.locator("body")).to_have_attribute("data-door", "gone")
+    alice.locator("#leave").click()
+    alice.locator("#confirm-leave-yes").click()
+    expect(alice.locator("#notice")).to_be_visible()
+    config = alice.request.get("/config.json")
+    assert config.status == 200 and "wsUrl" in config.json()
+    assert errors == []
+
+
+# ---------- 9. earlier messages this browser can't read: one line ----------
+
+
+def test_earlier_messages_this_browser_cannot_read_are_one_compact_line(person: Person) -> None:
+    alice, bob, link = two_people_in_a_room(person)
+    for text in ("one", "two"):
+        send(alice, text)
+    for text in ("three", "four", "five"):
+        send(bob, text)
+    expect(bob.locator("#messages .msg.own[data-status='sent']")).to_have_count(3)
+    expect(bob.locator("#messages .msg.other")).to_have_count(2)
+    forget_keys(bob, room_id(link))
+    bob.reload()
+    join(bob)
+    line = bob.locator("#messages .msg.earlier")
+    expect(line).to_have_count(1)
+    expect(line).to_have_text("5 earlier messages can't be read in this browser")
+    expect(line).to_have_attribute("role", "note")
+    expect(bob.locator("#messages .bubble")).to_have_count(0)
+    shoot(bob, "earlier-messages-one-line")

@@ -175,9 +175,9 @@ def test_error_text_is_red_focus_rings_are_solid_and_retry_is_a_real_target(pers
     refused = {"error": "bad-request", "message": "Not the route's shape."}
     alice.route(
         "**/api/messages?*",
-        lambda r: r.fulfill(status=422, json=refused)
-        if r.request.method == "POST"
-        else r.continue_(),
+        lambda r: (
+            r.fulfill(status=422, json=refused) if r.request.method == "POST" else r.continue_()
+        ),
     )
     send(alice, "will fail")
     retry = alice.locator("#messages .msg.own").get_by_role("button", name="Retry")
