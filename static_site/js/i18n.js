@@ -70,7 +70,10 @@ export function translatePage(root = document) {
   const html = root.documentElement;
   html.lang = current;
   html.dir = LANGUAGES[current].dir;
-  for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of root.querySelectorAll("[data-i18n]")) {
+    const text = t(node.dataset.i18n);
+    if (node.textContent !== text) node.textContent = text; // unchanged: nothing for a live region to say
+  }
   for (const node of root.querySelectorAll("[data-i18n-attr]")) {
     for (const pair of node.dataset.i18nAttr.split(/\s+/).filter(Boolean)) {
       const [attr, key] = pair.split(":");

@@ -4,11 +4,12 @@ this browser can't read as one line. Each test failed before the change it cover
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Literal
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import ConsoleMessage, Page, Route, expect
 
 from tests.browser.room_helpers import (
     PHONE,
@@ -256,3 +257,110 @@ def test_earlier_messages_this_browser_cannot_read_are_one_compact_line(person: 
     expect(line).to_have_attribute("role", "note")
     expect(bob.locator("#messages .bubble")).to_have_count(0)
     shoot(bob, "earlier-messages-one-line")
+
+
+# ---------- 11. what a screen reader is told ----------
+
+# Records, in every page of a context, what its live regions say: text added to (or shown in)
+# an element whose aria-live (or role: status and log polite, alert assertive) is not "off",
+# while it is not hidden, from the end of parsing on. Logged to the console, so that it
+# outlives a navigation.
+LIVE_RECORDER = """
+(() => {
+  const politeness = (node) => {
+    for (let el = node.nodeType === 1 ? node : node.parentElement; el; el = el.parentElement) {
+      const live = el.getAttribute('aria-live');
+      if (live) return live;
+      const role = el.getAttribute('role');
+      if (role === 'alert') return 'assertive';
+      if (role === 'status' || role === 'log') return 'polite';
+    }
+    return 'off';
+  };
+  const said = (node) => {
+    const level = politeness(node);
+    const el = node.nodeType === 1 ? node : node.parentElement;
+    if (level === 'off' || !el || el.closest('[hidden]')) return;
+    const text = (node.textContent || '').replace(/\\s+/g, ' ').trim();
+    if (text) console.log('LIVE|' + level + '|' + text);
+  };
+  const observer = new MutationObserver((records) => {
+    for (const record of records) {
+      if (record.type === 'characterData') said(record.target);
+      else if (record.type === 'attributes') { if (!record.target.hidden) said(record.target); }
+      else record.addedNodes.forEach(said);
+    }
+  });
+  // From the end of parsing on (what the page's scripts change), not the parser's own nodes.
+  document.addEventListener('readystatechange', () => {
+    if (document.readyState !== 'interactive') return;
+    observer.observe(document, { subtree: true, childList: true, characterData: true,
+                                 attributes: true, attributeFilter: ['hidden'] });
+  });
+})();
+"""
+
+
+def _listen(page: Page, heard: list[tuple[str, str]]) -> None:
+    page.add_init_script(LIVE_RECORDER)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.text.startswith("LIVE|"):
+            _, level, text = message.text.split("|", 2)
+            heard.append((level, text))
+
+    page.on("console", on_console)
+
+
+def test_a_screen_reader_hears_each_event_once_and_no_history_again(person: Person) -> None:
+    heard: list[tuple[str, str]] = []
+    alice = person()
+    _listen(alice, heard)
+    link = create_room(alice)
+    bob = person()
+    bob.goto(link)
+    bob.locator("#join-name").fill("Bob")
+    bob.get_by_role("button", name="Join", exact=True).click()
+    expect_presence(alice, "Both here")
+    send(bob, "hello alice")
+    expect(alice.locator("#messages .msg.other")).to_have_count(1)
+    send(alice, "hi bob")
+    send(bob, "how are you?")
+    expect(alice.locator("#messages .msg.other")).to_have_count(2)
+    expect(alice.locator("#messages .msg.own[data-status='sent']")).to_have_count(1)
+
+    # A reload draws the history again: none of it is said again. This load's room has
+    # 12 seconds left, so the one-minute warning comes at once and the end soon after.
+    before_reload = len(heard)
+
+    def short_ttl(route: Route) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), "ttl": 12})
+
+    alice.route("**/api/room/join?*", short_ttl)
+    alice.reload()
+    expect(alice.locator("#messages .msg.other")).to_have_count(2)
+    expect(alice.locator("#expiry-warning")).to_be_visible()
+    send(bob, "still there?")
+    expect(alice.locator("#messages .msg.other")).to_have_count(3)
+    bob.close()
+    expect(alice.locator("#messages .event").last).to_contain_text("left", timeout=15_000)
+    expect(alice.locator("#notice")).to_contain_text("The room expired", timeout=15_000)
+
+    report = os.environ.get("LIVE_REPORT")
+    if report:
+        with open(report, "w") as out:
+            json.dump(heard, out, indent=1, ensure_ascii=False)
+    polite = [text for level, text in heard if level == "polite"]
+    assertive = [text for level, text in heard if level == "assertive"]
+    for line in ("Bob: hello alice", "Bob: how are you?", "Bob: still there?"):
+        assert polite.count(line) == 1, (line, heard)
+    assert not any("hi bob" in text for _, text in heard), heard  # one's own message
+    assert not any("hello alice" in text for _, text in heard[before_reload:]), heard
+    assert polite.count("The other person joined") == 1, heard
+    assert polite.count("\u2068Bob\u2069 left") == 1, heard
+    warning = "Less than a minute left: then this room and every message in it are deleted."
+    assert sum(text.startswith(warning) for text in polite) == 1, heard
+    assert not any(text.startswith(warning) for text in assertive), heard
+    assert assertive.count("The room has ended.") == 1, heard
+    assert not any("typing" in text for _, text in heard), heard
