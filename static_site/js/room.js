@@ -22,6 +22,7 @@ import { Notifier, UnreadTitle } from "./notify.js";
 import { helloKey, joinCredentials, parseLinkKey } from "./protocol.js";
 import { Presence, Typing, showPresence } from "./presence.js";
 import { RoomSocket } from "./realtime.js";
+import { Chime } from "./sound.js";
 import { Resender } from "./resend.js";
 import { RoomKeys } from "./room-keys.js";
 import {
@@ -53,6 +54,7 @@ let helloTimer = null;
 let roomFull = false; // both seats are taken: no one to invite
 let destroying = false; // this page asked for the destroy
 let notifier = null;
+let chime = null;
 const unread = new UnreadTitle();
 let inviteDialog = null;
 
@@ -130,6 +132,7 @@ function onIncoming({ name }) {
   otherName = name;
   typing.hide();
   unread.count();
+  chime?.play();
   notifier?.notify(t("notify.newMessage", { name }), t("notify.newMessageBody"));
 }
 
@@ -279,6 +282,7 @@ function setUpButtons() {
   });
   $("invite").addEventListener("click", invite.open);
   $("compared").addEventListener("click", () => handshake.mark({ verified: true }));
+  chime = new Chime({ button: $("sound"), label: $("sound-text") });
   notifier = new Notifier({ button: $("notify"), label: $("notify-text"), tag: `privochat-${roomId}`, toast });
   const dialog = $("confirm-destroy");
   $("destroy").addEventListener("click", () => dialog.showModal());

@@ -9,8 +9,9 @@ import os
 from typing import Literal
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, Route, expect
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect
 
+from devkit.servers import LocalStack
 from tests.browser.room_helpers import (
     PHONE,
     Person,
@@ -364,3 +365,111 @@ def test_a_screen_reader_hears_each_event_once_and_no_history_again(person: Pers
     assert not any(text.startswith(warning) for text in assertive), heard
     assert assertive.count("The room has ended.") == 1, heard
     assert not any("typing" in text for _, text in heard), heard
+
+
+# ---------- 12. languages ----------
+
+LOBBY_CREATE = {
+    "en": "Create a private room",
+    "de": "Privaten Raum erstellen",
+    "es": "Crear una sala privada",
+    "ar": "أنشئ غرفة خاصة",
+}
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"),
+    [("en-GB", "en"), ("de-AT", "de"), ("es-MX", "es"), ("ar-EG", "ar"), ("fr-FR", "en")],
+)
+def test_the_pages_follow_the_browsers_language_with_english_as_the_fallback(
+    browser: Browser, stack: LocalStack, locale: str, language: str
+) -> None:
+    context = browser.new_context(base_url=stack.origin, locale=locale, viewport=PHONE)
+    try:
+        errors: list[str] = []
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto("/")
+        html = page.locator("html")
+        expect(html).to_have_attribute("lang", language)
+        expect(html).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
+        expect(page.locator("#create")).to_have_text(LOBBY_CREATE[language])
+        expect(page.locator("#language")).to_have_value(language)
+        shoot(page, f"lobby-{language}-390")
+        link = create_room(page)
+        expect(page.locator("#invite-card h2")).to_be_visible()
+        assert page.title().endswith("PrivoChat")
+        shoot(page, f"room-{language}-390")
+        page.emulate_media(color_scheme="dark")
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.reload()  # drawn dark from the start
+        expect(page.locator("#invite-card h2")).to_be_visible()
+        page.mouse.move(0, 0)
+        shoot(page, f"room-{language}-desktop-dark")
+        page.goto(f"/room/{'Z' * 21}#{'A' * 43}")
+        expect(page.locator("body")).to_have_attribute("data-door", "gone")
+        shoot(page, f"door-gone-{language}-desktop-dark")
+        assert link and not errors, errors
+    finally:
+        context.close()
+
+
+def test_a_person_can_switch_language_and_it_is_remembered(person: Person) -> None:
+    page = person(PHONE)
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.locator("#language").select_option("ar")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.locator("#create")).to_have_text(LOBBY_CREATE["ar"])
+    create_room(page)  # the room page speaks it too
+    expect(page.locator("html")).to_have_attribute("lang", "ar")
+    expect(page.locator("#invite-card h2")).to_have_text("غرفتك جاهزة")
+    shoot(page, "room-switched-ar-390")
+    page.locator("#language").select_option("es")
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("#invite-card h2")).to_have_text("Tu sala está lista")
+    page.goto("/")
+    expect(page.locator("#create")).to_have_text(LOBBY_CREATE["es"])
+
+
+# ---------- 10. an optional soft sound ----------
+
+TONES = """
+    (() => {
+        let hidden = false;
+        Object.defineProperty(Document.prototype, "visibilityState", { get: () => hidden ? "hidden" : "visible", configurable: true });
+        window.__setHidden = (value) => { hidden = value; document.dispatchEvent(new Event("visibilitychange")); };
+        window.__tones = 0;
+        const make = AudioContext.prototype.createOscillator;
+        AudioContext.prototype.createOscillator = function () { window.__tones += 1; return make.call(this); };
+    })();
+"""
+
+
+def test_a_soft_sound_for_a_message_in_a_background_tab_once_turned_on(person: Person) -> None:
+    alice, bob, _ = two_people_in_a_room(person)
+    errors: list[str] = []
+    bob.on("console", lambda m: errors.append(m.text) if m.type in ("error", "warning") else None)
+    bob.add_init_script(TONES)
+    bob.reload()
+    expect(bob.locator("#app")).to_be_visible()
+    sound = bob.get_by_role("button", name="Sound off")
+    expect(sound).to_have_attribute("aria-pressed", "false")
+    bob.evaluate("window.__setHidden(true)")
+    send(alice, "quiet")
+    expect(bob.locator("#messages .msg.other")).to_have_count(1)
+    assert bob.evaluate("window.__tones") == 0, "off until turned on"
+
+    bob.evaluate("window.__setHidden(false)")
+    sound.click()
+    expect(bob.get_by_role("button", name="Sound on")).to_have_attribute("aria-pressed", "true")
+    send(alice, "in sight")
+    expect(bob.locator("#messages .msg.other")).to_have_count(2)
+    assert bob.evaluate("window.__tones") == 0, "a tab in sight makes no sound"
+    bob.evaluate("window.__setHidden(true)")
+    send(alice, "in the background")
+    bob.wait_for_function("() => window.__tones === 2")
+
+    bob.reload()  # remembered in this browser
+    expect(bob.get_by_role("button", name="Sound on")).to_have_attribute("aria-pressed", "true")
+    assert errors == [], errors  # no autoplay refusal, before or after a reload
