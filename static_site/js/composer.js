@@ -76,6 +76,7 @@ export function setUpComposer({ storage, draftKey, write, sendTyping, coarsePoin
     limitNote.toggleAttribute("data-over", over);
     limitNote.textContent = note;
     $("send").disabled = !sendable(input.value);
+    input.dir = input.value ? "auto" : ""; // its text's own direction; empty, the page's (the placeholder)
     input.style.height = "auto"; // grows with its text
     input.style.height = `${input.scrollHeight}px`;
   };

@@ -124,6 +124,7 @@ def test_a_right_to_left_conversation_reads_right_to_left(person: Person) -> Non
     sender = alice.locator("#messages .msg.other .sender").first
     expect(sender).to_have_text("سارة")
     assert sender.evaluate(direction) == "rtl"
+    assert alice.locator("#text").evaluate(direction) == "ltr"  # empty: the page's direction
     alice.locator("#text").fill("أهلا سارة")
     assert alice.locator("#text").evaluate(direction) == "rtl"
     alice.locator("#text").press("Enter")
@@ -395,10 +396,15 @@ def test_the_pages_follow_the_browsers_language_with_english_as_the_fallback(
         expect(html).to_have_attribute("dir", "rtl" if language == "ar" else "ltr")
         expect(page.locator("#create")).to_have_text(LOBBY_CREATE[language])
         expect(page.locator("#language")).to_have_value(language)
+        # A link reads left to right in every language; a name takes its own direction.
+        expect(page.locator("#join-input")).to_have_attribute("dir", "ltr")
+        expect(page.locator("#name-input")).to_have_attribute("dir", "auto")
         shoot(page, f"lobby-{language}-390")
         link = create_room(page)
         expect(page.locator("#invite-card h2")).to_be_visible()
         assert page.title().endswith("PrivoChat")
+        direction = "e => getComputedStyle(e).direction"
+        assert page.locator("#invite-link-card").evaluate(direction) == "ltr"
         shoot(page, f"room-{language}-390")
         page.emulate_media(color_scheme="dark")
         page.set_viewport_size({"width": 1280, "height": 800})
