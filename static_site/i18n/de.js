@@ -55,7 +55,7 @@ export default {
   "room.lobbyLink": "PrivoChat-Startseite (der Raum bleibt offen)",
   "room.status": "Status des Raums",
   "room.deletesIn": "Löscht sich in",
-  "room.left": " übrig",
+  "room.left": "",
   "room.invite": "Einladen",
   "room.inviteTitle": "Einladen: der Link, ein QR-Code fürs Handy",
   "room.leave": "Verlassen",

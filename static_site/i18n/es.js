@@ -55,7 +55,7 @@ export default {
   "room.lobbyLink": "Inicio de PrivoChat (la sala sigue abierta)",
   "room.status": "Estado de la sala",
   "room.deletesIn": "Se borra en",
-  "room.left": " restantes",
+  "room.left": "",
   "room.invite": "Invitar",
   "room.inviteTitle": "Invitar: el enlace, un código QR para un móvil",
   "room.leave": "Salir",
