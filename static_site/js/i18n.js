@@ -1,4 +1,4 @@
-// The words the pages show, one table per language (static_site/i18n/<lang>.js), and the
+// The words the pages show, one table per language (static_site/js/i18n-<lang>.js), and the
 // language: the one this browser chose on the page (remembered), else the first of the
 // browser's languages we ship, else English. A key missing from a table falls back to English
 // (tests/js/i18n.test.mjs checks that none is missing). Arabic sets dir="rtl" on the page.
@@ -6,10 +6,10 @@
 // A table's value is a string with {placeholders}, or for a count an object of plural forms
 // ({one, other, ...}: Intl.PluralRules' categories for the language), picked by vars.count.
 // Text from people (names, messages) only ever goes in through textContent.
-import ar from "../i18n/ar.js";
-import de from "../i18n/de.js";
-import en from "../i18n/en.js";
-import es from "../i18n/es.js";
+import ar from "./i18n-ar.js";
+import de from "./i18n-de.js";
+import en from "./i18n-en.js";
+import es from "./i18n-es.js";
 
 /** The languages shipped: their tables, their own names, their direction. */
 export const LANGUAGES = {

@@ -77,7 +77,7 @@ LOOKS = [
     pytest.param(DESKTOP, "dark", "en", id="desktop-dark"),
     pytest.param(PHONE, "light", "en", id="phone-light"),
     pytest.param(PHONE, "dark", "en", id="phone-dark"),
-    # Every screen in every language shipped (static_site/i18n/): longer words, right to left.
+    # Every screen in every language shipped (static_site/js/i18n-*.js): longer words, right to left.
     pytest.param(DESKTOP, "light", "de", id="desktop-light-de"),
     pytest.param(PHONE, "dark", "es", id="phone-dark-es"),
     pytest.param(DESKTOP, "dark", "ar", id="desktop-dark-ar"),
