@@ -20,7 +20,7 @@ from mangum import Mangum
 from . import wiring
 from .client_address import client_address
 from .cookies import cookie_name, parse_cookie_header, room_token, with_room_token
-from .domain import Unavailable
+from .domain import RoomNotFound, Unauthorized, Unavailable
 from .errors import error_of
 from .http_errors import add_error_handlers
 from .http_middleware import BodyCheck, OriginCheck, log_request
@@ -38,6 +38,7 @@ from .http_schemas import (
     RoomDestroyed,
     RoomId,
     RoomJoined,
+    RoomStatus,
     RoomTtl,
     SendMessage,
     error_responses,
@@ -161,6 +162,21 @@ def create_app() -> FastAPI:
     async def room_ttl(chat: Service, roomId: RoomId, cookies: Cookies) -> RoomTtl:
         expires_at = chat.expires_at(roomId, room_token(cookies, roomId))
         return RoomTtl(ttl=chat.seconds_until(expires_at), expiresAt=expires_at)
+
+    @app.get("/api/room/status", responses=error_responses(400))
+    async def room_status(chat: Service, roomId: RoomId, cookies: Cookies) -> RoomStatus:
+        # Read-only, before any Join: whether the room exists (what a join with any
+        # proof already tells: 404 or 403) and whether this browser sits in it. The
+        # TTL read below changes nothing and is answered only to a seat. A room that
+        # is gone is an answer (200), not an error: the page asked, and shows it.
+        token = chat.seat_token(roomId, room_token(cookies, roomId))
+        try:
+            chat.ttl(roomId, token)
+        except Unauthorized:
+            return RoomStatus(exists=True, seated=False)
+        except RoomNotFound:
+            return RoomStatus(exists=False, seated=False)
+        return RoomStatus(exists=True, seated=True)
 
     @app.delete("/api/room", responses=error_responses(400, 401, 403, 404))
     async def destroy_room(chat: Service, roomId: RoomId, cookies: Cookies) -> RoomDestroyed:

@@ -72,6 +72,14 @@ class RoomTtl(BaseModel):
     expiresAt: int
 
 
+class RoomStatus(BaseModel):
+    """`GET /api/room/status`: whether the room exists and whether this browser's cookie
+    holds a seat in it (nothing else: no TTL, no count of seats)."""
+
+    exists: bool
+    seated: bool
+
+
 class RoomDestroyed(BaseModel):
     destroyed: bool
 

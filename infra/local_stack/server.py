@@ -246,6 +246,7 @@ def build_app(config: StackConfig) -> web.Application:
     app.router.add_route(
         "*", "/api/{tail:.*}", HttpGateway(runtime, HTTP_API, origin_secret).handle
     )
+    app.router.add_get("/config.json", _site_config)
     app.router.add_get("/", _page("index.html"))
     app.router.add_get("/room/{room_id}", _page("room.html"))
     app.router.add_get("/{path:.+}", _site_file)
@@ -254,6 +255,12 @@ def build_app(config: StackConfig) -> web.Application:
 
 async def _close(backend: redis_backend.RedisBackend) -> None:
     backend.close()
+
+
+async def _site_config(request: web.Request) -> web.Response:
+    """/config.json as infra/publish_site.py writes it for a deployed site: the API on this
+    origin, the WebSocket at /ws of it (a page that asks gets an answer, not a 404)."""
+    return web.json_response({"wsUrl": f"ws://{request.host}/ws"})
 
 
 async def _site_file(request: web.Request) -> web.FileResponse:

@@ -54,6 +54,8 @@ export const api = {
   createRoom: (verifier) => request("POST", "/api/room/create", { verifier }),
   joinRoom: (roomId, proof) => request("POST", `/api/room/join?${q(roomId)}`, { proof }),
   hello: (roomId, hello) => request("POST", `/api/room/hello?${q(roomId)}`, hello),
+  /** Read-only, before a Join: {exists, seated} (docs/api.md). */
+  status: (roomId) => request("GET", `/api/room/status?${q(roomId)}`),
   ttl: (roomId) => request("GET", `/api/room/ttl?${q(roomId)}`),
   destroyRoom: (roomId) => request("DELETE", `/api/room?${q(roomId)}`),
   /** One page of the history (at most 200, oldest first) after a message id: {messages, hellos, more}. */

@@ -2,10 +2,11 @@
 // that cannot run the protocol says so in plain words instead of waiting forever: WebCrypto's
 // X25519 (the key agreement, docs/protocol.md) and WebSocket (realtime). Storage is not needed:
 // without it keys live in the page (keystore.js).
+import { t } from "./i18n.js";
 import { generateX25519 } from "./protocol.js";
 
 /** Browsers that run rooms, for the sentence a browser that can't is shown. */
-export const WORKING_BROWSERS = "Safari 17 or later (on iPhone and iPad: iOS 17), Chrome or Edge 133 or later, or Firefox 130 or later";
+export const WORKING_BROWSERS = () => t("unsupported.browsers");
 
 /** The names of what this browser lacks: "webcrypto", "x25519", "websocket"; empty when it has it all. */
 export async function missingForRoom({ crypto = globalThis.crypto, WebSocket = globalThis.WebSocket, generate = generateX25519 } = {}) {
@@ -27,14 +28,9 @@ async function agreesX25519(subtle, generate) {
   }
 }
 
-const LACKS = {
-  webcrypto: "the Web Crypto API (some browsers turn it off on pages that are not https)",
-  x25519: "X25519 key agreement in its Web Crypto API",
-  websocket: "WebSockets",
-};
 
 /** One sentence for a person: what is missing, and which browsers work. */
 export function unsupportedText(missing) {
-  const lacks = missing.map((name) => LACKS[name]).join(" and ");
-  return `This browser lacks ${lacks}, which PrivoChat's end-to-end encryption and live messages need. Open the link in ${WORKING_BROWSERS}.`;
+  const lacks = missing.map((name) => t(`unsupported.${name}`)).join(t("unsupported.and"));
+  return t("unsupported.text", { lacks, browsers: WORKING_BROWSERS() });
 }

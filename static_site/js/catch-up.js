@@ -2,6 +2,7 @@
 // or unavailable, the page says so and fetches what it missed (and resends what failed)
 // after a pause that doubles each time, up to 30 s, until a fetch works. A failed send says
 // so on its own bubble: only history fetches come here.
+import { t } from "./i18n.js";
 
 const TRANSIENT = new Set([0, 429, 500, 502, 503, 504]); // worth trying again as it is
 const FIRST_PAUSE_MS = 1000;
@@ -9,8 +10,7 @@ const MAX_PAUSE_MS = 30000;
 
 /** What the page says when a fetch failed with `status` and is tried again in `ms`. */
 export function retryNotice(status, ms) {
-  const what = status === 429 ? "The server is busy" : "Can't reach the server";
-  return `${what}: trying again in ${Math.round(ms / 1000)} s.`;
+  return t(status === 429 ? "retry.busy" : "retry.unreachable", { count: Math.round(ms / 1000) });
 }
 
 export class CatchUpRetry {

@@ -3,6 +3,7 @@
 // whether a key sends, when a typing signal goes) is in plain functions and a class with
 // a clock, unit-tested; setUpComposer wires them to the page.
 import { loadDraft, saveDraft } from "./drafts.js";
+import { t } from "./i18n.js";
 import { TEXT_LIMIT } from "./protocol.js";
 
 const COUNTER_FROM = 800; // the counter shows from here on
@@ -18,10 +19,10 @@ export function limitState(length) {
   return {
     over,
     shown,
-    counter: !shown ? "" : over ? `${length - TEXT_LIMIT} over` : `${TEXT_LIMIT - length} left`,
+    counter: !shown ? "" : over ? t("composer.over", { count: length - TEXT_LIMIT }) : t("composer.left", { count: TEXT_LIMIT - length }),
     note: over
-      ? `${length - TEXT_LIMIT} characters over the ${TEXT_LIMIT}-character limit: shorten it to send.`
-      : `A message holds up to ${TEXT_LIMIT} characters.`,
+      ? t("composer.overNote", { count: length - TEXT_LIMIT, limit: TEXT_LIMIT })
+      : t("composer.limitNote", { limit: TEXT_LIMIT }),
   };
 }
 
@@ -75,6 +76,7 @@ export function setUpComposer({ storage, draftKey, write, sendTyping, coarsePoin
     limitNote.toggleAttribute("data-over", over);
     limitNote.textContent = note;
     $("send").disabled = !sendable(input.value);
+    input.dir = input.value ? "auto" : ""; // its text's own direction; empty, the page's (the placeholder)
     input.style.height = "auto"; // grows with its text
     input.style.height = `${input.scrollHeight}px`;
   };

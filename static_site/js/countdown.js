@@ -4,6 +4,7 @@
 // page's own clock (so a skewed clock does not matter), and never asked for again: a room's
 // end is fixed when it is created, and a sleeping laptop reads Date.now() afresh on waking.
 // (A resync every minute cost 3 Upstash commands per participant and minute: issue 24.)
+import { t } from "./i18n.js";
 import { clockLeft, shortLeft, wordsLeft } from "./time-left.js";
 
 const WARN_BEFORE_S = 60;
@@ -62,14 +63,13 @@ export function showTimeLeft(left) {
   const chip = document.getElementById("ttl");
   setText(document.getElementById("ttl-text"), shortLeft(left));
   chip.toggleAttribute("data-urgent", left < URGENT_BELOW_S);
-  chip.title = `This room and every message in it are deleted in ${clockLeft(left)}`;
-  const life = `This room deletes itself in ${wordsLeft(left)}, with everything in it.`;
+  chip.title = t("time.chipTitle", { clock: clockLeft(left) });
+  const life = t("time.life", { left: wordsLeft(left) });
   for (const node of document.querySelectorAll(".life")) setText(node, life);
 }
 
 export function showExpiryWarning() {
   const warning = document.getElementById("expiry-warning");
-  document.getElementById("expiry-text").textContent =
-    "Less than a minute left: then this room and every message in it are deleted. Save anything you want to keep.";
+  document.getElementById("expiry-text").textContent = t("time.warning");
   warning.hidden = false;
 }

@@ -1,16 +1,18 @@
 // How a room ends for this browser, and what the lobby then says. The room page leaves for
 // the lobby with an ending in its query (room.js), and the lobby shows that ending's notice
 // (lobby.js): one table for both, so neither can name an ending the other does not know.
+import { t } from "./i18n.js";
 
-/** Each ending: the lobby's query, and its notice: tone, title, detail. */
+/** Each ending: the lobby's query, and its notice's tone (its words: ending.<name>.title and
+ * .detail in the language tables, i18n.js). */
 export const ENDINGS = {
-  notFound: ["error=room-not-found", "danger", "That room doesn't exist.", "It may have expired or been destroyed, or the link is incomplete."],
-  full: ["error=room-full", "danger", "That room is full.", "A PrivoChat room holds exactly two people, and both seats are taken."],
-  badLink: ["error=bad-link", "danger", "That isn't a PrivoChat room link.", "Check that you copied the whole link."],
-  destroyed: ["destroyed=1", "info", "The room was destroyed.", "Every message in it has been deleted for both of you."],
-  destroyedByYou: ["destroyed=you", "info", "You destroyed the room.", "The room was destroyed for both of you: every message in it is deleted, and its link opens nothing now."],
-  expired: ["expired=1", "warn", "The room expired.", "Its time ran out, and every message in it has been deleted."],
-  left: ["left=1", "info", "You left the room.", "Its keys are deleted from this browser."],
+  notFound: ["error=room-not-found", "danger"],
+  full: ["error=room-full", "danger"],
+  badLink: ["error=bad-link", "danger"],
+  destroyed: ["destroyed=1", "info"],
+  destroyedByYou: ["destroyed=you", "info"],
+  expired: ["expired=1", "warn"],
+  left: ["left=1", "info"],
 };
 
 const EXPIRED_WITHIN_MS = 5000; // a room that vanishes this close to its end ran out of time
@@ -23,9 +25,9 @@ export function lobbyUrl(ending) {
 /** The ending a lobby's query names, with its notice; null for none. */
 export function endingOf(search) {
   const params = new URLSearchParams(search);
-  for (const [ending, [query, tone, title, detail]] of Object.entries(ENDINGS)) {
+  for (const [ending, [query, tone]] of Object.entries(ENDINGS)) {
     const [key, value] = query.split("=");
-    if (params.get(key) === value) return { ending, tone, title, detail };
+    if (params.get(key) === value) return { ending, tone, title: t(`ending.${ending}.title`), detail: t(`ending.${ending}.detail`) };
   }
   return null;
 }

@@ -1,20 +1,16 @@
 // What the page shows of the handshake (handshake.js): waiting for the other person's key,
 // then the safety code to compare; or, in an alert, why their key is not used.
 
+import { t } from "./i18n.js";
+
 const $ = (id) => document.getElementById(id);
 
-const HELLO_PROBLEMS = {
-  unverifiable: "The other person's key could not be verified, so nothing is sent to it. Someone may be trying to get between you: compare safety codes another way, or start a new room.",
-  conflict: "Two different keys were published for one person in this room, so the second one is not used. Compare safety codes another way before you trust this room.",
-  refused: "The other person's key was refused, so nothing is sent to it. Start a new room.",
-  unfinished: "The other side started new keys and did not finish them. If this happens again, someone may be trying to match your safety code: after 3 times this page stops following.",
-  abandoned: "The other side started new keys several times and never finished, as someone trying to match your safety code would. This page stopped following: start a new room, and compare its safety code.",
-};
+const HELLO_PROBLEMS = ["unverifiable", "conflict", "refused", "unfinished", "abandoned"]; // hello.<kind>
 
 export function showHelloProblem({ kind }) {
   const alert = $("hello-error");
   alert.dataset.helloProblem = kind;
-  alert.textContent = HELLO_PROBLEMS[kind];
+  alert.textContent = HELLO_PROBLEMS.includes(kind) ? t(`hello.${kind}`) : t("hello.refused");
   alert.hidden = false;
 }
 
@@ -28,7 +24,7 @@ export function showSession(session) {
   const badge = $("verified");
   if (badge.dataset.verified !== String(verified)) {
     badge.dataset.verified = String(verified);
-    badge.textContent = verified ? "Verified" : "Not verified";
+    badge.textContent = verified ? t("room.verified") : t("room.notVerified");
   }
   $("compared").hidden = verified;
 }

@@ -2,6 +2,7 @@
 // fails), the system share sheet where there is one, and a QR code for a phone's camera.
 // The QR code is drawn as SVG nodes from the vendored qrcode-generator (MIT, see vendor/).
 import qrcode from "../vendor/qrcode-generator.js";
+import { t } from "./i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const QUIET_ZONE = 4; // modules of white around the code, as the standard asks
@@ -60,7 +61,7 @@ export function setUpInvite({ link, dialog, qr, toast }) {
   for (const button of document.querySelectorAll(".share-invite")) {
     button.hidden = !canShare;
     button.addEventListener("click", () => {
-      navigator.share({ title: "A private PrivoChat room", url: link }).catch(() => {}); // dismissed: nothing to say
+      navigator.share({ title: t("invite.shareTitle"), url: link }).catch(() => {}); // dismissed: nothing to say
     });
   }
   for (const button of document.querySelectorAll(".copy-invite")) {
@@ -75,12 +76,12 @@ export function setUpInvite({ link, dialog, qr, toast }) {
     button.addEventListener("click", async () => {
       const field = button.closest(".invite-box, dialog")?.querySelector(".link-text");
       if (await copyText(link)) {
-        say("Invite link copied. It contains the key: share it privately.", "");
+        say(t("invite.copied"), "");
         return;
       }
       field?.focus();
       field?.select();
-      say("Couldn't copy: this browser refused. The link is selected: copy it from the box.", "error");
+      say(t("invite.copyRefused"), "error");
     });
   }
   let drawn = false;

@@ -9,3 +9,8 @@ export function parseRoomLink(text) {
   if (!match) return null;
   return { roomId: match[1], key: (match[2] || "").trim() };
 }
+
+/** Whether `text` is a room ID as a room link carries it (the room page checks its path). */
+export function isRoomId(text) {
+  return new RegExp(`^${ROOM_ID}$`).test(text);
+}

@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { tabStorage, takeKept } from "./drafts.js";
 import { endingOf } from "./endings.js";
+import { setUpSwitcher, t, translatePage } from "./i18n.js";
 import { getName, randomName, setName } from "./identity.js";
 import { missingForRoom, unsupportedText } from "./capabilities.js";
 import { openKeystore } from "./keystore.js";
@@ -16,7 +17,7 @@ function keptTexts() {
   const label = document.createElement("label");
   label.className = "label kept-label";
   label.htmlFor = "kept";
-  label.textContent = texts.length === 1 ? "What you had not sent:" : `What you had not sent (${texts.length} messages):`;
+  label.textContent = texts.length === 1 ? t("lobby.keptOne") : t("lobby.keptMany", { count: texts.length });
   const kept = document.createElement("textarea");
   kept.id = "kept";
   kept.className = "kept";
@@ -42,7 +43,7 @@ function showNotice() {
   const close = document.createElement("button");
   close.type = "button";
   close.className = "btn btn-ghost";
-  close.textContent = "Dismiss";
+  close.textContent = t("lobby.dismiss");
   close.addEventListener("click", () => { notice.hidden = true; });
   notice.replaceChildren(text, close);
   notice.dataset.tone = tone;
@@ -59,10 +60,10 @@ function showError(element, message) {
 function setUpCreate() {
   const button = document.getElementById("create");
   const error = document.getElementById("create-error");
-  const label = button.lastChild;
+  const label = button.querySelector("[data-i18n]");
   button.addEventListener("click", async () => {
     button.disabled = true;
-    label.textContent = "Creating your room…";
+    label.textContent = t("lobby.creating");
     showError(error, "");
     try {
       const key = newLinkKey();
@@ -76,10 +77,10 @@ function setUpCreate() {
       location.assign(`/room/${encodeURIComponent(roomId)}#${key}`);
     } catch (e) {
       showError(error, e.status === 429
-        ? "You've created several rooms just now. Try again in a minute."
-        : `Couldn't create a room: ${e.message}`);
+        ? t("lobby.tooMany")
+        : t("lobby.createFailed", { reason: e.message }));
       button.disabled = false;
-      label.textContent = "Create a private room";
+      label.textContent = t("lobby.create");
     }
   });
 }
@@ -92,9 +93,9 @@ function setUpJoin() {
     event.preventDefault();
     const link = parseRoomLink(input.value);
     if (!link || !link.key) {
-      let message = "Paste the invite link you were sent.";
-      if (link) message = "That is only part of the link: the room's key comes after the “#”. Paste the whole invite link.";
-      else if (input.value.trim()) message = "That doesn't look like a PrivoChat invite link.";
+      let message = t("lobby.pasteLink");
+      if (link) message = t("lobby.partOfLink");
+      else if (input.value.trim()) message = t("lobby.notALink");
       showError(error, message);
       input.focus();
       return;
@@ -121,6 +122,8 @@ async function checkBrowser() {
   showError(document.getElementById("create-error"), unsupportedText(missing));
 }
 
+translatePage();
+setUpSwitcher(document.getElementById("language"));
 openKeystore().then((store) => store.purge()).catch(() => {});
 checkBrowser();
 showNotice();

@@ -1,52 +1,64 @@
 // Renders the message log. Message data only ever reaches the page through textContent.
 // A message that fails a check of the protocol is shown in place, with data-problem saying which.
 // Web links in a message become <a> elements built here (http and https only, see linkify.js).
+import { t } from "./i18n.js";
 import { splitLinks } from "./linkify.js";
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
-/** What a page shows instead of (or beside) a message that failed a check. */
+/** What a page shows instead of (or beside) a message that failed a check (i18n.js keys). */
 const PROBLEMS = {
-  unverifiable: "This message could not be verified: it was not sealed by the other person for this room, so it is not shown.",
-  "earlier-keys": "Sent before you reopened this room: this browser no longer holds the keys to read it.",
-  reflection: "Your own message was handed back as if the other person had written it. It is not shown again.",
-  replay: "A copy of a message already shown was delivered again. It is not shown twice.",
-  "out-of-order": "arrived out of order",
-  "newer-version": "This message comes from a newer version of PrivoChat: reload the page to read it.",
+  unverifiable: "msg.unverifiable",
+  reflection: "msg.reflection",
+  replay: "msg.replay",
+  "out-of-order": "msg.outOfOrder",
+  "newer-version": "msg.newerVersion",
 };
 
 // A sender's clock this far from the server's is marked beside the time it shows.
 export const CLOCK_SKEW_MS = 2 * 60_000;
 
-const plural = (n, one, many) => (n === 1 ? one : many.replace("{n}", String(n)));
-
 /** The line under a message of theirs written before some of ours had reached them. */
-export function unseenText(n) {
-  return plural(n, "Written before your last message reached them.", "Written before your last {n} messages reached them.");
+export function unseenText(count) {
+  return t("msg.unseen", { count });
 }
 
 /** What the sender's clock says, against the server's, when they disagree by more than CLOCK_SKEW_MS. */
 export function skewText(clock, timestamp) {
   if (!Number.isFinite(clock) || !Number.isFinite(timestamp) || Math.abs(clock - timestamp) <= CLOCK_SKEW_MS) return null;
-  const minutes = Math.round(Math.abs(clock - timestamp) / 60_000);
-  return `sender's clock ${plural(minutes, "1 minute", "{n} minutes")} ${clock > timestamp ? "ahead of" : "behind"} the server's`;
+  const count = Math.round(Math.abs(clock - timestamp) / 60_000);
+  return t(clock > timestamp ? "msg.clockAhead" : "msg.clockBehind", { count });
 }
 
-/** Own messages past "sending": the ticks, their words for a screen reader and a tooltip. */
+/** Own messages past "sending": the ticks, their words (i18n keys) for a screen reader and a tooltip. */
 const RECEIPTS = {
-  sent: { ticks: 1, label: "Sent", title: "Sent: stored encrypted in the room; the other person's browser has not said it has it yet" },
-  delivered: { ticks: 2, label: "Delivered", title: "Delivered: the other person's browser decrypted it" },
-  read: { ticks: 2, label: "Read", title: "Read: it was on the other person's screen" },
-  undelivered: { ticks: 1, label: "Not delivered yet", title: "Stored, but the other person's browser, though connected, has not said it has it" },
+  sent: { ticks: 1, label: "msg.sent", title: "msg.sentTitle" },
+  delivered: { ticks: 2, label: "msg.delivered", title: "msg.deliveredTitle" },
+  read: { ticks: 2, label: "msg.read", title: "msg.readTitle" },
+  undelivered: { ticks: 1, label: "msg.undelivered", title: "msg.undeliveredTitle" },
 };
 
-/** What a bubble says when its send failed (`online`: whether the browser has a network). */
-export function failureText(error, online) {
-  if (error.status === 413 || error.status === 422 || error.status === 400) return "Not sent: too long or invalid.";
-  if (error.status === 429) return "Not sent: slow down a moment.";
-  if (!online) return "Offline: sends when you're back.";
-  return "Not sent.";
+/**
+ * What an own message whose send did not go through is: "pending" when it will go out by
+ * itself (the network or the server is away, or asked to slow down: the page tries again, see
+ * room.js), "failed" when it will not without the person (the server refused it for good).
+ * `online`: whether the browser has a network. Returns {status, text}.
+ */
+export function deliveryOf(error, online) {
+  const status = error?.status ?? 0;
+  if (status === 413 || status === 422 || status === 400) return { status: "failed", text: t("msg.invalid") };
+  if (!online) return { status: "pending", text: t("msg.pendingOffline") };
+  if (status === 429) return { status: "pending", text: t("msg.pendingBusy") };
+  if (status === 0 || status === 401 || status >= 500) return { status: "pending", text: t("msg.pendingServer") };
+  return { status: "failed", text: t("msg.notSent") };
+}
+
+/** Text a person wrote (a message, a name) takes its own direction from its first strong
+ * letter, whatever the page's (dir="auto"). */
+function withDirection(node) {
+  node.dir = "auto";
+  return node;
 }
 
 function el(tag, className, text) {
@@ -102,9 +114,10 @@ export class MessageView {
 
   /**
    * Appends a message. entry: {own, sender (null when unknown), text (null when not shown),
-   * timestamp?, status: "waiting" | "sending" | "sent" | "failed", problem?}. Returns the element to update later.
+   * timestamp?, status: "waiting" | "sending" | "pending" | "sent" | "failed", problem?}. Returns the element to update later.
    */
   add(entry) {
+    if (entry.problem === "earlier-keys") return this.addEarlier();
     const stick = entry.own || this.nearBottom();
     const node = el("div", `msg ${entry.own ? "own" : "other"}`);
     const sender = entry.sender ?? "";
@@ -114,13 +127,13 @@ export class MessageView {
     node.dataset.sender = sender;
     if (!sameAuthor) {
       node.classList.add("first");
-      if (!entry.own && sender) node.append(el("div", "sender", sender));
+      if (!entry.own && sender) node.append(withDirection(el("div", "sender", sender)));
     }
-    const bubble = el("div", "bubble");
+    const bubble = withDirection(el("div", "bubble")); // Arabic or Hebrew reads right to left
     if (entry.problem) node.dataset.problem = entry.problem;
     if (entry.text === null) {
       node.classList.add("undecryptable");
-      bubble.textContent = PROBLEMS[entry.problem] ?? PROBLEMS.unverifiable;
+      bubble.textContent = t(PROBLEMS[entry.problem] ?? PROBLEMS.unverifiable);
     } else {
       bubble.append(...textWithLinks(entry.text));
     }
@@ -137,6 +150,31 @@ export class MessageView {
     return node;
   }
 
+  /**
+   * Messages sent before this browser reopened the room, whose keys it no longer holds: one
+   * compact line that counts them ("5 earlier messages can't be read in this browser"), not a
+   * bubble each. Consecutive ones share the line; it is their handle.
+   */
+  addEarlier() {
+    const last = this.log.lastElementChild;
+    if (last?.classList.contains("earlier")) {
+      this.countEarlier(last, Number(last.dataset.count) + 1);
+      return last;
+    }
+    const node = el("div", "msg earlier");
+    node.dataset.problem = "earlier-keys";
+    node.setAttribute("role", "note");
+    node.title = t("msg.earlierKeysWhy");
+    this.countEarlier(node, 1);
+    this.append(node, this.nearBottom());
+    return node;
+  }
+
+  countEarlier(node, count) {
+    node.dataset.count = String(count);
+    node.textContent = t("msg.earlierKeys", { count });
+  }
+
   /** A marker where `missing` messages of the other side may be missing. */
   addGap(missing) {
     const node = el("div", "msg gap");
@@ -149,7 +187,7 @@ export class MessageView {
 
   updateGap(node, missing) {
     node.dataset.missing = String(missing);
-    node.textContent = missing === 1 ? "A message may be missing here." : `${missing} messages may be missing here.`;
+    node.textContent = t("msg.gap", { count: missing });
   }
 
   removeGap(node) {
@@ -169,7 +207,7 @@ export class MessageView {
   /** The room's lines that named someone by a placeholder ("The other person joined") name them now. */
   renameEvents(placeholder, name) {
     for (const line of this.log.querySelectorAll(".event")) {
-      if (line.textContent.startsWith(placeholder)) line.textContent = name + line.textContent.slice(placeholder.length);
+      if (line.textContent.includes(placeholder)) line.textContent = line.textContent.replace(placeholder, name);
     }
   }
 
@@ -185,6 +223,7 @@ export class MessageView {
    * before ({own, timestamp, clock, status, error, waitingFor}), so a receipt only names the status.
    */
   update(node, patch) {
+    if (node.classList.contains("earlier")) return; // a line, not a bubble: no state, no time
     const entry = Object.assign(node.entry ??= {}, patch);
     const { own = node.classList.contains("own"), timestamp, clock, status = "sent", error, waitingFor = "join" } = entry;
     node.classList.toggle("own", own);
@@ -193,16 +232,17 @@ export class MessageView {
     const meta = node.querySelector(".meta");
     meta.replaceChildren();
     if (status === "waiting") {
-      meta.append(el("span", "state", waitingFor === "accept" ? "Sends once you accept the new keys" : "Sends when they join"));
+      meta.append(el("span", "state", t(waitingFor === "accept" ? "msg.waitingAccept" : "msg.waitingJoin")));
       return;
     }
     if (status === "sending") {
-      meta.append(el("span", "state", "sending…"));
+      meta.append(el("span", "state", t("msg.sending")));
       return;
     }
-    if (status === "failed") {
-      meta.append(el("span", "failed", error || "Not sent."));
-      const retry = el("button", "retry", "Retry");
+    if (status === "pending" || status === "failed") {
+      // Pending is neutral and says what will happen; failed is red and needs the person.
+      meta.append(el("span", status, error || t("msg.notSent")));
+      const retry = el("button", "retry", t(status === "pending" ? "msg.sendNow" : "msg.retry"));
       retry.type = "button";
       retry.addEventListener("click", () => this.onRetry(node));
       meta.append(retry);
@@ -216,11 +256,12 @@ export class MessageView {
     meta.append(time);
     const skew = skewText(clock, timestamp);
     if (skew) meta.append(el("span", "note skew", skew));
-    if (node.dataset.problem === "out-of-order") meta.append(el("span", "note", PROBLEMS["out-of-order"]));
+    if (node.dataset.problem === "out-of-order") meta.append(el("span", "note", t(PROBLEMS["out-of-order"])));
     const receipt = own && !node.dataset.problem ? RECEIPTS[status] : null;
     if (receipt) {
+      // ✓ stored, ✓✓ delivered (the other browser decrypted it), read: each from a sealed receipt.
       const mark = el("span", `receipt ${status}`);
-      mark.title = receipt.title;
+      mark.title = t(receipt.title);
       for (let i = 0; i < receipt.ticks; i += 1) {
         const tick = document.createElementNS("http://www.w3.org/2000/svg", "svg");
         tick.setAttribute("class", "i");
@@ -230,8 +271,8 @@ export class MessageView {
         tick.append(use);
         mark.append(tick);
       }
-      if (status === "undelivered") mark.append(el("span", "words", receipt.label));
-      else mark.append(el("span", "sr-only", receipt.label));
+      if (status === "undelivered") mark.append(el("span", "words", t(receipt.label)));
+      else mark.append(el("span", "sr-only", t(receipt.label)));
       meta.append(mark);
     }
   }

@@ -1,6 +1,8 @@
 // Notifications while the room's tab is in the background. Permission is asked only when the
 // person clicks "Notify me"; a notification says who wrote, never what (the text stays in the page).
 // Without them, the tab's title counts what came meanwhile (UnreadTitle).
+import { t } from "./i18n.js";
+
 
 const PREFERENCE = "privochat.notify";
 
@@ -34,9 +36,9 @@ export class Notifier {
     if (permission === "default") permission = await Notification.requestPermission();
     if (permission === "granted") {
       this.set(true);
-      this.toast("You'll be notified of new messages while this tab is in the background.");
+      this.toast(t("notify.granted"));
     } else {
-      this.toast("Notifications are blocked for this site: allow them in the browser's site settings.", "error");
+      this.toast(t("notify.blocked"), "error");
     }
   }
 
@@ -52,10 +54,8 @@ export class Notifier {
 
   render() {
     this.button.setAttribute("aria-pressed", String(this.enabled));
-    this.label.textContent = this.enabled ? "Notifications on" : "Notify me";
-    this.button.title = this.enabled
-      ? "Notifications are on while this tab is in the background: click to turn them off"
-      : "Get a notification when something happens while this tab is in the background";
+    this.label.textContent = this.enabled ? t("notify.on") : t("notify.off");
+    this.button.title = this.enabled ? t("notify.onTitle") : t("notify.offTitle");
   }
 
   /** Shows a notification if they are on and the tab is not visible. */
@@ -73,7 +73,7 @@ export class Notifier {
   }
 }
 
-const TITLE = "Private room · PrivoChat";
+const TITLE = () => t("room.title");
 
 /** While the tab is in the background, its title counts new messages; seeing the tab clears it. */
 export class UnreadTitle {
@@ -83,13 +83,13 @@ export class UnreadTitle {
     doc.addEventListener("visibilitychange", () => {
       if (doc.visibilityState !== "visible") return;
       this.unread = 0;
-      doc.title = TITLE;
+      doc.title = TITLE();
     });
   }
 
   count() {
     if (this.doc.visibilityState === "visible") return;
     this.unread += 1;
-    this.doc.title = `(${this.unread}) ${TITLE}`;
+    this.doc.title = `(${this.unread}) ${TITLE()}`;
   }
 }

@@ -2,6 +2,7 @@
 // "Offline") and as "joined", "left" and "is back" lines in the log, from the counts the
 // server sends; and "… is typing…". The decisions are made here; the page is reached
 // only through the functions given, so they run in a test with a fake clock.
+import { t } from "./i18n.js";
 
 const LEFT_AFTER_MS = 6000; // a reload is not "left": only an absence that lasts
 const TYPING_SHOWN_MS = 5000; // longer than the 4 s between two typing signals (composer.js), so it does not flicker
@@ -30,7 +31,7 @@ export class Presence {
         this.timers.clearTimeout(this.leftTimer);
         this.leftTimer = this.timers.setTimeout(() => {
           this.leftTimer = null;
-          this.announce(`${this.who()} left`, "left");
+          this.announce(t("presence.left", { name: this.who() }), "left");
         }, LEFT_AFTER_MS);
       }
     } else if (here && this.otherHere === null) {
@@ -47,8 +48,8 @@ export class Presence {
       return;
     }
     const who = this.who();
-    if (this.everJoined) this.announce(`${who} is back`, "back");
-    else this.announce(`${who} joined`, "joined");
+    if (this.everJoined) this.announce(t("presence.back", { name: who }), "back");
+    else this.announce(t("presence.joined", { name: who }), "joined");
     this.everJoined = true;
   }
 
@@ -60,15 +61,15 @@ export class Presence {
   /** The socket's own state, while online: "Offline" says more than "Reconnecting…". */
   socketState(state) {
     if (!this.online) return;
-    if (state === "connecting") this.show("connecting", "Connecting…");
-    if (state === "reconnecting") this.show("offline", "Reconnecting…");
+    if (state === "connecting") this.show("connecting", t("presence.connecting"));
+    if (state === "reconnecting") this.show("offline", t("presence.reconnecting"));
   }
 
   render() {
-    if (!this.online) this.show("offline", "Offline");
-    else if (this.lastCount === null || !this.isOpen()) this.show("connecting", "Connecting…");
-    else if (this.lastCount >= 2) this.show("both", "Both here");
-    else this.show("alone", "1 of 2 here");
+    if (!this.online) this.show("offline", t("presence.offline"));
+    else if (this.lastCount === null || !this.isOpen()) this.show("connecting", t("presence.connecting"));
+    else if (this.lastCount >= 2) this.show("both", t("presence.both"));
+    else this.show("alone", t("presence.alone"));
   }
 }
 
@@ -86,7 +87,7 @@ export class Typing {
   }
 
   show() {
-    this.node.textContent = `${this.who()} is typing…`;
+    this.node.textContent = t("presence.typing", { name: this.who() });
     this.timers.clearTimeout(this.timer);
     this.timer = this.timers.setTimeout(() => this.hide(), TYPING_SHOWN_MS);
   }

@@ -1,21 +1,21 @@
 // The room page's full-page states, shown instead of the room: a link with no key, a damaged
 // key or the wrong one (each with a form to paste the whole link again), the card that asks
-// before joining, a browser that cannot run a room, and a room that could not be opened. A room that ended or is gone has no
-// screen here: the page leaves for the lobby, which says why (leave() in room.js).
+// before joining, a browser that cannot run a room, a room that could not be opened, and a
+// link whose room is gone or full (a closed door: said before any Join, or after one). A room
+// this page sat in that ends under it has no screen here: the page leaves for the lobby,
+// which says why (leave() in room.js).
 import { unsupportedText } from "./capabilities.js";
+import { t } from "./i18n.js";
 import { getName, setName } from "./identity.js";
 import { parseRoomLink } from "./links.js";
 
 const $ = (id) => document.getElementById(id);
 
-const KEY_PROBLEMS = {
-  missing: ["This link is missing its key",
-    "Rooms in PrivoChat open only with the key that is part of the invite link, after the “#”. Paste the complete link you were sent."],
-  invalid: ["This link's key is damaged",
-    "The part of the link after the “#” is not a valid key, so this room can't be opened with it. Paste the complete link you were sent."],
-  wrong: ["Wrong key for this room",
-    "The key in your link is not this room's key, so you can't join it. Ask for the invite link again and paste it whole."],
-};
+const KEY_PROBLEMS = ["missing", "invalid", "wrong"]; // screen.<kind>.title and .text
+
+/** A link that opens no room for this person: gone (never existed, expired or destroyed: the
+ * server keeps nothing to tell these apart) or full. */
+const CLOSED_DOORS = { gone: "timer", full: "people" }; // screen.<kind>.title and .text, and the icon
 
 function showScreen({ title, text, icon = "lock", tone = "", form = null }) {
   $("app").hidden = true;
@@ -33,9 +33,9 @@ function showScreen({ title, text, icon = "lock", tone = "", form = null }) {
 
 /** kind: "missing", "invalid" or "wrong"; body[data-key-problem] says which. */
 export function showKeyProblem(kind) {
-  const [title, text] = KEY_PROBLEMS[kind];
+  if (!KEY_PROBLEMS.includes(kind)) return;
   document.body.dataset.keyProblem = kind;
-  showScreen({ title, text, icon: "key", tone: "danger", form: "key-form" });
+  showScreen({ title: t(`screen.${kind}.title`), text: t(`screen.${kind}.text`), icon: "key", tone: "danger", form: "key-form" });
 }
 
 /** The key problem's form: a link pasted there opens its room (this one: the new hash reloads it). */
@@ -45,7 +45,7 @@ export function setUpKeyForm(roomId) {
     const link = parseRoomLink($("key-input").value);
     const error = $("key-error");
     if (!link?.key) {
-      error.textContent = "That link has no key after the “#”. Copy the whole link and try again.";
+      error.textContent = t("screen.noKey");
       error.hidden = false;
       return;
     }
@@ -58,8 +58,8 @@ export function setUpKeyForm(roomId) {
 /** Someone opening a link this browser has no record of: nothing is joined until they click. */
 export function askToJoin() {
   showScreen({
-    title: "Join this private room",
-    text: "You were invited to an end-to-end encrypted room for two. Joining takes the second seat; the room deletes itself when its time runs out.",
+    title: t("screen.ask.title"),
+    text: t("screen.ask.text"),
     icon: "people",
     form: "join-room",
   });
@@ -74,15 +74,22 @@ export function askToJoin() {
   });
 }
 
+/** kind: "gone" or "full"; body[data-door] says which. Nothing was joined; the way back is the lobby. */
+export function showClosedDoor(kind) {
+  document.body.dataset.door = kind;
+  showScreen({ title: t(`screen.${kind}.title`), text: t(`screen.${kind}.text`), icon: CLOSED_DOORS[kind], tone: "danger" });
+  $("screen-home").focus();
+}
+
 /** This browser cannot run a room (capabilities.js): said before anything is joined. */
 export function showUnsupported(missing) {
   document.body.dataset.unsupported = missing.join(" ");
-  showScreen({ title: "This browser can't open PrivoChat rooms", text: unsupportedText(missing), icon: "alert", tone: "danger" });
+  showScreen({ title: t("screen.unsupported.title"), text: unsupportedText(missing), icon: "alert", tone: "danger" });
 }
 
 /** Joining failed in a way a reload may cure. */
 export function showOpenFailure(error) {
-  showScreen({ title: "Couldn't open the room", text: `${error.message} Reload the page to try again.`, icon: "alert", tone: "danger" });
+  showScreen({ title: t("screen.openFailed.title"), text: t("screen.openFailed.text", { reason: error.message }), icon: "alert", tone: "danger" });
 }
 
 /** The room itself, in place of any screen. */

@@ -1,6 +1,8 @@
 // "Save conversation": the conversation as a plain-text file, made in the browser and handed
 // to it as a download; nothing of it goes through the server.
-// Pure but for download(): the lines come from the conversation, the clock is passed in.
+// Pure but for download(): the lines come from the conversation, the clock is passed in; the
+// words are the page's language (i18n.js).
+import { t } from "./i18n.js";
 
 const pad2 = (n) => String(n).padStart(2, "0");
 
@@ -20,14 +22,15 @@ export function transcriptFileName(now) {
  * a multi-line text indented. lines: [{own, sender, text, clock}]; me and other: the names.
  */
 export function transcriptText(lines, { me, other, now }) {
+  const time = localTime(now);
   const head = [
-    "PrivoChat conversation",
-    `Saved ${localTime(now)} by ${me}${other ? `, with ${other}` : ""}.`,
-    "Times are each sender's own clock. The room and its messages are deleted when it ends; this file is your copy.",
+    t("transcript.title"),
+    other ? t("transcript.savedWith", { time, me, other }) : t("transcript.saved", { time, me }),
+    t("transcript.note"),
     "",
   ];
   const body = lines.map(({ own, sender, text, clock }) => {
-    const who = sender || (own ? me : other || "The other person");
+    const who = sender || (own ? me : other || t("presence.otherPerson"));
     const [first, ...rest] = text.split(/\r\n|\r|\n/);
     return [`[${localTime(clock)}] ${who}: ${first}`, ...rest.map((line) => `    ${line}`)].join("\n");
   });

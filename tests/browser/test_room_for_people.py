@@ -77,8 +77,8 @@ def test_offline_then_back_says_offline_and_resends_by_itself(person: Person) ->
 
     send(alice, "written on the train")
     mine = alice.locator("#messages .msg.own")
-    expect(mine).to_have_attribute("data-status", "failed")
-    expect(mine).to_contain_text("sends when you're back")
+    expect(mine).to_have_attribute("data-status", "pending")
+    expect(mine).to_contain_text("sends by itself when you're back online")
 
     alice.context.set_offline(False)
     # No click on Retry: the network's return sends it, well before any socket timeout.
@@ -173,8 +173,12 @@ def test_error_text_is_red_focus_rings_are_solid_and_retry_is_a_real_target(pers
     assert ring.startswith("rgb("), f"a solid ring, not a see-through one: {ring}"
 
     alice, _, _ = two_people_in_a_room(person)
+    refused = {"error": "bad-request", "message": "Not the route's shape."}
     alice.route(
-        "**/api/messages?*", lambda r: r.abort() if r.request.method == "POST" else r.continue_()
+        "**/api/messages?*",
+        lambda r: (
+            r.fulfill(status=422, json=refused) if r.request.method == "POST" else r.continue_()
+        ),
     )
     send(alice, "will fail")
     retry = alice.locator("#messages .msg.own").get_by_role("button", name="Retry")
@@ -578,7 +582,7 @@ def test_joined_and_left_are_lines_in_the_conversation(person: Person) -> None:
     bob_name = bob.locator("#my-name").inner_text()
     events = alice.locator("#messages .event")
     # The name comes sealed once the keys are agreed, before Bob writes anything.
-    expect(events).to_have_text([f"{bob_name} joined"])
+    expect(events).to_have_text([f"\u2068{bob_name}\u2069 joined"])
     send(bob, "hi")
     expect(bubbles(alice, "other")).to_have_count(1)
     bob.reload()  # a reload is not leaving
@@ -586,7 +590,10 @@ def test_joined_and_left_are_lines_in_the_conversation(person: Person) -> None:
     expect_presence(alice, "Both here")
     bob.close()
     # "left" only once the absence lasts (6 s), so a reload never says it.
-    expect(events).to_have_text([f"{bob_name} joined", f"{bob_name} left"], timeout=20000)
+    # The name is isolated (U+2068 … U+2069) so that a right-to-left one keeps the sentence's order.
+    expect(events).to_have_text(
+        [f"\u2068{bob_name}\u2069 joined", f"\u2068{bob_name}\u2069 left"], timeout=20000
+    )
     expect(alice.locator("#messages .msg.own, #messages .msg.other")).to_have_count(1)
 
 

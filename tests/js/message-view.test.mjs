@@ -1,21 +1,29 @@
-// message-view.js: what a bubble says when its send failed.
+// message-view.js: what a bubble says when its send did not go through, and whether it will
+// go by itself (pending: neutral) or needs the person (failed: red).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { failureText } from "../../static_site/js/message-view.js";
+import { deliveryOf } from "../../static_site/js/message-view.js";
 
 const failure = (status) => ({ status });
 
-test("a message the server refused says why, online or not", () => {
-  for (const online of [true, false]) {
-    for (const status of [400, 413, 422]) assert.equal(failureText(failure(status), online), "Not sent: too long or invalid.");
-    assert.equal(failureText(failure(429), online), "Not sent: slow down a moment.");
+test("a message the server refused for good has failed, online or not, and says why", () => {
+  for (const status of [400, 413, 422]) {
+    assert.deepEqual(deliveryOf(failure(status), true), { status: "failed", text: "Not sent: too long or invalid." });
+    assert.equal(deliveryOf(failure(status), false).status, "failed");
   }
+  assert.deepEqual(deliveryOf(failure(409), true), { status: "failed", text: "Not sent." });
+  assert.deepEqual(deliveryOf(failure(403), true), { status: "failed", text: "Not sent." });
 });
 
-test("any other failure says offline when the browser is, else only that it was not sent", () => {
-  assert.equal(failureText(failure(0), false), "Offline: sends when you're back.");
-  assert.equal(failureText(failure(503), false), "Offline: sends when you're back.");
-  assert.equal(failureText(failure(0), true), "Not sent.");
-  assert.equal(failureText(failure(503), true), "Not sent.");
+test("offline, no server, or slow down: pending, saying it sends by itself", () => {
+  for (const status of [0, 503, 429]) {
+    const { status: state, text } = deliveryOf(failure(status), false);
+    assert.equal(state, "pending");
+    assert.match(text, /sends by itself when you're back online/);
+  }
+  for (const status of [0, 500, 503, 401]) {
+    assert.deepEqual(deliveryOf(failure(status), true), { status: "pending", text: "Can't reach the server: sends by itself when it answers." });
+  }
+  assert.match(deliveryOf(failure(429), true).text, /^Waiting a moment .* sends by itself\.$/);
 });
