@@ -252,4 +252,6 @@ export default {
   "transcript.savedWith": "حُفظت في {time} بواسطة {me}، مع {other}.",
   "transcript.saved": "حُفظت في {time} بواسطة {me}.",
   "transcript.note": "الأوقات حسب ساعة كل مرسل. تُحذف الغرفة ورسائلها حين تنتهي؛ هذا الملف نسختك.",
+  "live.read": "قرأ الشخص الآخر رسالتك.",
+  "live.undelivered": "لم تُسلَّم إحدى رسائلك بعد.",
 };

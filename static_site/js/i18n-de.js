@@ -233,4 +233,6 @@ export default {
   "transcript.savedWith": "Gespeichert am {time} von {me}, mit {other}.",
   "transcript.saved": "Gespeichert am {time} von {me}.",
   "transcript.note": "Die Zeiten sind die Uhr des jeweiligen Absenders. Der Raum und seine Nachrichten werden gelöscht, wenn er endet; diese Datei ist deine Kopie.",
+  "live.read": "Die andere Person hat deine Nachricht gelesen.",
+  "live.undelivered": "Eine deiner Nachrichten wurde noch nicht zugestellt.",
 };

@@ -251,4 +251,6 @@ export default {
   "transcript.savedWith": "Saved {time} by {me}, with {other}.",
   "transcript.saved": "Saved {time} by {me}.",
   "transcript.note": "Times are each sender's own clock. The room and its messages are deleted when it ends; this file is your copy.",
+  "live.read": "The other person read your message.",
+  "live.undelivered": "A message of yours has not been delivered yet.",
 };

@@ -233,4 +233,6 @@ export default {
   "transcript.savedWith": "Guardada el {time} por {me}, con {other}.",
   "transcript.saved": "Guardada el {time} por {me}.",
   "transcript.note": "Las horas son las del reloj de cada remitente. La sala y sus mensajes se borran cuando termina; este archivo es tu copia.",
+  "live.read": "La otra persona leyó tu mensaje.",
+  "live.undelivered": "Uno de tus mensajes aún no se ha entregado.",
 };

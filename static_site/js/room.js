@@ -15,7 +15,7 @@ import { setUpSwitcher, t, translatePage } from "./i18n.js";
 import { getName } from "./identity.js";
 import { setUpInvite } from "./invite.js";
 import { Announcer } from "./live.js";
-import { MessageView, deliveryOf } from "./message-view.js";
+import { MessageView } from "./message-view.js";
 import { Notifier, UnreadTitle } from "./notify.js";
 import { helloKey } from "./protocol.js";
 import { Presence, Typing, showPresence } from "./presence.js";
@@ -27,6 +27,7 @@ import { goToLobby, openRoom, roomOfPage, takeSeat } from "./room-open.js";
 import { setUpKeyForm, showKeyProblem, showRoom } from "./screens.js";
 import { Chime } from "./sound.js";
 import { setUpKeeping } from "./keeping.js";
+import { spokenView } from "./spoken-view.js";
 import { readReceipts } from "./read-receipts.js";
 import { toast } from "./toast.js";
 
@@ -115,9 +116,8 @@ async function startRoom({ roomId, keyText, store, linkKey, proof, joined }) {
       view.addEvent(line, kind);
       announcer.say(line);
       if (kind === "left") return;
-      // They are back: they hear who we are and what we had; what they lack is watched again.
-      conversation.announce();
-      conversation.otherArrived();
+      conversation.announce(); // they are back: they hear who we are and what we had,
+      conversation.otherArrived(); // and what they lack is watched again
       notifier.notify(line, t("notify.inRoom"));
       unread.count();
     },
@@ -175,16 +175,6 @@ async function startRoom({ roomId, keyText, store, linkKey, proof, joined }) {
     stopped: () => state.leaving,
   });
   const resender = new Resender({ retry: () => conversation.retryFailed() });
-  /** A send's state as its bubble shows it: a failure that will go by itself is pending (and
-   * tried again by the resender), one that will not is failed. */
-  const shownDelivery = (patch) => {
-    if (patch.status === "sent") resender.sent();
-    if (patch.status === "waiting" && handshake.current) return { ...patch, waitingFor: "accept" };
-    if (patch.status !== "failed") return patch;
-    const { status, text } = deliveryOf(patch.error, navigator.onLine);
-    if (status === "pending") resender.pending();
-    return { ...patch, status, error: text };
-  };
   const conversation = new Conversation({
     roomId,
     seat: joined.seat,
@@ -197,17 +187,9 @@ async function startRoom({ roomId, keyText, store, linkKey, proof, joined }) {
       lostEarlier: () => keys.lostEarlier(),
     },
     onHellos: takeHellos,
-    view: {
-      add: (entry) => {
-        // The other person's new message is said once; the history drawn at a (re)load is not.
-        if (state.settled && !entry.own && entry.text !== null) {
-          announcer.say(t("live.message", { name: entry.sender || otherPerson(), text: entry.text }));
-        }
-        return view.add(entry);
-      },
-      update: (node, patch) => view.update(node, shownDelivery(patch)),
-      ...Object.fromEntries(["remove", "addGap", "updateGap", "removeGap"].map((name) => [name, (...args) => view[name](...args)])),
-    },
+    view: spokenView({
+      view, announcer, resender, otherPerson, settled: () => state.settled, keysToAccept: () => Boolean(handshake.current),
+    }),
     onIncoming: ({ name }) => {
       state.otherName = name;
       typing.hide();

@@ -21,7 +21,7 @@ def test_a_message_goes_sent_delivered_read_and_the_other_is_named_before_writin
     bob_name = bob.locator("#my-name").inner_text()
     # Bob's name came sealed once the keys were agreed: the join line says it, not "The other person".
     expect(alice.locator('#messages .event[data-event="joined"]')).to_have_text(
-        f"{bob_name} joined"
+        f"\u2068{bob_name}\u2069 joined"
     )
     send(alice, "are you reading this?")
     mine = own(alice, "are you reading this?")
