@@ -51,6 +51,7 @@ MAX_BILLED = {
     "list": 3,
     "typing": 1,
     "ping": 1,
+    "receipt": 1,  # relayed, never stored: 0 when the warm function remembers the peers
     "$disconnect": 4,
     "destroy": 4,
 }

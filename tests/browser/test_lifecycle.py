@@ -97,4 +97,8 @@ def test_leave_forgets_the_keys_here_and_the_room_goes_on(person: Person) -> Non
     assert stored_keys(bob, room_id(link)) is None
     expect(alice.locator("#app")).to_be_visible()
     send(alice, "still here")
-    expect(alice.locator('#messages .msg.own[data-status="sent"]')).to_have_count(2)
+    expect(
+        alice.locator(
+            "#messages .msg.own:is([data-status=sent], [data-status=delivered], [data-status=read])"
+        )
+    ).to_have_count(2)

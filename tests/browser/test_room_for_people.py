@@ -318,7 +318,9 @@ def test_the_lobby_asks_for_the_invite_link_and_explains_a_bare_room_id(person: 
 def test_the_tick_says_sent_which_is_what_it_means(person: Person) -> None:
     alice, _, _ = two_people_in_a_room(person)
     send(alice, "are you there?")
-    meta = alice.locator('#messages .msg.own[data-status="sent"] .meta')
+    meta = alice.locator(
+        "#messages .msg.own:is([data-status=sent], [data-status=delivered], [data-status=read]) .meta"
+    )
     expect(meta).to_contain_text("Sent")
     expect(meta).not_to_contain_text("delivered")
     expect(meta.locator("[title]").last).to_have_attribute("title", re.compile("stored"))
@@ -400,7 +402,11 @@ def test_times_show_the_hour_without_a_leading_zero(browser: Browser, stack: Loc
         # The time shown is the sender's own clock, sealed with the message.
         page.clock.set_fixed_time(datetime(2026, 1, 5, 3, 1, tzinfo=UTC))
         send(page, "at three")
-        expect(page.locator('#messages .msg.own[data-status="sent"]')).to_have_count(1)
+        expect(
+            page.locator(
+                "#messages .msg.own:is([data-status=sent], [data-status=delivered], [data-status=read])"
+            )
+        ).to_have_count(1)
         page.reload()
         expect(page.locator("#messages .msg.own .meta time")).to_have_text("3:01 AM")
     finally:
@@ -648,7 +654,11 @@ def test_a_socket_killed_in_the_background_is_replaced_when_the_page_shows(
     for socket in state["all"]:
         socket["dead"] = True
     send(alice, "while you were away")
-    expect(alice.locator('#messages .msg.own[data-status="sent"]')).to_have_count(1)
+    expect(
+        alice.locator(
+            "#messages .msg.own:is([data-status=sent], [data-status=delivered], [data-status=read])"
+        )
+    ).to_have_count(1)
     expect(bubbles(bob, "other")).to_have_count(0)
 
     bob.evaluate(wake)
