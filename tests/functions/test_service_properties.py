@@ -11,7 +11,7 @@ from devkit.credentials import VERIFIER
 from devkit.wire import label_of, wire_text
 from privochat.domain import TEXT_MAX_CHARS, BadRequest, Limit, RoomFull
 from privochat.service import ChatService, Limits
-from tests.fakes import InMemoryRoomStore, RecordingPusher
+from tests.fakes import LuaRoomStore, RecordingPusher
 from tests.support.rooms import SECRET, join
 
 UNLIMITED = Limits(room_creations=Limit(10**9, 60), messages=Limit(10**9, 60))
@@ -19,7 +19,7 @@ UNLIMITED = Limits(room_creations=Limit(10**9, 60), messages=Limit(10**9, 60))
 
 def new_chat() -> ChatService:
     return ChatService(
-        InMemoryRoomStore(),
+        LuaRoomStore(),
         RecordingPusher(),
         room_ttl_seconds=600,
         limits=UNLIMITED,

@@ -1,6 +1,7 @@
-"""The room store's promises, proved on every store: the in-memory fake, and the
-Upstash store through the real upstash-redis client on the embedded backend and
-on a real redis-server."""
+"""The room store's promises, proved where its Lua scripts run: in process on an
+embedded fakeredis (tests/fakes.py, the store of the service tests: `make unit`), and
+through the real upstash-redis client and the local Upstash endpoint on the embedded
+backend and on a real redis-server. No store in the tests has rules of its own."""
 
 from __future__ import annotations
 
@@ -496,3 +497,17 @@ def test_a_limited_call_after_a_script_cache_flush_counts_once(upstash_setup: Up
     store.append_message(room_id, ann, _message("first, after the flush"), new_id(), limit, _now())
     with pytest.raises(RateLimited):
         store.append_message(room_id, ann, _message("second"), new_id(), limit, _now())
+
+
+def test_the_room_creation_window_starts_at_the_callers_first_creation(store: RoomStore) -> None:
+    """create_room.lua counts a client's creations from its first one (the window is
+    the counter's expiry), not in fixed windows of the clock: a creation on the next
+    fixed window's first millisecond is still refused. The Python copy of the rules
+    that tests/fakes.py held counted fixed windows and let it through."""
+    limit = Limit(max_requests=1, window_seconds=60)
+    client = new_id()
+    edge = (_now() // 60_000 + 1) * 60_000  # where a fixed window would end
+    assert store.create_room(new_id(), VERIFIER, 60, edge - 1, client, limit)
+    with pytest.raises(RateLimited) as refused:
+        store.create_room(new_id(), VERIFIER, 60, edge, client, limit)
+    assert 59 <= refused.value.retry_after_seconds <= 60
