@@ -31,6 +31,7 @@ from privochat.domain import (
     new_id,
 )
 from privochat.ports import RoomStore
+from privochat.scripts import Scripts, connect_upstash
 from tests.functions.conftest import UpstashSetup
 from tests.support.rooms import key32
 
@@ -300,6 +301,27 @@ def test_stored_messages_are_the_authors_seat_id_time_and_text(
     raw = upstash_embedded.backend.execute(["HGET", f"meta:{{{room_id}}}", "m:1"])
     assert raw.decode() == f"1|{message.id}|{message.timestamp}|{message.text}"
     assert _messages(store, room_id, "p1", None)[1][0].message == message
+
+
+def test_the_scripts_alone_build_and_read_the_stored_entry(
+    upstash_embedded: UpstashSetup,
+) -> None:
+    """Issue 23: lua/lib.lua owns the entry '<seat>|<id>|<timestamp>|<text>': send.lua
+    takes the message's parts and every script answers an entry as its parts, so the
+    Python side neither builds nor splits it."""
+    store = upstash_embedded.store()
+    room_id = _room(store)
+    store.join(room_id, "p1", VERIFIER, 2)
+    scripts = Scripts(connect_upstash(upstash_embedded.url, upstash_embedded.token, 3.0))
+    message = _message("a|b|c")
+    args = ["p1", "c-1", message.id, str(message.timestamp), message.text]
+    limits = [str(MESSAGES.max_requests), "0", str(HISTORY_CAP), "60", "digest"]
+    _, stored, _ = scripts.run("send", [f"meta:{{{room_id}}}"], [*args, *limits])
+    assert stored == [1, message.id, str(message.timestamp), "a|b|c"]
+    _, _, page, _, _, _ = scripts.run(
+        "messages", [f"meta:{{{room_id}}}"], ["p1", "", "10", str(HISTORY_CAP)]
+    )
+    assert page == [stored]
 
 
 def test_a_wrong_verifier_takes_no_seat(store: RoomStore) -> None:
