@@ -18,6 +18,7 @@ from privochat.domain import (
     BadRequest,
     ClientIdReused,
     Limit,
+    Message,
     RateLimited,
     RoomConnections,
     RoomFull,
@@ -345,11 +346,19 @@ def test_send_stores_and_pushes_the_message_to_every_connection(
     chat.connect(room_id, bob, "cb")
     message = send(chat, room_id, ann, "hello")
     assert message.seat == 1
-    own, theirs = message_payload(message, True), message_payload(message, False)
+    own, theirs = message_payload(message, message.seat), message_payload(message, 3 - message.seat)
     assert pusher.events_for("ca")[-1] == {"type": "message", "message": own}
     assert pusher.events_for("cb")[-1] == {"type": "message", "message": theirs}
     assert chat.messages(room_id, bob).messages == [message]
     assert texts(chat, room_id, ann) == ["hello"]
+
+
+def test_own_is_decided_once_by_the_readers_seat() -> None:
+    """Issue 23: payloads.py alone says whether a message is the reader's own (the
+    push to each seat, the send's answer and the history all ask it), from the seat."""
+    stored = StoredMessage(2, Message("A" * 21, wire_text("hi"), 1_700_000_000_000))
+    assert message_payload(stored, reader_seat=2)["own"] is True
+    assert message_payload(stored, reader_seat=1)["own"] is False
 
 
 NOT_WIRE_TEXTS = [
@@ -423,7 +432,7 @@ def test_a_retry_after_the_cap_dropped_its_message_never_pushes_an_unstored_text
         chat.send(room_id, ann, wire_text("another text"), "first")
     assert len(pusher.pushed) == pushes
     assert chat.send(room_id, ann, wire_text("the first text"), "first") == first
-    assert pusher.events_for("cb")[-1]["message"] == message_payload(first, False)
+    assert pusher.events_for("cb")[-1]["message"] == message_payload(first, 3 - first.seat)
     assert "another text" not in texts(chat, room_id, ann)
 
 
@@ -468,8 +477,8 @@ def test_a_message_pushed_to_another_tab_of_its_author_is_marked_own(
     chat.connect(room_id, bob, "cb")
     message = send(chat, room_id, ann, "from tab 1")
     for tab in ("ann-tab-1", "ann-tab-2"):
-        assert pusher.events_for(tab)[-1]["message"] == message_payload(message, True)
-    assert pusher.events_for("cb")[-1]["message"] == message_payload(message, False)
+        assert pusher.events_for(tab)[-1]["message"] == message_payload(message, message.seat)
+    assert pusher.events_for("cb")[-1]["message"] == message_payload(message, 3 - message.seat)
 
 
 def test_a_malformed_client_id_is_a_bad_request(
@@ -638,7 +647,7 @@ def test_a_gone_connection_is_forgotten_and_the_push_goes_on(
     clock[0] += 60_000
     pusher.gone.add("ca")
     message = send(chat, room_id, bob, "still there?")
-    assert pusher.events_for("cb")[-1]["message"] == message_payload(message, True)
+    assert pusher.events_for("cb")[-1]["message"] == message_payload(message, message.seat)
     remaining = store.connections("cb")
     assert remaining is not None and remaining[0].seats == {"cb": 2}
 
