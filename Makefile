@@ -29,7 +29,7 @@ test: venv system-deps sam-tools lint
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 # The fast habit (well under a minute, no server, no SAM): the browser's modules, then
-# the Python tests marked unit (tests/conftest.py: UNIT_TESTS, on in-memory fakes).
+# the Python tests marked unit (tests/conftest.py: UNIT_TESTS, on in-process fakes).
 unit: venv
 	node --test tests/js/
 	$(BIN)/python -m pytest -p no:cacheprovider -q -m unit $(PYTEST_ARGS)

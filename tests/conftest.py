@@ -53,9 +53,10 @@ pytest_runtest_setup = pytest.hookimpl(wrapper=True)(_skip_missing_programs)
 pytest_runtest_call = pytest.hookimpl(wrapper=True)(_skip_missing_programs)
 
 
-# `make unit`: the tests of the rules and of what is written down, on in-memory
-# fakes or plain reading, no server of any kind (and no SAM): `pytest -m unit`.
-# The store's contract runs there on the in-memory store only.
+# `make unit`: the tests of the rules and of what is written down, on the fakes of
+# tests/fakes.py (the real store and Lua scripts on an in-process fakeredis) or plain
+# reading, no server of any kind (and no SAM): `pytest -m unit`. The store's contract
+# runs there on the in-process store only.
 UNIT_TESTS = (
     "tests/functions/test_service.py",
     "tests/functions/test_service_properties.py",
@@ -63,6 +64,7 @@ UNIT_TESTS = (
     "tests/functions/test_config.py",
     "tests/functions/test_client_address.py",
     "tests/functions/test_wiring.py",
+    "tests/functions/test_patterns.py",
     "tests/functions/test_protocol_interop.py",
     "tests/support/test_e2ee_oracle.py",
     "tests/support/test_handshake_rules.py",
@@ -93,7 +95,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "unit: on in-memory fakes, no server (make unit)")
+    config.addinivalue_line("markers", "unit: on in-process fakes, no server (make unit)")
     missing = [name for name in UNIT_TESTS if not (_ROOT / name).is_file()]
     if missing:
         raise pytest.UsageError(f"tests/conftest.py's UNIT_TESTS names missing files: {missing}")
@@ -108,7 +110,7 @@ def _is_unit(item: pytest.Item) -> bool:
     path = item.path.relative_to(_ROOT).as_posix()
     if path == "tests/functions/test_store_contract.py":
         callspec = getattr(item, "callspec", None)
-        return callspec is not None and callspec.params.get("store_kind") == "memory"
+        return callspec is not None and callspec.params.get("store_kind") == "in-process"
     return path in UNIT_TESTS
 
 

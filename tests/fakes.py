@@ -1,220 +1,53 @@
-"""In-memory stand-ins for the service's ports, for tests that need no I/O.
+"""Stand-ins for the service's ports, for tests that need no I/O and no server.
 
-`InMemoryRoomStore` keeps the same promises as the Redis store (the store
-contract tests run against both), with a lock for atomicity and a settable clock.
+`LuaRoomStore` is the real store (`UpstashRoomStore`, the real upstash-redis
+client) running the real Lua scripts of functions/privochat/lua/ on an embedded
+fakeredis, in process: the requests go through an httpx transport to the same
+code the local Upstash endpoint runs, not over a socket. The scripts are the
+room's rules; no test keeps a copy of them.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import json
+from collections.abc import Iterable
 
-from privochat.domain import (
-    HISTORY_CAP,
-    MAX_CONNECTIONS_PER_PARTICIPANT,
-    ClientIdReused,
-    Hello,
-    History,
-    Limit,
-    Message,
-    RateLimited,
-    RoomConnections,
-    RoomFull,
-    RoomNotFound,
-    SeatHello,
-    Seating,
-    StoredMessage,
-    TooManyConnections,
-    Unauthorized,
-    WrongKey,
-)
+import httpx
+import redis
+
+from infra.local_stack import redis_backend
+from infra.local_stack.upstash_endpoint import encode, error_text
+from privochat.scripts import connect_upstash
+from privochat.store_upstash import UpstashRoomStore
 
 
-@dataclass
-class _Room:
-    expires_at_ms: int
-    verifier: str
-    seats: dict[str, int] = field(default_factory=dict)
-    hellos: dict[int, Hello] = field(default_factory=dict)
-    messages: list[StoredMessage] = field(default_factory=list)
-    by_client_id: dict[str, StoredMessage] = field(default_factory=dict)
-    connections: dict[str, int] = field(default_factory=dict)
-    connected_at: dict[str, int] = field(default_factory=dict)
+class LuaRoomStore(UpstashRoomStore):
+    """The Upstash store on an embedded fakeredis of its own (every script runs in
+    fakeredis's Lua, as in the local stack). Its data is readable for assertions."""
 
+    def __init__(self) -> None:
+        self.backend = redis_backend.embedded()
+        client = httpx.Client(transport=httpx.MockTransport(self._answer))
+        super().__init__(connect_upstash("http://lua-room-store.invalid", "token", 3.0, client))
 
-class InMemoryRoomStore:
-    def __init__(self, clock_ms: Callable[[], int] | None = None) -> None:
-        self.now_ms = clock_ms or (lambda: time.time_ns() // 1_000_000)
-        self._rooms: dict[str, _Room] = {}
-        self._conn: dict[str, str] = {}
-        self._counters: dict[tuple[str, int], int] = {}
-        self._lock = threading.Lock()
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        """One command, as the local Upstash endpoint answers it."""
+        command = [str(arg) for arg in json.loads(request.content)]
+        try:
+            reply = self.backend.execute(command)
+        except redis.exceptions.ResponseError as error:
+            return httpx.Response(400, json={"error": error_text(error)})
+        as_base64 = request.headers.get("Upstash-Encoding", "").lower() == "base64"
+        return httpx.Response(200, json={"result": encode(reply, as_base64)})
 
-    def _count(self, identifier: str, limit: Limit, now_ms: int) -> None:
-        """A fixed-window counter, on the caller's clock."""
-        window_ms = limit.window_seconds * 1000
-        window = now_ms // window_ms
-        key = (identifier, window)
-        if self._counters.get(key, 0) + 1 > limit.max_requests:
-            raise RateLimited(max(1, -(-((window + 1) * window_ms - now_ms) // 1000)))
-        self._counters[key] = self._counters.get(key, 0) + 1
+    def room_fields(self, room_id: str) -> dict[str, str]:
+        """The room's hash (lua/lib.lua names its fields); {} once it is gone."""
+        flat = self.backend.execute(["HGETALL", f"meta:{{{room_id}}}"])
+        text = [each.decode() for each in flat]
+        return dict(zip(text[::2], text[1::2], strict=True))
 
-    def _room(self, room_id: str) -> _Room | None:
-        room = self._rooms.get(room_id)
-        if room is not None and room.expires_at_ms <= self.now_ms():
-            del self._rooms[room_id]
-            self._conn = {c: r for c, r in self._conn.items() if r != room_id}
-            return None
-        return room
-
-    def _seat(self, room_id: str, participant: str) -> tuple[_Room, int]:
-        room = self._room(room_id)
-        if room is None:
-            raise RoomNotFound()
-        if participant not in room.seats:
-            raise Unauthorized()
-        return room, room.seats[participant]
-
-    def create_room(
-        self,
-        room_id: str,
-        verifier: str,
-        ttl_seconds: int,
-        now_ms: int,
-        client: str,
-        limit: Limit,
-    ) -> bool:
-        with self._lock:
-            self._count(f"create:{client}", limit, now_ms)
-            if self._room(room_id) is not None:
-                return False
-            self._rooms[room_id] = _Room(now_ms + ttl_seconds * 1000, verifier)
-            return True
-
-    @staticmethod
-    def _hellos(room: _Room) -> tuple[SeatHello, ...]:
-        return tuple(SeatHello(seat, room.hellos[seat]) for seat in sorted(room.hellos))
-
-    def join(self, room_id: str, participant: str, verifier: str, max_participants: int) -> Seating:
-        with self._lock:
-            room = self._room(room_id)
-            if room is None:
-                raise RoomNotFound()
-            if verifier != room.verifier:
-                raise WrongKey()
-            if participant not in room.seats:
-                if len(room.seats) >= max_participants:
-                    raise RoomFull()
-                room.seats[participant] = len(room.seats) + 1
-            return Seating(
-                room.seats[participant], len(room.seats), room.expires_at_ms, self._hellos(room)
-            )
-
-    def publish_hello(
-        self, room_id: str, participant: str, hello: Hello, limit: Limit, now_ms: int
-    ) -> tuple[SeatHello, RoomConnections]:
-        with self._lock:
-            room, seat = self._seat(room_id, participant)
-            self._count(f"hello:{room_id}:{seat}", limit, now_ms)
-            room.hellos[seat] = hello
-            return SeatHello(seat, hello), RoomConnections(room_id, dict(room.connections))
-
-    def expires_at(self, room_id: str, participant: str) -> int:
-        with self._lock:
-            room, _ = self._seat(room_id, participant)
-            return room.expires_at_ms
-
-    def append_message(
-        self,
-        room_id: str,
-        participant: str,
-        message: Message,
-        client_id: str,
-        limit: Limit,
-        now_ms: int,
-    ) -> tuple[StoredMessage, RoomConnections]:
-        with self._lock:
-            room, seat = self._seat(room_id, participant)
-            self._count(f"send:{participant}", limit, now_ms)
-            key = f"{seat}:{client_id}"
-            stored = room.by_client_id.get(key)
-            if stored is None:
-                stored = StoredMessage(seat, message)
-                room.messages.append(stored)
-                del room.messages[:-HISTORY_CAP]
-                room.by_client_id[key] = stored
-            elif stored not in room.messages and stored.message.text != message.text:
-                # Dropped by the cap: only the same text may be answered under its ID.
-                raise ClientIdReused()
-            return stored, RoomConnections(room_id, dict(room.connections))
-
-    def messages(self, room_id: str, participant: str, after: str | None, limit: int) -> History:
-        with self._lock:
-            room, seat = self._seat(room_id, participant)
-            ids = [each.message.id for each in room.messages]
-            start = ids.index(after) + 1 if after in ids else 0
-            page = room.messages[start : start + limit]
-            more = start + limit < len(room.messages)
-            return History(seat, page, self._hellos(room), more)
-
-    def destroy(self, room_id: str, participant: str) -> RoomConnections:
-        with self._lock:
-            room, _ = self._seat(room_id, participant)
-            del self._rooms[room_id]
-            self._counters = {
-                key: count
-                for key, count in self._counters.items()
-                if key[0] not in {f"send:{p}" for p in room.seats}
-            }
-            for connection_id in room.connections:
-                self._conn.pop(connection_id, None)
-            return RoomConnections(room_id, dict(room.connections))
-
-    def connect(
-        self, room_id: str, participant: str, connection_id: str, now_ms: int
-    ) -> RoomConnections:
-        with self._lock:
-            room, seat = self._seat(room_id, participant)
-            if list(room.connections.values()).count(seat) >= MAX_CONNECTIONS_PER_PARTICIPANT:
-                raise TooManyConnections()
-            room.connections[connection_id] = seat
-            room.connected_at[connection_id] = now_ms
-            self._conn[connection_id] = room_id
-            return RoomConnections(room_id, dict(room.connections))
-
-    def disconnect(self, connection_id: str) -> RoomConnections | None:
-        with self._lock:
-            room_id = self._conn.pop(connection_id, None)
-            room = self._room(room_id) if room_id else None
-            if room_id is None or room is None:
-                return None
-            room.connections.pop(connection_id, None)
-            room.connected_at.pop(connection_id, None)
-            return RoomConnections(room_id, dict(room.connections))
-
-    def connections(
-        self, connection_id: str, room_id: str | None = None
-    ) -> tuple[RoomConnections, int] | None:
-        with self._lock:
-            known = self._conn.get(connection_id)
-            room = self._room(known) if known else None
-            if known is None or room is None or room_id not in (None, known):
-                return None
-            return RoomConnections(known, dict(room.connections)), room.expires_at_ms
-
-    def forget_connections(
-        self, room_id: str, connection_ids: Iterable[str], connected_before_ms: int
-    ) -> None:
-        with self._lock:
-            room = self._room(room_id)
-            if room is None:
-                return
-            for connection_id in connection_ids:
-                if room.connected_at.get(connection_id, connected_before_ms) < connected_before_ms:
-                    self._conn.pop(connection_id, None)
-                    room.connections.pop(connection_id, None)
+    def keys(self, pattern: str = "*") -> list[str]:
+        return [each.decode() for each in self.backend.execute(["KEYS", pattern])]
 
 
 class RecordingPusher:

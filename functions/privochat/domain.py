@@ -42,9 +42,18 @@ MAX_GENERATION = 10_000
 
 _ID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-"
 _ID_LENGTH = 21  # nanoid-style: 21 symbols of 6 bits = 126 bits
-_ID = re.compile(r"[0-9A-Za-z_-]{21}")  # room and message IDs alike
-_B64URL_43 = re.compile(r"[0-9A-Za-z_-]{43}")  # 32 bytes in base64url, no padding
-_CLIENT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+# The patterns of the values the server checks, each written here only (whole-string
+# patterns, no anchors): http_schemas.py anchors them for the OpenAPI document, and the
+# page's copies are compared with them (tests/functions/test_patterns.py: links.js
+# exports ROOM_ID_PATTERN, protocol.js spells the wire text).
+ID_PATTERN = f"[0-9A-Za-z_-]{{{_ID_LENGTH}}}"  # room and message IDs alike
+# 32 bytes in canonical base64url, no padding: the last of the 43 characters carries
+# 2 unused bits, which must be zero (one value, one spelling).
+KEY_PATTERN = "[0-9A-Za-z_-]{42}[AEIMQUYcgkosw048]"
+CLIENT_ID_PATTERN = f"[0-9A-Za-z_-]{{1,{CLIENT_ID_MAX_CHARS}}}"
+_ID = re.compile(ID_PATTERN)
+_KEY = re.compile(KEY_PATTERN)
+_CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
 _WIRE_TEXT = re.compile(WIRE_TEXT_PATTERN)
 
 
@@ -113,10 +122,9 @@ def _bytes_32(value: str | None) -> bytes | None:
     """The 32 bytes `value` spells in canonical base64url, else None. The last of
     its 43 characters carries 2 unused bits: only the spelling with them zero is
     accepted, so one token (or key) has one spelling, not four."""
-    if value is None or not _B64URL_43.fullmatch(value):
+    if value is None or not _KEY.fullmatch(value):
         return None
-    raw = base64.urlsafe_b64decode(value + "=")
-    return raw if _b64url(raw) == value else None
+    return base64.urlsafe_b64decode(value + "=")
 
 
 def _token_tag(secret: bytes, room_id: str, nonce: bytes) -> bytes:

@@ -192,7 +192,7 @@ def create_app() -> FastAPI:
         history = chat.messages(roomId, room_token(cookies, roomId), after)
         return MessageList(
             messages=[
-                MessageOut.model_validate(message_payload(each, each.seat == history.seat))
+                MessageOut.model_validate(message_payload(each, history.seat))
                 for each in history.messages
             ],
             hellos=[HelloOut.model_validate(hello_payload(each)) for each in history.hellos],
@@ -204,7 +204,9 @@ def create_app() -> FastAPI:
         body: SendMessage, chat: Service, roomId: RoomId, cookies: Cookies
     ) -> MessageSent:
         stored = chat.send(roomId, room_token(cookies, roomId), body.text, body.clientId)
-        return MessageSent(message=MessageOut.model_validate(message_payload(stored, own=True)))
+        return MessageSent(
+            message=MessageOut.model_validate(message_payload(stored, reader_seat=stored.seat))
+        )
 
     return app
 

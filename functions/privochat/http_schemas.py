@@ -8,7 +8,15 @@ from typing import Annotated, Any
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from .domain import CLIENT_ID_MAX_CHARS, MAX_GENERATION, TEXT_MAX_CHARS, WIRE_TEXT_PATTERN
+from .domain import (
+    CLIENT_ID_MAX_CHARS,
+    CLIENT_ID_PATTERN,
+    ID_PATTERN,
+    KEY_PATTERN,
+    MAX_GENERATION,
+    TEXT_MAX_CHARS,
+    WIRE_TEXT_PATTERN,
+)
 
 
 class ErrorBody(BaseModel):
@@ -16,12 +24,14 @@ class ErrorBody(BaseModel):
     message: str
 
 
-_KEY_PATTERN = r"^[0-9A-Za-z_-]{42}[AEIMQUYcgkosw048]$"  # base64url of 32 bytes, no padding
+def _whole(pattern: str) -> str:
+    """A pattern of domain.py (the one source) for the whole value, as JSON Schema wants it."""
+    return f"^{pattern}$"
 
 
 def _key_field(description: str, default: Any = ...) -> Any:
     return Field(
-        default, min_length=43, max_length=43, pattern=_KEY_PATTERN, description=description
+        default, min_length=43, max_length=43, pattern=_whole(KEY_PATTERN), description=description
     )
 
 
@@ -111,7 +121,9 @@ class SendMessage(BaseModel):
         pattern=WIRE_TEXT_PATTERN,
         description="the sealed wire text: <version>.<epoch>.<base64url>, version 3 today (docs/protocol.md)",
     )
-    clientId: str = Field(min_length=1, max_length=CLIENT_ID_MAX_CHARS, pattern=r"^[0-9A-Za-z_-]+$")
+    clientId: str = Field(
+        min_length=1, max_length=CLIENT_ID_MAX_CHARS, pattern=_whole(CLIENT_ID_PATTERN)
+    )
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -121,8 +133,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorBody} for status in (*statuses, 400, 413, 422, 503)}
 
 
-_ID_PATTERN = r"^[0-9A-Za-z_-]{21}$"
 RoomId = Annotated[
-    str, Query(alias="roomId", pattern=_ID_PATTERN, description="21 URL-safe characters")
+    str, Query(alias="roomId", pattern=_whole(ID_PATTERN), description="21 URL-safe characters")
 ]
-MessageId = Annotated[str | None, Query(pattern=_ID_PATTERN, description="a message id")]
+MessageId = Annotated[str | None, Query(pattern=_whole(ID_PATTERN), description="a message id")]

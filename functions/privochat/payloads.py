@@ -6,14 +6,16 @@ from __future__ import annotations
 from .domain import SeatHello, StoredMessage
 
 
-def message_payload(stored: StoredMessage, own: bool) -> dict[str, object]:
+def message_payload(stored: StoredMessage, reader_seat: int) -> dict[str, object]:
+    """A message as the participant in `reader_seat` receives it. `own` (docs/api.md)
+    is decided here only: whether the reader's seat is the author's."""
     message = stored.message
     return {
         "id": message.id,
         "seat": stored.seat,
         "text": message.text,
         "timestamp": message.timestamp,
-        "own": own,
+        "own": stored.seat == reader_seat,
     }
 
 

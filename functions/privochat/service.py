@@ -207,15 +207,11 @@ class ChatService:
         )
         # A retry (same clientId) pushes again: the first push may never have
         # happened. Clients drop a message whose id they already show.
-        # Each connection is told whether the message is its participant's own
-        # (another tab of the author shows it on the author's side). The other
-        # participant first: theirs is the delivery that is waited for.
-        for targets, own in (
-            (connections.ids(excluding_seat=stored.seat), False),
-            (connections.ids(only_seat=stored.seat), True),
-        ):
-            event: dict[str, object] = {"type": "message", "message": message_payload(stored, own)}
-            self._push(connections.room_id, targets, event)
+        # Each seat's connections get the message as that seat reads it (payloads.py).
+        # The other participant first: theirs is the delivery that is waited for.
+        for seat in sorted(set(connections.seats.values()), key=lambda seat: seat == stored.seat):
+            event: dict[str, object] = {"type": "message", "message": message_payload(stored, seat)}
+            self._push(connections.room_id, connections.ids(only_seat=seat), event)
         return stored
 
     def messages(self, room_id: str | None, token: str | None, after: str | None = None) -> History:

@@ -13,7 +13,8 @@ Every key of a room expires with it; destroy deletes them all. Upstash bills
 each command, the scripts' own included: send 3 (a retry 4), join 3, $connect 4,
 the time left 1, a ping or a relay 1 (tests/functions/test_store_scripts.py counts
 them on a real redis-server). The scripts are found by name in lua/: adding one
-needs no list.
+needs no list. A stored message's entry is lua/lib.lua's alone: this module passes a
+message's parts and reads the parts the scripts answer, never the entry itself.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from .domain import (
     StoredMessage,
     Unauthorized,
 )
-from .scripts import Scripts
+from .scripts import Reply, Scripts
 
 
 def _meta(room_id: str) -> str:
@@ -50,15 +51,11 @@ def _conn(connection_id: str) -> str:
     return f"conn:{connection_id}"
 
 
-def _stored_entry(message: Message) -> str:
-    """A message as the scripts store it (after its author's seat and a bar). The
-    text comes last, so it may hold any character."""
-    return f"{message.id}|{message.timestamp}|{message.text}"
-
-
-def _parse_stored(element: str) -> StoredMessage:
-    seat, message_id, timestamp, text = element.split("|", 3)
-    return StoredMessage(int(seat), Message(message_id, text, int(timestamp)))
+def _stored(parts: list[Reply]) -> StoredMessage:
+    """A stored message from a script's answer: its parts, {seat, id, timestamp, text}.
+    lua/lib.lua alone builds and reads the stored entry (`entry`, `entry_parts`)."""
+    seat, message_id, timestamp, text = parts
+    return StoredMessage(int(seat), Message(str(message_id), str(text), int(timestamp)))
 
 
 def _hello_json(hello: Hello) -> str:
@@ -179,7 +176,9 @@ class UpstashRoomStore:
             [
                 participant,
                 client_id,
-                _stored_entry(message),
+                message.id,
+                str(message.timestamp),
+                message.text,
                 str(limit.max_requests),
                 str(window),
                 str(HISTORY_CAP),
@@ -187,7 +186,7 @@ class UpstashRoomStore:
                 hashlib.sha256(message.text.encode()).hexdigest(),
             ],
         )
-        return _parse_stored(stored), _parse_connections(room_id, connections)
+        return _stored(stored), _parse_connections(room_id, connections)
 
     def messages(self, room_id: str, participant: str, after: str | None, limit: int) -> History:
         _, seat, page, more, hello1, hello2 = self._scripts.run(
@@ -197,7 +196,7 @@ class UpstashRoomStore:
         )
         return History(
             int(seat),
-            [_parse_stored(each) for each in page],
+            [_stored(each) for each in page],
             _parse_hellos(hello1, hello2),
             more == 1,
         )

@@ -13,7 +13,7 @@ from infra.local_stack.upstash_endpoint import UpstashEndpoint
 from privochat.ports import RoomStore
 from privochat.scripts import connect_upstash
 from privochat.store_upstash import UpstashRoomStore
-from tests.fakes import InMemoryRoomStore
+from tests.fakes import LuaRoomStore
 
 
 @dataclass
@@ -53,14 +53,14 @@ def upstash_redis_server() -> Iterator[UpstashSetup]:
         yield from _serve(redis_backend.server(url))
 
 
-@pytest.fixture(params=["memory", "embedded", "redis-server"])
+@pytest.fixture(params=["in-process", "embedded", "redis-server"])
 def store_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture
 def upstash_setup(store_kind: str, request: pytest.FixtureRequest) -> UpstashSetup | None:
-    if store_kind == "memory":
+    if store_kind == "in-process":
         return None
     fixture = "upstash_embedded" if store_kind == "embedded" else "upstash_redis_server"
     setup: UpstashSetup = request.getfixturevalue(fixture)
@@ -69,4 +69,4 @@ def upstash_setup(store_kind: str, request: pytest.FixtureRequest) -> UpstashSet
 
 @pytest.fixture
 def store(upstash_setup: UpstashSetup | None) -> RoomStore:
-    return InMemoryRoomStore() if upstash_setup is None else upstash_setup.store()
+    return LuaRoomStore() if upstash_setup is None else upstash_setup.store()

@@ -5,6 +5,7 @@ cases), so the success paths are fuzzed too, not only the refusals."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from privochat.cookies import COOKIE_NAME
 from privochat.domain import Limit, new_token, participant_key
 from privochat.http_api import create_app
 from privochat.service import ChatService, Limits
-from tests.fakes import InMemoryRoomStore, RecordingPusher
+from tests.fakes import LuaRoomStore, RecordingPusher
 from tests.support.rooms import SECRET
 
 ROOM = "Fuzzed_room_000000001"
@@ -40,21 +41,23 @@ FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(Healt
 
 
 @pytest.fixture(autouse=True)
-def store() -> Iterator[InMemoryRoomStore]:
-    """The app runs on an in-memory store of its own for each test (it persists
+def store() -> Iterator[LuaRoomStore]:
+    """The app runs on a store of its own for each test (it persists
     across that test's cases), with a deployment's default settings."""
-    store = InMemoryRoomStore()
+    store = LuaRoomStore()
     chat = ChatService(store, RecordingPusher(), room_ttl_seconds=600, limits=LIMITS, secret=SECRET)
     wiring.configure(Settings(), service=chat)
     yield store
     wiring.configure()
 
 
-def _aim(case: schemathesis.Case[Any], store: InMemoryRoomStore) -> None:
+def _aim(case: schemathesis.Case[Any], store: LuaRoomStore) -> None:
     """Aims a case at the room, with the cookie of its seated participant: seats
     them first (again, after a fuzzed destroy or once the room expired)."""
-    if store._room(ROOM) is None:
-        store.create_room(ROOM, VERIFIER, 600, store.now_ms(), "seed", Limit(10**9, 60))
+    if not store.room_fields(ROOM):
+        store.create_room(
+            ROOM, VERIFIER, 600, time.time_ns() // 1_000_000, "seed", Limit(10**9, 60)
+        )
         store.join(ROOM, participant_key(ROOM, TOKEN), VERIFIER, 2)
     if case.query is not None and "roomId" in case.query:
         case.query["roomId"] = ROOM
@@ -70,7 +73,7 @@ def _aim(case: schemathesis.Case[Any], store: InMemoryRoomStore) -> None:
 @schema.parametrize()
 @FUZZ
 def test_no_input_breaks_the_api_or_its_schema(
-    case: schemathesis.Case[Any], aimed: bool, store: InMemoryRoomStore
+    case: schemathesis.Case[Any], aimed: bool, store: LuaRoomStore
 ) -> None:
     if aimed:
         _aim(case, store)
@@ -81,7 +84,7 @@ def test_no_input_breaks_the_api_or_its_schema(
     "operation", OPERATIONS, ids=[f"{op.method.upper()} {op.path}" for op in OPERATIONS]
 )
 def test_the_fuzzer_aimed_at_a_room_reaches_a_success(
-    operation: APIOperation[Any, Any, Any, Any], store: InMemoryRoomStore
+    operation: APIOperation[Any, Any, Any, Any], store: LuaRoomStore
 ) -> None:
     """The success paths are fuzzed too, not only the refusals: aimed as above, the
     fuzzer's cases reach a 2xx on every operation (each answer still matching the

@@ -1,8 +1,9 @@
-"""Every rule of the contract (docs/api.md) at the service level, with in-memory fakes."""
+"""Every rule of the contract (docs/api.md) at the service level, on the real store and
+its Lua scripts in process (tests/fakes.py) and a recording pusher."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
 
 import pytest
 
@@ -17,6 +18,7 @@ from privochat.domain import (
     BadRequest,
     ClientIdReused,
     Limit,
+    Message,
     RateLimited,
     RoomConnections,
     RoomFull,
@@ -30,7 +32,7 @@ from privochat.domain import (
 )
 from privochat.payloads import message_payload
 from privochat.service import PAGE_TEXT_BYTES, PEERS_FRESH_MS, ChatService, Limits
-from tests.fakes import InMemoryRoomStore, RecordingPusher
+from tests.fakes import LuaRoomStore, RecordingPusher
 from tests.support.rooms import SECRET, join, key32
 
 CLIENT = "203.0.113.7"
@@ -43,13 +45,13 @@ def pusher() -> RecordingPusher:
 
 
 @pytest.fixture
-def store(clock: list[int]) -> InMemoryRoomStore:
-    """On the test's clock: the one the service passes in (the store stands for Redis's)."""
-    return InMemoryRoomStore(clock_ms=lambda: clock[0])
+def store() -> LuaRoomStore:
+    """The real store and its Lua scripts, in process; time comes from the service."""
+    return LuaRoomStore()
 
 
 @pytest.fixture
-def chat(store: InMemoryRoomStore, pusher: RecordingPusher, clock: list[int]) -> ChatService:
+def chat(store: LuaRoomStore, pusher: RecordingPusher, clock: list[int]) -> ChatService:
     return ChatService(
         store,
         pusher,
@@ -75,8 +77,9 @@ def texts(chat: ChatService, room_id: str, token: str) -> list[str]:
 
 @pytest.fixture
 def clock() -> list[int]:
-    """Now, in ms; a test may move it on."""
-    return [1_700_000_000_000]
+    """Now, in ms; a test may move it on. It starts at the real time: Redis expires a
+    room's keys on its own clock, at the expiry the service's clock gave them."""
+    return [time.time_ns() // 1_000_000]
 
 
 @pytest.fixture
@@ -92,14 +95,14 @@ def test_create_room_gives_a_21_character_id_and_the_ttl(chat: ChatService) -> N
 
 
 def test_create_room_never_overwrites_a_room_whose_id_is_drawn_again(
-    chat: ChatService, store: InMemoryRoomStore, monkeypatch: pytest.MonkeyPatch
+    chat: ChatService, store: LuaRoomStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, _ = chat.create_room(CLIENT, VERIFIER)
     join(chat, first)
     drawn = iter([first, first, "B" * 21])
     monkeypatch.setattr("privochat.service.new_id", lambda: next(drawn))
     assert chat.create_room(CLIENT, VERIFIER)[0] == "B" * 21
-    assert store._rooms[first].seats  # the first room is untouched
+    assert store.room_fields(first)["seats"] == "1"  # the first room is untouched
 
 
 def test_create_room_gives_up_after_three_taken_ids(
@@ -182,7 +185,7 @@ def test_a_token_of_another_room_is_replaced(chat: ChatService) -> None:
 
 
 def test_a_token_handed_out_before_a_lost_answer_gets_the_same_seat(
-    chat: ChatService, store: InMemoryRoomStore
+    chat: ChatService, store: LuaRoomStore
 ) -> None:
     """The token is chosen before the store is touched: if the join was applied
     but its answer lost, the retry with that token finds its seat, never room-full."""
@@ -195,14 +198,12 @@ def test_a_token_handed_out_before_a_lost_answer_gets_the_same_seat(
     assert (retry.seat, retry.participants) == (first.seat, 2)
 
 
-def test_a_wrong_proof_is_refused_and_takes_no_seat(
-    chat: ChatService, store: InMemoryRoomStore
-) -> None:
+def test_a_wrong_proof_is_refused_and_takes_no_seat(chat: ChatService, store: LuaRoomStore) -> None:
     room_id, _ = chat.create_room(CLIENT, VERIFIER)
     stranger = chat.seat_token(room_id, None)
     with pytest.raises(WrongKey):
         chat.join(room_id, stranger, WRONG_PROOF)
-    assert store._rooms[room_id].seats == {}
+    assert "seats" not in store.room_fields(room_id)
     with pytest.raises(BadRequest):
         chat.join(room_id, stranger, None)
     assert join(chat, room_id).participants == 1
@@ -217,20 +218,21 @@ def test_a_seated_participant_must_prove_the_key_again(chat: ChatService) -> Non
 
 @pytest.mark.parametrize("verifier", ["", "short", VERIFIER[:-1] + "B", VERIFIER + "A"])
 def test_a_malformed_verifier_creates_nothing(
-    chat: ChatService, store: InMemoryRoomStore, verifier: str
+    chat: ChatService, store: LuaRoomStore, verifier: str
 ) -> None:
     with pytest.raises(BadRequest):
         chat.create_room(CLIENT, verifier)
-    assert store._rooms == {}
+    assert store.keys("meta:*") == []
 
 
 def test_the_store_keeps_the_verifier_never_the_proof(
-    chat: ChatService, store: InMemoryRoomStore
+    chat: ChatService, store: LuaRoomStore
 ) -> None:
     room_id, _ = chat.create_room(CLIENT, VERIFIER)
     join(chat, room_id)
-    assert store._rooms[room_id].verifier == VERIFIER != PROOF
-    assert PROOF not in repr(store._rooms[room_id])
+    fields = store.room_fields(room_id)
+    assert fields["verifier"].partition(":")[0] == VERIFIER != PROOF
+    assert PROOF not in repr(fields)
 
 
 def test_hellos_are_kept_per_seat_relayed_and_given_to_joiners(
@@ -290,11 +292,11 @@ def test_only_participants_publish_hellos(chat: ChatService, room: tuple[str, st
         chat.publish_hello(room[0], new_token(room[0], b"forged" * 6), 1, key32("C"), key32("M"))
 
 
-def test_the_store_never_sees_the_token(store: InMemoryRoomStore, chat: ChatService) -> None:
+def test_the_store_never_sees_the_token(store: LuaRoomStore, chat: ChatService) -> None:
     room_id, _ = chat.create_room(CLIENT, VERIFIER)
     token = join(chat, room_id).token
-    seats = store._rooms[room_id].seats
-    assert token not in seats and participant_key(room_id, token) in seats
+    fields = store.room_fields(room_id)
+    assert token not in repr(fields) and f"p:{participant_key(room_id, token)}" in fields
 
 
 @pytest.mark.parametrize(
@@ -344,11 +346,19 @@ def test_send_stores_and_pushes_the_message_to_every_connection(
     chat.connect(room_id, bob, "cb")
     message = send(chat, room_id, ann, "hello")
     assert message.seat == 1
-    own, theirs = message_payload(message, True), message_payload(message, False)
+    own, theirs = message_payload(message, message.seat), message_payload(message, 3 - message.seat)
     assert pusher.events_for("ca")[-1] == {"type": "message", "message": own}
     assert pusher.events_for("cb")[-1] == {"type": "message", "message": theirs}
     assert chat.messages(room_id, bob).messages == [message]
     assert texts(chat, room_id, ann) == ["hello"]
+
+
+def test_own_is_decided_once_by_the_readers_seat() -> None:
+    """Issue 23: payloads.py alone says whether a message is the reader's own (the
+    push to each seat, the send's answer and the history all ask it), from the seat."""
+    stored = StoredMessage(2, Message("A" * 21, wire_text("hi"), 1_700_000_000_000))
+    assert message_payload(stored, reader_seat=2)["own"] is True
+    assert message_payload(stored, reader_seat=1)["own"] is False
 
 
 NOT_WIRE_TEXTS = [
@@ -422,7 +432,7 @@ def test_a_retry_after_the_cap_dropped_its_message_never_pushes_an_unstored_text
         chat.send(room_id, ann, wire_text("another text"), "first")
     assert len(pusher.pushed) == pushes
     assert chat.send(room_id, ann, wire_text("the first text"), "first") == first
-    assert pusher.events_for("cb")[-1]["message"] == message_payload(first, False)
+    assert pusher.events_for("cb")[-1]["message"] == message_payload(first, 3 - first.seat)
     assert "another text" not in texts(chat, room_id, ann)
 
 
@@ -467,8 +477,8 @@ def test_a_message_pushed_to_another_tab_of_its_author_is_marked_own(
     chat.connect(room_id, bob, "cb")
     message = send(chat, room_id, ann, "from tab 1")
     for tab in ("ann-tab-1", "ann-tab-2"):
-        assert pusher.events_for(tab)[-1]["message"] == message_payload(message, True)
-    assert pusher.events_for("cb")[-1]["message"] == message_payload(message, False)
+        assert pusher.events_for(tab)[-1]["message"] == message_payload(message, message.seat)
+    assert pusher.events_for("cb")[-1]["message"] == message_payload(message, 3 - message.seat)
 
 
 def test_a_malformed_client_id_is_a_bad_request(
@@ -525,7 +535,7 @@ def test_presence_goes_one_two_one(
 
 
 def test_connect_is_refused_to_strangers_and_stores_nothing(
-    chat: ChatService, store: InMemoryRoomStore, room: tuple[str, str, str]
+    chat: ChatService, store: LuaRoomStore, room: tuple[str, str, str]
 ) -> None:
     with pytest.raises(Unauthorized):
         chat.connect(room[0], new_token(room[0], SECRET), "cx")  # issued, but no seat
@@ -561,11 +571,11 @@ def test_a_burst_of_typing_frames_is_one_push_per_interval(
     assert pusher.events_for("cb").count({"type": "typing"}) == 2
 
 
-class CountingStore(InMemoryRoomStore):
+class CountingStore(LuaRoomStore):
     """Counts the reads a relay or a ping makes (each one billed command at Upstash)."""
 
-    def __init__(self, clock_ms: Callable[[], int]) -> None:
-        super().__init__(clock_ms)
+    def __init__(self) -> None:
+        super().__init__()
         self.reads = 0
 
     def connections(
@@ -578,7 +588,7 @@ class CountingStore(InMemoryRoomStore):
 def test_a_relay_reads_the_store_at_most_once_per_freshness_window_and_stores_nothing(
     pusher: RecordingPusher, clock: list[int]
 ) -> None:
-    store = CountingStore(lambda: clock[0])
+    store = CountingStore()
     chat = ChatService(store, pusher, 600, GENEROUS, SECRET, clock_ms=lambda: clock[0])
     room_id, _ = chat.create_room(CLIENT, VERIFIER)
     ann, bob = join(chat, room_id).token, join(chat, room_id).token
@@ -615,18 +625,19 @@ def test_a_relay_from_an_unknown_connection_is_hung_up(
 def test_a_pong_carries_the_rooms_expiry_and_reads_the_store_every_time(
     chat: ChatService, pusher: RecordingPusher, room: tuple[str, str, str], clock: list[int]
 ) -> None:
+    created = clock[0]
     room_id, ann, _ = room
     chat.connect(room_id, ann, "ca")
     assert chat.ping("ca", room_id)
     expires_at = join(chat, room_id, ann).expires_at_ms
     assert pusher.events_for("ca") == [{"type": "pong", "online": 1, "expiresAt": expires_at}]
-    assert expires_at == 1_700_000_000_000 + 600_000
+    assert expires_at == created + 600_000
 
 
 def test_a_gone_connection_is_forgotten_and_the_push_goes_on(
     chat: ChatService,
     pusher: RecordingPusher,
-    store: InMemoryRoomStore,
+    store: LuaRoomStore,
     room: tuple[str, str, str],
     clock: list[int],
 ) -> None:
@@ -636,7 +647,7 @@ def test_a_gone_connection_is_forgotten_and_the_push_goes_on(
     clock[0] += 60_000
     pusher.gone.add("ca")
     message = send(chat, room_id, bob, "still there?")
-    assert pusher.events_for("cb")[-1]["message"] == message_payload(message, True)
+    assert pusher.events_for("cb")[-1]["message"] == message_payload(message, message.seat)
     remaining = store.connections("cb")
     assert remaining is not None and remaining[0].seats == {"cb": 2}
 
@@ -691,7 +702,7 @@ def test_events_from_unknown_connections_are_ignored(
 
 
 def test_room_creation_over_the_limit_is_rate_limited_per_client(
-    store: InMemoryRoomStore, pusher: RecordingPusher
+    store: LuaRoomStore, pusher: RecordingPusher
 ) -> None:
     chat = ChatService(
         store,
@@ -709,7 +720,7 @@ def test_room_creation_over_the_limit_is_rate_limited_per_client(
 
 
 def test_sending_over_the_limit_is_rate_limited_and_stores_nothing(
-    store: InMemoryRoomStore, pusher: RecordingPusher
+    store: LuaRoomStore, pusher: RecordingPusher
 ) -> None:
     chat = ChatService(
         store,
@@ -728,11 +739,11 @@ def test_sending_over_the_limit_is_rate_limited_and_stores_nothing(
 
 
 def test_a_410_for_a_connection_still_connecting_does_not_forget_it(
-    store: InMemoryRoomStore, pusher: RecordingPusher
+    store: LuaRoomStore, pusher: RecordingPusher
 ) -> None:
     """Both connect at once: Bob's $connect pushes presence to Ann's connection
     while hers is still running; the gateway answers 410; Ann stays in the room."""
-    now = [1_700_000_000_000]
+    now = [time.time_ns() // 1_000_000]
     chat = ChatService(store, pusher, 600, limits=GENEROUS, secret=SECRET, clock_ms=lambda: now[0])
     room_id, _ = chat.create_room(CLIENT, VERIFIER)
     ann, bob = join(chat, room_id).token, join(chat, room_id).token

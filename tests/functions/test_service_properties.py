@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import contextlib
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from devkit.credentials import VERIFIER
 from devkit.wire import label_of, wire_text
 from privochat.domain import TEXT_MAX_CHARS, BadRequest, Limit, RoomFull
 from privochat.service import ChatService, Limits
-from tests.fakes import InMemoryRoomStore, RecordingPusher
+from tests.fakes import LuaRoomStore, RecordingPusher
 from tests.support.rooms import SECRET, join
 
 UNLIMITED = Limits(room_creations=Limit(10**9, 60), messages=Limit(10**9, 60))
@@ -19,7 +19,7 @@ UNLIMITED = Limits(room_creations=Limit(10**9, 60), messages=Limit(10**9, 60))
 
 def new_chat() -> ChatService:
     return ChatService(
-        InMemoryRoomStore(),
+        LuaRoomStore(),
         RecordingPusher(),
         room_ttl_seconds=600,
         limits=UNLIMITED,
@@ -78,13 +78,17 @@ _B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     | st.just(wire_text("y", TEXT_MAX_CHARS + 1)),
     client_id=st.text(max_size=70),
 )
+@example(text="1.00000000000.0", client_id="0")  # version 1: the server reads no version
 def test_a_message_is_stored_exactly_when_it_is_valid(text: str, client_id: str) -> None:
     chat = new_chat()
     room_id, ann, _ = room_with_two(chat)
     head, epoch, sealed = [*text.split(".", 2), "", ""][:3]
     valid = (
         len(text) <= TEXT_MAX_CHARS
-        and head == "2"
+        and head.isascii()  # any version, 1 to 999: a newer page needs no new server
+        and head.isdigit()
+        and len(head) <= 3
+        and head[0] != "0"
         and len(epoch) == 11
         and len(sealed) >= 1
         and all(c in _B64URL for c in epoch + sealed)

@@ -1,6 +1,7 @@
-"""The room store's promises, proved on every store: the in-memory fake, and the
-Upstash store through the real upstash-redis client on the embedded backend and
-on a real redis-server."""
+"""The room store's promises, proved where its Lua scripts run: in process on an
+embedded fakeredis (tests/fakes.py, the store of the service tests: `make unit`), and
+through the real upstash-redis client and the local Upstash endpoint on the embedded
+backend and on a real redis-server. No store in the tests has rules of its own."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from privochat.domain import (
     new_id,
 )
 from privochat.ports import RoomStore
+from privochat.scripts import Scripts, connect_upstash
 from tests.functions.conftest import UpstashSetup
 from tests.support.rooms import key32
 
@@ -301,6 +303,27 @@ def test_stored_messages_are_the_authors_seat_id_time_and_text(
     assert _messages(store, room_id, "p1", None)[1][0].message == message
 
 
+def test_the_scripts_alone_build_and_read_the_stored_entry(
+    upstash_embedded: UpstashSetup,
+) -> None:
+    """Issue 23: lua/lib.lua owns the entry '<seat>|<id>|<timestamp>|<text>': send.lua
+    takes the message's parts and every script answers an entry as its parts, so the
+    Python side neither builds nor splits it."""
+    store = upstash_embedded.store()
+    room_id = _room(store)
+    store.join(room_id, "p1", VERIFIER, 2)
+    scripts = Scripts(connect_upstash(upstash_embedded.url, upstash_embedded.token, 3.0))
+    message = _message("a|b|c")
+    args = ["p1", "c-1", message.id, str(message.timestamp), message.text]
+    limits = [str(MESSAGES.max_requests), "0", str(HISTORY_CAP), "60", "digest"]
+    _, stored, _ = scripts.run("send", [f"meta:{{{room_id}}}"], [*args, *limits])
+    assert stored == [1, message.id, str(message.timestamp), "a|b|c"]
+    _, _, page, _, _, _ = scripts.run(
+        "messages", [f"meta:{{{room_id}}}"], ["p1", "", "10", str(HISTORY_CAP)]
+    )
+    assert page == [stored]
+
+
 def test_a_wrong_verifier_takes_no_seat(store: RoomStore) -> None:
     room_id = _room(store)
     with pytest.raises(WrongKey):
@@ -496,3 +519,17 @@ def test_a_limited_call_after_a_script_cache_flush_counts_once(upstash_setup: Up
     store.append_message(room_id, ann, _message("first, after the flush"), new_id(), limit, _now())
     with pytest.raises(RateLimited):
         store.append_message(room_id, ann, _message("second"), new_id(), limit, _now())
+
+
+def test_the_room_creation_window_starts_at_the_callers_first_creation(store: RoomStore) -> None:
+    """create_room.lua counts a client's creations from its first one (the window is
+    the counter's expiry), not in fixed windows of the clock: a creation on the next
+    fixed window's first millisecond is still refused. The Python copy of the rules
+    that tests/fakes.py held counted fixed windows and let it through."""
+    limit = Limit(max_requests=1, window_seconds=60)
+    client = new_id()
+    edge = (_now() // 60_000 + 1) * 60_000  # where a fixed window would end
+    assert store.create_room(new_id(), VERIFIER, 60, edge - 1, client, limit)
+    with pytest.raises(RateLimited) as refused:
+        store.create_room(new_id(), VERIFIER, 60, edge, client, limit)
+    assert 59 <= refused.value.retry_after_seconds <= 60

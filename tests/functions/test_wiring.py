@@ -18,7 +18,7 @@ from privochat import wiring
 from privochat.config import Settings
 from privochat.domain import Limit
 from privochat.service import ChatService, Limits
-from tests.fakes import InMemoryRoomStore, RecordingPusher
+from tests.fakes import LuaRoomStore, RecordingPusher
 from tests.support.fake_aws import CREDENTIALS, FakeAws
 from tests.support.rooms import SECRET
 
@@ -97,7 +97,7 @@ def test_the_http_api_answers_with_the_settings_it_is_configured_with(
     handler: Any = http_api.handler
 
     limits = Limits(room_creations=Limit(20, 60), messages=Limit(120, 60))
-    chat = ChatService(InMemoryRoomStore(), RecordingPusher(), 600, limits, SECRET)
+    chat = ChatService(LuaRoomStore(), RecordingPusher(), 600, limits, SECRET)
     body = {"verifier": VERIFIER, "padding": "x" * 200}
     try:
         wiring.configure(Settings(), service=chat)

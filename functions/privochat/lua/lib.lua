@@ -8,7 +8,7 @@
 --   p:<participant> -> seat    seats -> seats taken    hello:<seat> -> hello JSON
 --   conns -> '<connection> <seat>:<connected at, ms>,...' (all connections, one field)
 --   rl:<participant>:<window> -> sends    hl:<participant>:<window> -> hellos
---   n -> messages stored so far    m:<n mod cap> -> '<seat>|<id>|<timestamp>|<text>'
+--   n -> messages stored so far    m:<n mod cap> -> a stored entry (below)
 --     (a ring: the newest `cap` messages; a new one overwrites the oldest, so a send
 --     never trims and never sets an expiry: the hash already expires with the room)
 --   k:<participant>:<clientId> -> '<n>|<id>|<timestamp>|<SHA-256 of the text>'
@@ -45,4 +45,18 @@ local function conns_text(flat)
   local parts = {}
   for i = 1, #flat, 2 do parts[#parts + 1] = flat[i] .. ' ' .. flat[i + 1] end
   return table.concat(parts, ',')
+end
+
+-- A stored message, '<seat>|<id>|<timestamp>|<text>' (the text last, so it may hold
+-- any character). Built and read here only: send.lua takes the message's parts
+-- and every script answers an entry as its parts, {seat, id, timestamp, text}, so
+-- no caller knows the format (store_upstash.py reads the parts; the browser tests'
+-- tests/support/room_keys.py writes the same layout to stage a hostile store).
+local function entry(seat, id, timestamp, text)
+  return seat .. '|' .. id .. '|' .. timestamp .. '|' .. text
+end
+
+local function entry_parts(stored)
+  local seat, id, timestamp, text = string.match(stored, '^(%d+)|([^|]*)|([^|]*)|(.*)$')
+  return {tonumber(seat), id, timestamp, text}
 end

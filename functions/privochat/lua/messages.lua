@@ -1,9 +1,10 @@
 -- A participant's page of the messages, oldest first: at most ARGV[3], from the
 -- start or after message ARGV[2] (from the start if that one is unknown: the
--- client drops repeats). Entries are '<seat>|<id>|<timestamp>|<text>', in the
--- room's ring (lib.lua) of ARGV[4] slots. Billed: EVALSHA and two HMGETs.
+-- client drops repeats), from the room's ring (lib.lua) of ARGV[4] slots, each
+-- entry answered as its parts. Billed: EVALSHA and two HMGETs.
 -- KEYS: meta   ARGV: participant, after message id ('' for none), page size, history cap
--- Returns {'ok', seat, page, 1 if more follow else 0, hello of seat 1, hello of seat 2}
+-- Returns {'ok', seat, page ({seat, id, timestamp, text} each), 1 if more follow else 0,
+-- hello of seat 1, hello of seat 2}
 -- or {refusal}.
 local got, refusal = seat_and(KEYS[1], ARGV[1], 'hello:1', 'hello:2', 'n')
 if not got then return {refusal} end
@@ -20,10 +21,8 @@ if ARGV[2] ~= '' and n >= first then
   -- Every kept entry in one read; the page is cut from it.
   local all = slots(first, n)
   local start = 1
-  local marker = '|' .. ARGV[2] .. '|'
   for i = #all, 1, -1 do
-    local bar = string.find(all[i], '|', 1, true)
-    if string.sub(all[i], bar, bar + #marker - 1) == marker then
+    if entry_parts(all[i])[2] == ARGV[2] then
       start = i + 1
       break
     end
@@ -38,4 +37,5 @@ if #page > size then
   page[#page] = nil
   more = 1
 end
+for i = 1, #page do page[i] = entry_parts(page[i]) end
 return {'ok', tonumber(got[2]), page, more, got[3], got[4]}
