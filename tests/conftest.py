@@ -64,6 +64,7 @@ UNIT_TESTS = (
     "tests/functions/test_config.py",
     "tests/functions/test_client_address.py",
     "tests/functions/test_wiring.py",
+    "tests/functions/test_payloads.py",
     "tests/functions/test_patterns.py",
     "tests/functions/test_protocol_interop.py",
     "tests/support/test_e2ee_oracle.py",

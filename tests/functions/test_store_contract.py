@@ -522,14 +522,19 @@ def test_a_limited_call_after_a_script_cache_flush_counts_once(upstash_setup: Up
 
 
 def test_the_room_creation_window_starts_at_the_callers_first_creation(store: RoomStore) -> None:
-    """create_room.lua counts a client's creations from its first one (the window is
-    the counter's expiry), not in fixed windows of the clock: a creation on the next
-    fixed window's first millisecond is still refused. The Python copy of the rules
-    that tests/fakes.py held counted fixed windows and let it through."""
+    """create_room.lua counts a client's creations from its first one, on the service's
+    clock (not Redis's, not fixed windows): a creation on the next fixed window's first
+    millisecond is still refused; one a window after the first goes through. The Python
+    copy of the rules tests/fakes.py held counted fixed windows and let the first through;
+    the script counted on Redis's clock (its counter's TTL), so no caller could test the edge."""
     limit = Limit(max_requests=1, window_seconds=60)
     client = new_id()
-    edge = (_now() // 60_000 + 1) * 60_000  # where a fixed window would end
-    assert store.create_room(new_id(), VERIFIER, 60, edge - 1, client, limit)
+    first = (_now() // 60_000 + 1) * 60_000 - 1  # a millisecond before a fixed window would end
+    assert store.create_room(new_id(), VERIFIER, 60, first, client, limit)
     with pytest.raises(RateLimited) as refused:
-        store.create_room(new_id(), VERIFIER, 60, edge, client, limit)
-    assert 59 <= refused.value.retry_after_seconds <= 60
+        store.create_room(new_id(), VERIFIER, 60, first + 1, client, limit)
+    assert refused.value.retry_after_seconds == 60
+    with pytest.raises(RateLimited) as last:
+        store.create_room(new_id(), VERIFIER, 60, first + 59_999, client, limit)
+    assert last.value.retry_after_seconds == 1
+    assert store.create_room(new_id(), VERIFIER, 60, first + 60_000, client, limit)
