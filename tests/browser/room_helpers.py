@@ -184,3 +184,8 @@ class Sockets:
         assert self.open, "no socket is open"
         for socket in self.open:
             socket.send(json.dumps(event))
+
+
+# A message of one's own the server has stored: ✓ sent, or already ✓✓ delivered or read on the
+# other page (whose receipt may come before the sender's own answer is seen).
+STORED = re.compile(r"^(sent|delivered|read)$")

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, Request, expect
 
 from devkit.servers import LocalStack
 from tests.browser.room_helpers import (
+    STORED,
     Person,
     bubbles,
     create_room,
@@ -120,7 +121,7 @@ def test_messages_written_before_the_other_joins_wait_then_go_out_encrypted(
 
     bob = person()
     open_room(bob, link)
-    expect(mine).to_have_attribute("data-status", "sent")
+    expect(mine).to_have_attribute("data-status", STORED)
     expect(bubbles(bob, "other")).to_have_text(["waiting for you"])
     expect(bob.locator("#messages .msg.other .sender")).to_have_text(
         [alice.locator("#my-name").inner_text()]

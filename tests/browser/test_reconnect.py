@@ -9,6 +9,7 @@ from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
 from devkit.servers import LocalStack
 from tests.browser.room_helpers import (
+    STORED,
     Person,
     Sockets,
     bubbles,
@@ -112,7 +113,7 @@ def test_a_send_that_did_not_go_through_is_pending_then_goes_by_itself_with_the_
     expect(mine).to_have_attribute("data-status", "pending")
     expect(mine).to_contain_text("sends by itself")
     expect(bubbles(bob, "other")).to_have_count(0)
-    expect(mine).to_have_attribute("data-status", "sent")
+    expect(mine).to_have_attribute("data-status", STORED)
     assert len(posted) == 2 and posted[0] == posted[1]
     expect(bubbles(alice, "own")).to_have_text(["are you there?"])
     expect(bubbles(bob, "other")).to_have_text(["are you there?"])
@@ -131,7 +132,7 @@ def test_a_lost_answer_is_confirmed_by_the_push_and_shown_once(person: Person) -
 
     alice.route("**/api/messages?*", lose_answer)
     send(alice, "did this arrive?")
-    expect(alice.locator("#messages .msg.own")).to_have_attribute("data-status", "sent")
+    expect(alice.locator("#messages .msg.own")).to_have_attribute("data-status", STORED)
     expect(bubbles(alice, "own")).to_have_text(["did this arrive?"])
     expect(alice.locator("#messages .msg.other")).to_have_count(0)
     expect(bubbles(bob, "other")).to_have_text(["did this arrive?"])

@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, expect
 
 from devkit.servers import GENEROUS_LIMITS, ROOT, free_port, redis_process, wait_for_port
 from tests.browser.room_helpers import (
+    STORED,
     bubbles,
     create_room,
     expect_presence,
@@ -78,7 +79,7 @@ def test_a_stack_restart_reconnects_both_and_sends_what_failed_once(browser: Bro
                 # reconnect race (see realtime.js) costs one more round.
                 for page in (alice, bob):
                     expect(page.locator("#presence-text")).to_have_text("Both here", timeout=25_000)
-                expect(mine).to_have_attribute("data-status", "sent")
+                expect(mine).to_have_attribute("data-status", STORED)
                 both = ["before", "while the server was down"]
                 expect(bubbles(alice, "own")).to_have_text(both)
                 expect(bubbles(bob, "other")).to_have_text(both)
