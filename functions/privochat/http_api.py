@@ -178,6 +178,15 @@ def create_app() -> FastAPI:
             return RoomStatus(exists=False, seated=False)
         return RoomStatus(exists=True, seated=True)
 
+    @app.post("/api/room/status", responses=error_responses(400))
+    async def room_door(
+        chat: Service, roomId: RoomId, body: JoinRoom, cookies: Cookies
+    ) -> RoomStatus:
+        # The same question with the link's proof: also whether the room is full for this
+        # caller (a join with that proof would say 409), still read only and no seat taken.
+        exists, full = chat.door(roomId, room_token(cookies, roomId), body.proof)
+        return RoomStatus(exists=exists, seated=False, full=full)
+
     @app.delete("/api/room", responses=error_responses(400, 401, 403, 404))
     async def destroy_room(chat: Service, roomId: RoomId, cookies: Cookies) -> RoomDestroyed:
         chat.destroy(roomId, room_token(cookies, roomId))

@@ -88,6 +88,8 @@ class RoomStatus(BaseModel):
 
     exists: bool
     seated: bool
+    # POST only, with the link's proof: both seats are taken by others (what a join would say).
+    full: bool = False
 
 
 class RoomDestroyed(BaseModel):

@@ -51,6 +51,10 @@ class RoomStore(Protocol):
     def expires_at(self, room_id: str, participant: str) -> int:
         """When the room ends (ms since the epoch; set at its creation from `now_ms`)."""
 
+    def door(self, room_id: str, participant: str | None) -> tuple[str, int, bool] | None:
+        """Read only: the room's verifier, how many seats are taken and whether
+        `participant` holds one; None when there is no such room."""
+
     def append_message(
         self,
         room_id: str,

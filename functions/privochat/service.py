@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -181,6 +182,22 @@ class ChatService:
         """When the room ends (ms since the epoch); the page counts down to it."""
         room_id, participant = self._participant(room_id, token)
         return self._store.expires_at(room_id, participant)
+
+    def door(self, room_id: str | None, token: str | None, proof: str | None) -> tuple[bool, bool]:
+        """Before any Join, read only: (whether the room exists, whether it is full for
+        this caller). Full is told only to one who proves the link (the proof matches the
+        verifier) and holds no seat: exactly what their join would answer, with no seat taken."""
+        room_id = check_room_id(room_id)
+        verifier = verifier_of(proof)
+        seated_as = (
+            participant_key(room_id, token) if issued_for(token, room_id, self._secret) else None
+        )
+        found = self._store.door(room_id, seated_as)
+        if found is None:
+            return False, False
+        stored, seats, seated = found
+        proved = hmac.compare_digest(stored.encode(), verifier.encode())
+        return True, proved and not seated and seats >= MAX_PARTICIPANTS
 
     def ttl(self, room_id: str | None, token: str | None) -> int:
         return self.seconds_until(self.expires_at(room_id, token))

@@ -160,6 +160,17 @@ class UpstashRoomStore:
             raise Unauthorized()
         return _expiry(verifier)
 
+    def door(self, room_id: str, participant: str | None) -> tuple[str, int, bool] | None:
+        """One plain HMGET, as expires_at."""
+        verifier, seats, seat = self._scripts.command(
+            lambda: self._redis.hmget(
+                _meta(room_id), "verifier", "seats", f"p:{participant or '-'}"
+            )
+        )
+        if verifier is None:
+            return None
+        return verifier.rpartition(":")[0], int(seats or 0), seat is not None
+
     def append_message(
         self,
         room_id: str,

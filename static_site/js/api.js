@@ -56,6 +56,7 @@ export const api = {
   hello: (roomId, hello) => request("POST", `/api/room/hello?${q(roomId)}`, hello),
   /** Read-only, before a Join: {exists, seated} (docs/api.md). */
   status: (roomId) => request("GET", `/api/room/status?${q(roomId)}`),
+  door: (roomId, proof) => request("POST", `/api/room/status?${q(roomId)}`, { proof }),
   ttl: (roomId) => request("GET", `/api/room/ttl?${q(roomId)}`),
   destroyRoom: (roomId) => request("DELETE", `/api/room?${q(roomId)}`),
   /** One page of the history (at most 200, oldest first) after a message id: {messages, hellos, more}. */

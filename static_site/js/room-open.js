@@ -21,13 +21,14 @@ export function roomOfPage() {
   };
 }
 
-/** Before any Join: whether the room is gone (GET /api/room/status, read-only). A failed
- * question is no answer: the join then says what it finds. */
-async function roomIsGone(roomId) {
+/** Before any Join: "gone", "full" or null (POST /api/room/status with the link's proof, read
+ * only, no seat taken). A failed question is no answer: the join then says what it finds. */
+async function closedDoor(roomId, proof) {
   try {
-    return (await api.status(roomId)).exists === false;
+    const { exists, full } = await api.door(roomId, proof);
+    return exists === false ? "gone" : full ? "full" : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -74,7 +75,8 @@ export async function openRoom() {
   // itself; another is asked first, and a room that is gone is said before the card.
   const asked = !(await store.get(roomId).catch(() => null));
   if (asked) {
-    if (await roomIsGone(roomId)) return showClosedDoor("gone");
+    const door = await closedDoor(roomId, proof);
+    if (door) return showClosedDoor(door);
     await askToJoin();
   }
   const joined = await takeSeat(roomId, proof, {

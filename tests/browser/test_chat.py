@@ -100,13 +100,12 @@ def test_counter_appears_near_the_limit_and_blocks_over_long_text(person: Person
     expect(alice.locator("#messages .msg")).to_have_count(0)
 
 
-def test_third_person_is_told_in_place_that_the_room_is_full(person: Person) -> None:
+def test_third_person_is_told_the_room_is_full_before_any_join(person: Person) -> None:
     alice = person()
     link = create_room(alice)
     open_room(person(), link)
     carol = person()
-    carol.goto(link)
-    carol.get_by_role("button", name="Join", exact=True).click()
+    carol.goto(link)  # before any Join: she holds the link, so the page asks and is told
     expect(carol.locator("#screen-title")).to_have_text("This room is full")
     expect(carol.get_by_role("link", name="Back to the lobby")).to_be_visible()
 
