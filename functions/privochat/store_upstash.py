@@ -92,6 +92,11 @@ def _expiry(verifier_field: str) -> int:
     return int(verifier_field.rpartition(":")[2])
 
 
+def _verifier(verifier_field: str) -> str:
+    """The verifier itself from the same field."""
+    return verifier_field.rpartition(":")[0]
+
+
 def _window(limit: Limit, now_ms: int) -> tuple[int, int]:
     """The fixed window `now_ms` falls in, and the whole seconds until it ends."""
     window_ms = limit.window_seconds * 1000
@@ -169,7 +174,7 @@ class UpstashRoomStore:
         )
         if verifier is None:
             return None
-        return verifier.rpartition(":")[0], int(seats or 0), seat is not None
+        return _verifier(verifier), int(seats or 0), seat is not None
 
     def append_message(
         self,

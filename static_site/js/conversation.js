@@ -47,6 +47,7 @@ export class Conversation {
       clock: { now: () => Date.now(), setTimeout: (...a) => setTimeout(...a), clearTimeout: (t) => clearTimeout(t) }, sendReceipt: () => false, readReceipts: () => true,
       otherPresent: () => false, onName() {}, onRefusedReceipt() {}, ...deps,
     };
+    this.reads = new Map(); // handle of a message of theirs -> {epoch, seq}, for read receipts
     this.awaiting = new Set(); // `${epoch}|${seq}` of ours, stored, not yet had, while the other was away
     this.transcript = []; // {handle, own, sender, text, clock} of every readable message, in the log's order
     this.receipts = new Receipts({
@@ -286,7 +287,7 @@ export class Conversation {
 
   /** The view says their message was on screen in a visible tab. */
   shown(handle) {
-    const line = this.reads?.get(handle);
+    const line = this.reads.get(handle);
     if (line) this.receipts.shown(line.epoch, line.seq);
   }
 
@@ -411,7 +412,6 @@ export class Conversation {
     if (seq > from) this.openGap(stream, from, seq - 1);
     stream.highest = Math.max(stream.highest, seq);
     if (own) {
-      stream.handles.set(seq, null);
       entry.status = this.ownStatus(stream, seq);
     } else {
       // What its author had of ours when writing it: acks, and those of ours it had not seen.
@@ -427,7 +427,7 @@ export class Conversation {
       if (entry.status === "sent") this.watchDelivery(opened.epoch, seq);
       return;
     }
-    (this.reads ??= new Map()).set(handle, { epoch: opened.epoch, seq });
+    this.reads.set(handle, { epoch: opened.epoch, seq });
     await this.acknowledged(opened.epoch, { delivered: opened.ack, read: opened.read });
     this.receipts.received(opened.epoch, this.contiguous(stream));
     this.deps.onIncoming({ name: opened.name });
